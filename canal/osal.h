@@ -1,0 +1,60 @@
+/*
+ * osal.h — the few operating-system services the driver needs, one API on
+ * Windows (Win32 primitives, no winpthread) and POSIX (pthreads).
+ *
+ * Contract: mutexes are non-recursive; condition waits take an absolute
+ * deadline on the monotonic clock (u2c_now_ns) and may wake spuriously, so
+ * callers loop on their predicate; u2c_cond_wait_until returns false only
+ * once the deadline has passed. Every function is safe to call from any
+ * thread; none allocates after init.
+ */
+#ifndef USB2CAN_OSAL_H
+#define USB2CAN_OSAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#if defined(_WIN32)
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+typedef struct { SRWLOCK lock; } u2c_mutex;
+typedef struct { CONDITION_VARIABLE cv; } u2c_cond;
+typedef struct { HANDLE handle; } u2c_thread;
+#else
+#include <pthread.h>
+typedef struct { pthread_mutex_t m; } u2c_mutex;
+typedef struct { pthread_cond_t cv; } u2c_cond;
+typedef struct { pthread_t t; } u2c_thread;
+#endif
+
+/* Deadline meaning "never". */
+#define U2C_DEADLINE_NEVER UINT64_MAX
+
+/* Monotonic clock in nanoseconds (arbitrary epoch, never goes back). */
+uint64_t u2c_now_ns(void);
+/* now + ms, saturating at U2C_DEADLINE_NEVER. */
+uint64_t u2c_deadline_after_ms(uint64_t ms);
+
+void u2c_mutex_init(u2c_mutex *m);
+void u2c_mutex_destroy(u2c_mutex *m);
+void u2c_mutex_lock(u2c_mutex *m);
+void u2c_mutex_unlock(u2c_mutex *m);
+
+void u2c_cond_init(u2c_cond *c);
+void u2c_cond_destroy(u2c_cond *c);
+void u2c_cond_signal(u2c_cond *c);
+void u2c_cond_broadcast(u2c_cond *c);
+/* Waits with m held; false when the deadline has passed. */
+bool u2c_cond_wait_until(u2c_cond *c, u2c_mutex *m, uint64_t deadline_ns);
+
+typedef void (*u2c_thread_fn)(void *arg);
+/* 0 on success. */
+int u2c_thread_start(u2c_thread *t, u2c_thread_fn fn, void *arg);
+void u2c_thread_join(u2c_thread *t);
+
+/* Sleeps at least ms milliseconds (tests and tools only, never the data path). */
+void u2c_sleep_ms(unsigned ms);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * link.h — the contract between a CANAL channel and the device behind it.
+ *
+ * A link moves bytes in the 8dev wire format and nothing else: 16-byte
+ * commands (EP 0x04/0x83), 16-byte TX records (EP 0x02) and IN packets of
+ * 1..3 21-byte RX records (EP 0x81). Three implementations exist: libusb
+ * (link_libusb.c, the product), the device model in-process
+ * (link_virtual.c, serials VIRTUAL and VIRTUAL0..7), and libusb talking to
+ * the device model through umockdev (tests only; same link_libusb.c).
+ *
+ * Rules every implementation keeps:
+ * - command() is one exchange at a time and blocks at most timeout_ms.
+ * - start() begins streaming: IN packets go to sink->in_packet in arrival
+ *   order; whenever the device can take more records the link pulls them
+ *   with sink->next_out. Sink callbacks run on the link's event thread (or,
+ *   for the virtual link, on the thread that caused them) and must not call
+ *   back into the link; the channel never holds its own lock while calling
+ *   kick_out(), stop() or destroy().
+ * - kick_out() never waits for USB: it only starts transfers.
+ * - A device that disappears is reported once through sink->gone; every
+ *   later call returns U2C_LINK_GONE promptly.
+ * - After stop() returns no sink callback runs any more; destroy() frees
+ *   everything, including after gone.
+ */
+#ifndef USB2CAN_LINK_H
+#define USB2CAN_LINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "u8d_codec.h"
+
+typedef enum u2c_link_result {
+    U2C_LINK_OK = 0,
+    U2C_LINK_TIMEOUT = -1,   /* no reply within the timeout */
+    U2C_LINK_GONE = -2,      /* device unplugged or link torn down */
+    U2C_LINK_IO = -3,        /* transfer error */
+    U2C_LINK_NOT_FOUND = -4, /* no adapter with that serial */
+    U2C_LINK_BUSY = -5,      /* in use by another program or handle */
+    U2C_LINK_ACCESS = -6,    /* driver not usable (e.g. vendor driver bound) */
+    U2C_LINK_NO_MEMORY = -7,
+    U2C_LINK_PROTOCOL = -8,  /* malformed reply */
+} u2c_link_result;
+
+typedef struct u2c_link_sink {
+    void *ctx;
+    /* One IN transfer's bytes (len 0..64); the channel decodes and counts errors. */
+    void (*in_packet)(void *ctx, const uint8_t *bytes, size_t len);
+    /* Writes the next queued TX record; returns 0 when the queue is empty. */
+    int (*next_out)(void *ctx, uint8_t record[U8D_TX_RECORD_SIZE]);
+    /* The device is gone; reason is readable ("device unplugged"). Called once. */
+    void (*gone)(void *ctx, const char *reason);
+} u2c_link_sink;
+
+typedef struct u2c_link u2c_link;
+
+typedef struct u2c_link_ops {
+    int (*command)(u2c_link *link, const uint8_t request[U8D_CMD_SIZE],
+                   uint8_t reply[U8D_CMD_SIZE], unsigned timeout_ms);
+    int (*start)(u2c_link *link, const u2c_link_sink *sink);
+    void (*kick_out)(u2c_link *link);
+    void (*stop)(u2c_link *link);
+    void (*destroy)(u2c_link *link);
+} u2c_link_ops;
+
+struct u2c_link {
+    const u2c_link_ops *ops;
+    char serial[33]; /* as the device reports it */
+};
+
+/* Opens the adapter with this serial (case-insensitive); VIRTUAL* opens a
+ * model-backed adapter. On failure returns NULL, *result says why and
+ * reason holds a readable sentence naming the fix. */
+u2c_link *u2c_link_open(const char *serial, u2c_link_result *result, char *reason,
+                        size_t reason_size);
+
+#endif

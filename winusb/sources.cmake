@@ -1,0 +1,3 @@
+# Sources of the USB link and its device model (winusb/).
+set(U2C_WINUSB_SOURCES
+)

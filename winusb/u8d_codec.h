@@ -1,0 +1,200 @@
+/*
+ * u8d_codec.h — the 8devices USB2CAN wire format, as pure functions.
+ *
+ * Contract: no I/O, no allocation, no global state. Encoders write exactly
+ * the documented number of bytes; decoders read at most `len` bytes, never
+ * trust a length or a dlc from the wire, and report why they rejected
+ * input through a u8d_status and a static reason string. Multi-byte fields
+ * are big-endian on the wire except the CANalyze timestamp (little-endian).
+ * Byte layouts: ../shared/reference/protocol.md §2, §4, §5, §6.
+ */
+#ifndef USB2CAN_U8D_CODEC_H
+#define USB2CAN_U8D_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Endpoints. */
+#define U8D_EP_DATA_IN 0x81
+#define U8D_EP_DATA_OUT 0x02
+#define U8D_EP_CMD_IN 0x83
+#define U8D_EP_CMD_OUT 0x04
+#define U8D_USB_VID 0x0483
+#define U8D_USB_PID 0x1234
+#define U8D_PRODUCT_STRING "USB2CAN converter"
+
+/* Record sizes and markers. */
+#define U8D_CMD_SIZE 16
+#define U8D_TX_RECORD_SIZE 16
+#define U8D_RX_RECORD_SIZE 21
+#define U8D_RX_MAX_RECORDS 3
+#define U8D_IN_PACKET_MAX 64
+#define U8D_CMD_START 0x11
+#define U8D_CMD_END 0x22
+#define U8D_DATA_START 0x55
+#define U8D_DATA_END 0xAA
+
+/* Commands (byte 2 of a command). */
+enum u8d_command {
+    U8D_CMD_RESET = 1,
+    U8D_CMD_OPEN = 2,
+    U8D_CMD_CLOSE = 3,
+    U8D_CMD_SET_SPEED = 4,
+    U8D_CMD_SET_MASK_FILTER = 5,
+    U8D_CMD_GET_STATUS = 6,
+    U8D_CMD_GET_STATISTICS = 7,
+    U8D_CMD_GET_SERIAL = 8,
+    U8D_CMD_GET_SOFTW_VER = 9,
+    U8D_CMD_GET_HARDW_VER = 10,
+    U8D_CMD_RESET_TIMESTAMP = 11,
+    U8D_CMD_GET_SOFTW_HARDW_VER = 12,
+};
+#define U8D_RESULT_OK 0x00
+#define U8D_RESULT_ERROR 0xFF
+
+/* OPEN speed index (opt1); 9 = manual timing in data[0..4]. */
+#define U8D_SPEED_MANUAL 9
+
+/* OPEN flags (data[5..8], BE32). */
+#define U8D_OPEN_SILENT 0x01u
+#define U8D_OPEN_LOOPBACK 0x02u
+#define U8D_OPEN_ONE_SHOT 0x04u
+#define U8D_OPEN_STATUS_FRAMES 0x08u
+
+/* Frame flags on the wire. */
+#define U8D_FLAG_EXT 0x01u
+#define U8D_FLAG_RTR 0x02u
+#define U8D_FLAG_ERR 0x04u
+
+/* RX record types. */
+#define U8D_TYPE_CAN 0
+#define U8D_TYPE_STATUS 3
+
+/* GET_STATISTICS selectors. */
+enum u8d_stat_index {
+    U8D_STAT_RX_FRAMES = 0,
+    U8D_STAT_RX_BYTES = 1,
+    U8D_STAT_TX_FRAMES = 2,
+    U8D_STAT_TX_BYTES = 3,
+    U8D_STAT_OVERRUNS = 4,
+    U8D_STAT_WARNINGS = 5,
+    U8D_STAT_BUSOFF = 6,
+    U8D_STAT_RESET = 7,
+};
+
+/* GET_STATUS word bits. */
+#define U8D_STATUS_BUS_OFF 0x80000000u
+#define U8D_STATUS_PASSIVE 0x40000000u
+#define U8D_STATUS_BUS_WARN 0x20000000u
+
+typedef enum u8d_status {
+    U8D_OK = 0,
+    U8D_ERR_SHORT,       /* fewer bytes than one record */
+    U8D_ERR_LENGTH,      /* length is not a whole number of records, or too long */
+    U8D_ERR_MARKER,      /* start or end marker wrong */
+    U8D_ERR_DLC,         /* dlc > 8 */
+    U8D_ERR_TYPE,        /* unknown record type or flags */
+    U8D_ERR_RESULT,      /* command reply with opt1 != 0 */
+    U8D_ERR_MISMATCH,    /* command reply for another command */
+    U8D_ERR_RANGE,       /* a parameter out of its range */
+} u8d_status;
+
+/* A readable reason for a status ("RX record 2: end marker 0x00, want 0xAA" is
+ * built by callers; this gives the static part). */
+const char *u8d_status_text(u8d_status st);
+
+/* One CAN frame as the wire carries it, independent of CANAL. */
+typedef struct u8d_frame {
+    uint32_t id;       /* 11 or 29 bits */
+    uint8_t flags;     /* U8D_FLAG_EXT | U8D_FLAG_RTR */
+    uint8_t dlc;       /* 0..8 */
+    uint8_t data[8];
+} u8d_frame;
+
+/* One decoded RX record. */
+typedef struct u8d_rx_record {
+    uint8_t type;        /* U8D_TYPE_CAN or U8D_TYPE_STATUS */
+    u8d_frame frame;     /* for STATUS: data[0]=code, [1]=REC (bit7 rx-passive), [2]=TEC */
+    uint32_t timestamp;  /* raw device value, byte order already resolved */
+} u8d_rx_record;
+
+/* Timestamp flavours. */
+typedef enum u8d_flavor {
+    U8D_FLAVOR_VENDOR = 0, /* fw 1.x/2.x: BE32, 29 bits, ~0.992 ms ticks */
+    U8D_FLAVOR_CANALYZE,   /* fw 0.1: LE32 milliseconds, one record per packet */
+} u8d_flavor;
+
+/* Bit timing at the 32 MHz CAN clock, values as counts (not register values). */
+typedef struct u8d_bittiming {
+    uint8_t tseg1;   /* 1..16 (prop + phase1) */
+    uint8_t tseg2;   /* 1..8 */
+    uint8_t sjw;     /* 1..4, <= tseg2 */
+    uint16_t brp;    /* 1..1024 */
+} u8d_bittiming;
+
+#define U8D_CAN_CLOCK_HZ 32000000u
+
+/* --- commands ------------------------------------------------------------ */
+
+/* Generic command: 0x11, channel 0, cmd, opt1, opt2, data[10] (NULL = zeros), 0x22. */
+void u8d_encode_command(uint8_t out[U8D_CMD_SIZE], uint8_t cmd, uint8_t opt1, uint8_t opt2,
+                        const uint8_t data[10]);
+/* OPEN with manual timing (opt1 = 9) and BE32 flags. */
+void u8d_encode_open(uint8_t out[U8D_CMD_SIZE], const u8d_bittiming *bt, uint32_t flags);
+
+/* Checks a reply to `cmd`: 16 bytes, markers, echoed command, opt1 == 0. */
+u8d_status u8d_check_reply(const uint8_t *reply, size_t len, uint8_t cmd);
+/* Fields of a checked reply. */
+uint32_t u8d_reply_be32(const uint8_t reply[U8D_CMD_SIZE]); /* data[0..3] */
+typedef struct u8d_version {
+    uint8_t fw_major, fw_minor, hw_major, hw_minor;
+} u8d_version;
+u8d_version u8d_reply_version(const uint8_t reply[U8D_CMD_SIZE]);
+/* fw 0.x answers like the CANalyze firmware. */
+u8d_flavor u8d_flavor_of(u8d_version v);
+
+/* --- data ---------------------------------------------------------------- */
+
+/* TX record: 0x55, flags, BE32 id, dlc, 8 data bytes zero-padded, 0xAA.
+ * Rejects dlc > 8 or an id wider than its format (U8D_ERR_DLC / U8D_ERR_RANGE). */
+u8d_status u8d_encode_tx(uint8_t out[U8D_TX_RECORD_SIZE], const u8d_frame *f);
+/* Decodes a TX record (device side). */
+u8d_status u8d_decode_tx(const uint8_t *in, size_t len, u8d_frame *f);
+
+/* RX record encoder (device side): 21 bytes, timestamp in the flavour's order. */
+void u8d_encode_rx(uint8_t out[U8D_RX_RECORD_SIZE], const u8d_rx_record *r, u8d_flavor flavor);
+
+/* Decodes one IN packet of 1..3 records into out[0..n-1].
+ * On error *count holds the records decoded before the bad one, and *bad_index its index. */
+u8d_status u8d_decode_in_packet(const uint8_t *in, size_t len, u8d_flavor flavor,
+                                u8d_rx_record out[U8D_RX_MAX_RECORDS], size_t *count,
+                                size_t *bad_index);
+
+/* --- timestamps ---------------------------------------------------------- */
+
+/* Extends raw device timestamps across their wrap into microseconds. */
+typedef struct u8d_clock {
+    u8d_flavor flavor;
+    bool started;
+    uint32_t last_raw;
+    uint64_t ticks;      /* extended tick count */
+} u8d_clock;
+void u8d_clock_init(u8d_clock *c, u8d_flavor flavor);
+/* Microseconds since the first timestamp seen (monotonic across the wrap). */
+uint64_t u8d_clock_to_us(u8d_clock *c, uint32_t raw);
+
+/* --- bit timing ---------------------------------------------------------- */
+
+/* The firmware table's timing for a standard rate in kbit/s (10, 20, 50, 100,
+ * 125, 250, 500, 800, 1000); false for any other rate. */
+bool u8d_bittiming_standard(unsigned kbps, u8d_bittiming *bt);
+/* Range checks for manual values; reason gets a readable text on failure. */
+u8d_status u8d_bittiming_check(const u8d_bittiming *bt, char *reason, size_t reason_size);
+/* Any rate in bit/s: best timing near 87.5 % sample point within 0.5 %;
+ * on failure *error_ppm holds the best achievable error. */
+u8d_status u8d_bittiming_compute(uint32_t bitrate, u8d_bittiming *bt, uint32_t *error_ppm);
+/* Resulting bit rate of a timing, in bit/s (rounded). */
+uint32_t u8d_bittiming_bitrate(const u8d_bittiming *bt);
+
+#endif
