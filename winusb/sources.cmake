@@ -1,3 +1,4 @@
 # Sources of the USB link and its device model (winusb/).
 set(U2C_WINUSB_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/link_libusb.c
 )

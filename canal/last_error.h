@@ -1,0 +1,30 @@
+/*
+ * last_error.h — the per-thread reason behind the last failed call.
+ *
+ * Contract: u2c_error_set formats a reason for the calling thread and also
+ * sends it to OutputDebugString (Windows) and, when USB2CAN_LOG names a
+ * file, appends it there with a timestamp. u2c_error_clear empties it at the
+ * start of every API call. u2c_error_get never returns NULL. The text lives
+ * in thread-local storage: no allocation, no lock except around the log file.
+ */
+#ifndef USB2CAN_LAST_ERROR_H
+#define USB2CAN_LAST_ERROR_H
+
+#include <stddef.h>
+
+#define U2C_ERROR_TEXT_MAX 512
+
+#if defined(__GNUC__)
+#define U2C_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define U2C_PRINTF(fmt, args)
+#endif
+
+void u2c_error_set(const char *fmt, ...) U2C_PRINTF(1, 2);
+void u2c_error_clear(void);
+const char *u2c_error_get(void);
+
+/* Sets the reason and returns code, for `return u2c_fail(CANAL_ERROR_X, ...)`. */
+int u2c_fail(int code, const char *fmt, ...) U2C_PRINTF(2, 3);
+
+#endif

@@ -1,0 +1,16 @@
+/*
+ * link_libusb.h — the product's link: a USB2CAN reached through libusb-1.0
+ * (WinUSB, libusbK or libusb0 on Windows; usbfs on Linux).
+ *
+ * Contract: see link.h. One libusb context per process, created by the first
+ * open and destroyed after the last link is destroyed, with one event thread.
+ */
+#ifndef USB2CAN_LINK_LIBUSB_H
+#define USB2CAN_LINK_LIBUSB_H
+
+#include "link.h"
+
+u2c_link *u2c_link_open_libusb(const char *serial, u2c_link_result *result, char *reason,
+                               size_t reason_size);
+
+#endif
