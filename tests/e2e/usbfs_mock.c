@@ -13,6 +13,8 @@
 
 #include <umockdev.h>
 
+#include "osal.h"
+
 #define BUS_NUMBER 1
 #define FIRST_DEVNUM 2
 #define CONTROL_SETUP_SIZE 8
@@ -27,7 +29,7 @@ typedef struct mock_urb {
 
 struct mock_bus {
     UMockdevTestbed *testbed;
-    GMutex lock;
+    u2c_mutex lock; /* osal (pthreads), which ThreadSanitizer understands */
     GList *devices;
     unsigned next_devnum;
 };
@@ -293,7 +295,7 @@ static gboolean on_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *client
     gulong request = umockdev_ioctl_client_get_request(client);
     UMockdevIoctlData *arg = umockdev_ioctl_client_get_arg(client);
 
-    g_mutex_lock(&usb->bus->lock);
+    u2c_mutex_lock(&usb->bus->lock);
     if (!usb->plugged && request != USBDEVFS_REAPURBNDELAY && request != USBDEVFS_REAPURB) {
         complete(client, -1, ENODEV);
     } else {
@@ -338,7 +340,7 @@ static gboolean on_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *client
             break;
         }
     }
-    g_mutex_unlock(&usb->bus->lock);
+    u2c_mutex_unlock(&usb->bus->lock);
     return TRUE;
 }
 
@@ -348,7 +350,7 @@ static void on_client_vanished(UMockdevIoctlBase *handler, UMockdevIoctlClient *
 {
     (void)handler;
     mock_usb *usb = user;
-    g_mutex_lock(&usb->bus->lock);
+    u2c_mutex_lock(&usb->bus->lock);
     for (GList *l = usb->urbs; l;) {
         GList *next = l->next;
         mock_urb *m = l->data;
@@ -360,7 +362,7 @@ static void on_client_vanished(UMockdevIoctlBase *handler, UMockdevIoctlClient *
     }
     if (usb->claimed_by == client)
         usb->claimed_by = NULL;
-    g_mutex_unlock(&usb->bus->lock);
+    u2c_mutex_unlock(&usb->bus->lock);
 }
 
 /* --- bus and plugging ------------------------------------------------------- */
@@ -368,7 +370,7 @@ static void on_client_vanished(UMockdevIoctlBase *handler, UMockdevIoctlClient *
 mock_bus *mock_bus_new(void)
 {
     mock_bus *bus = g_new0(mock_bus, 1);
-    g_mutex_init(&bus->lock);
+    u2c_mutex_init(&bus->lock);
     bus->testbed = umockdev_testbed_new();
     bus->next_devnum = FIRST_DEVNUM;
     return bus;
@@ -389,18 +391,18 @@ void mock_bus_free(mock_bus *bus)
         return;
     g_object_unref(bus->testbed); /* stops the ioctl worker first */
     g_list_free_full(bus->devices, (GDestroyNotify)usb_free);
-    g_mutex_clear(&bus->lock);
+    u2c_mutex_destroy(&bus->lock);
     g_free(bus);
 }
 
 void mock_bus_lock(mock_bus *bus)
 {
-    g_mutex_lock(&bus->lock);
+    u2c_mutex_lock(&bus->lock);
 }
 
 void mock_bus_unlock(mock_bus *bus)
 {
-    g_mutex_unlock(&bus->lock);
+    u2c_mutex_unlock(&bus->lock);
 }
 
 static void hex_append(GString *s, const uint8_t *bytes, size_t n)
@@ -413,7 +415,7 @@ static void hex_append(GString *s, const uint8_t *bytes, size_t n)
 static void plug(mock_usb *usb)
 {
     mock_bus *bus = usb->bus;
-    g_mutex_lock(&bus->lock);
+    u2c_mutex_lock(&bus->lock);
     usb->devnum = bus->next_devnum++;
     snprintf(usb->devnode, sizeof usb->devnode, "/dev/bus/usb/%03u/%03u", BUS_NUMBER, usb->devnum);
     if (usb->handler)
@@ -421,7 +423,7 @@ static void plug(mock_usb *usb)
     usb->handler = umockdev_ioctl_base_new();
     usb->claimed_by = NULL;
     usb->plugged = true;
-    g_mutex_unlock(&bus->lock);
+    u2c_mutex_unlock(&bus->lock);
 
     g_signal_connect(usb->handler, "handle-ioctl", G_CALLBACK(on_ioctl), usb);
     g_signal_connect(usb->handler, "client-vanished", G_CALLBACK(on_client_vanished), usb);
@@ -465,10 +467,10 @@ mock_usb *mock_usb_plug(mock_bus *bus, const mock_identity *id, const mock_devic
     usb->id = *id;
     usb->ops = ops;
     usb->device = device;
-    g_mutex_lock(&bus->lock);
+    u2c_mutex_lock(&bus->lock);
     unsigned port = g_list_length(bus->devices) + 1;
     bus->devices = g_list_append(bus->devices, usb);
-    g_mutex_unlock(&bus->lock);
+    u2c_mutex_unlock(&bus->lock);
     snprintf(usb->syspath, sizeof usb->syspath, "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-%u",
              port);
     plug(usb);
@@ -477,14 +479,14 @@ mock_usb *mock_usb_plug(mock_bus *bus, const mock_identity *id, const mock_devic
 
 void mock_usb_unplug(mock_usb *usb)
 {
-    g_mutex_lock(&usb->bus->lock);
+    u2c_mutex_lock(&usb->bus->lock);
     usb->plugged = false;
     for (GList *l = usb->urbs; l; l = l->next) {
         mock_urb *m = l->data;
         if (!m->done)
             urb_finish(usb, m, -ESHUTDOWN, 0);
     }
-    g_mutex_unlock(&usb->bus->lock);
+    u2c_mutex_unlock(&usb->bus->lock);
     umockdev_testbed_uevent(usb->bus->testbed, usb->syspath, "remove");
     umockdev_testbed_remove_device(usb->bus->testbed, usb->syspath);
 }
