@@ -50,7 +50,8 @@ static void read_sysfs_driver(const char *name, char *out, size_t size)
         return;
     target[length] = '\0';
     const char *slash = strrchr(target, '/');
-    snprintf(out, size, "%s", slash ? slash + 1 : target);
+    if (snprintf(out, size, "%s", slash ? slash + 1 : target) < 0)
+        out[0] = '\0';
 }
 
 /* sysfs name of the device, e.g. "1-1.4" (bus 1, port 1, then port 4). */

@@ -5,6 +5,32 @@
 
 #include "link_libusb.h"
 #include "link_virtual.h"
+#include "osal.h"
+
+static u2c_mutex g_factory_lock = U2C_MUTEX_INITIALIZER;
+static u2c_link_factory g_factory;
+
+void u2c_link_set_factory(u2c_link_factory factory)
+{
+    u2c_mutex_lock(&g_factory_lock);
+    g_factory = factory;
+    u2c_mutex_unlock(&g_factory_lock);
+}
+
+static u2c_link *open_by_factory(const char *serial, u2c_link_result *result, char *reason,
+                                 size_t reason_size)
+{
+    u2c_mutex_lock(&g_factory_lock);
+    u2c_link_factory factory = g_factory;
+    u2c_mutex_unlock(&g_factory_lock);
+    *result = U2C_LINK_NOT_FOUND;
+    if (factory == NULL)
+        return NULL;
+    u2c_link *link = factory(serial, result, reason, reason_size);
+    if (link == NULL && *result == U2C_LINK_NOT_FOUND)
+        reason[0] = '\0';
+    return link;
+}
 
 u2c_link *u2c_link_open(const char *serial, u2c_link_result *result, char *reason,
                         size_t reason_size)
@@ -23,6 +49,9 @@ u2c_link *u2c_link_open(const char *serial, u2c_link_result *result, char *reaso
         snprintf(reason, reason_size, "no serial number given; name the adapter, e.g. ED000200");
         return NULL;
     }
+    u2c_link *link = open_by_factory(serial, result, reason, reason_size);
+    if (link != NULL || *result != U2C_LINK_NOT_FOUND)
+        return link;
     if (u2c_virtual_serial_slot(serial, NULL))
         return u2c_link_open_virtual(serial, result, reason, reason_size);
     return u2c_link_open_libusb(serial, result, reason, reason_size);

@@ -39,7 +39,7 @@ typedef enum u2c_link_result {
     U2C_LINK_BUSY = -5,      /* in use by another program or handle */
     U2C_LINK_ACCESS = -6,    /* driver not usable (e.g. vendor driver bound) */
     U2C_LINK_NO_MEMORY = -7,
-    U2C_LINK_PROTOCOL = -8,  /* malformed reply */
+    U2C_LINK_PROTOCOL = -8, /* malformed reply */
 } u2c_link_result;
 
 typedef struct u2c_link_sink {
@@ -55,8 +55,8 @@ typedef struct u2c_link_sink {
 typedef struct u2c_link u2c_link;
 
 typedef struct u2c_link_ops {
-    int (*command)(u2c_link *link, const uint8_t request[U8D_CMD_SIZE],
-                   uint8_t reply[U8D_CMD_SIZE], unsigned timeout_ms);
+    int (*command)(u2c_link *link, const uint8_t request[U8D_CMD_SIZE], uint8_t reply[U8D_CMD_SIZE],
+                   unsigned timeout_ms);
     int (*start)(u2c_link *link, const u2c_link_sink *sink);
     void (*kick_out)(u2c_link *link);
     void (*stop)(u2c_link *link);
@@ -73,5 +73,13 @@ struct u2c_link {
  * reason holds a readable sentence naming the fix. */
 u2c_link *u2c_link_open(const char *serial, u2c_link_result *result, char *reason,
                         size_t reason_size);
+
+/* Test and benchmark hook: u2c_link_open asks this factory first. It returns
+ * a link for the serials it serves, or NULL with *result U2C_LINK_NOT_FOUND
+ * for every other serial, which then opens as usual. NULL removes it. The
+ * product never installs one. */
+typedef u2c_link *(*u2c_link_factory)(const char *serial, u2c_link_result *result, char *reason,
+                                      size_t reason_size);
+void u2c_link_set_factory(u2c_link_factory factory);
 
 #endif
