@@ -2,11 +2,15 @@
 #define _GNU_SOURCE /* RUSAGE_THREAD */
 #include "bench_common.h"
 
+#include <dirent.h>
+#include <sched.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "vbus.h"
 
@@ -61,6 +65,79 @@ void bench_cpu_meter_tick(bench_cpu_meter *m)
 uint64_t bench_cpu_meter_read(bench_cpu_meter *m)
 {
     return atomic_load(&m->cpu_ns);
+}
+
+#define REALTIME_PRIORITY 10
+
+bool bench_make_realtime(void)
+{
+    struct sched_param sp = {.sched_priority = REALTIME_PRIORITY};
+    return sched_setscheduler(0, SCHED_FIFO, &sp) == 0;
+}
+
+static bool read_stat(const char *tid, bench_thread_stat *t)
+{
+    char path[300], line[512];
+    snprintf(path, sizeof path, "/proc/self/task/%s/stat", tid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    bool ok = false;
+    if (fgets(line, sizeof line, f)) {
+        char *open = strchr(line, '('), *close = strrchr(line, ')');
+        unsigned long long ut = 0, st = 0;
+        if (open && close &&
+            sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) ==
+                2) {
+            uint64_t tick_ns = 1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK);
+            size_t len = (size_t)(close - open - 1);
+            len = len < sizeof t->name - 1 ? len : sizeof t->name - 1;
+            memcpy(t->name, open + 1, len);
+            t->name[len] = '\0';
+            t->user_ns = ut * tick_ns;
+            t->sys_ns = st * tick_ns;
+            ok = true;
+        }
+    }
+    fclose(f);
+    return ok;
+}
+
+static void read_switches(const char *tid, bench_thread_stat *t)
+{
+    char path[300], line[256];
+    snprintf(path, sizeof path, "/proc/self/task/%s/status", tid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long long v;
+        if (sscanf(line, "voluntary_ctxt_switches: %llu", &v) == 1)
+            t->voluntary_switches = v;
+        else if (sscanf(line, "nonvoluntary_ctxt_switches: %llu", &v) == 1)
+            t->involuntary_switches = v;
+    }
+    fclose(f);
+}
+
+size_t bench_read_threads(bench_thread_stat *out, size_t max)
+{
+    DIR *dir = opendir("/proc/self/task");
+    size_t n = 0;
+    struct dirent *e;
+    while (dir && n < max && (e = readdir(dir)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        memset(&out[n], 0, sizeof out[n]);
+        out[n].tid = atoi(e->d_name);
+        if (!read_stat(e->d_name, &out[n]))
+            continue;
+        read_switches(e->d_name, &out[n]);
+        n++;
+    }
+    if (dir)
+        closedir(dir);
+    return n;
 }
 
 static int compare_u64(const void *a, const void *b)

@@ -46,6 +46,22 @@ void bench_cpu_meter_tick(bench_cpu_meter *m);  /* cheap unless 5 ms passed */
 void bench_cpu_meter_force(bench_cpu_meter *m); /* samples now */
 uint64_t bench_cpu_meter_read(bench_cpu_meter *m);
 
+/* Every thread of this process from /proc/self/task: CPU split into user
+ * and kernel time (clock-tick resolution) and context switches. */
+#define BENCH_MAX_THREADS 64
+typedef struct bench_thread_stat {
+    int tid;
+    char name[16];
+    uint64_t user_ns, sys_ns;
+    uint64_t voluntary_switches, involuntary_switches;
+} bench_thread_stat;
+size_t bench_read_threads(bench_thread_stat *out, size_t max);
+
+/* Puts the calling thread under SCHED_FIFO (simulated hardware keeps bus
+ * time even when the host's threads compete for the cores); false when the
+ * system refuses (not root). */
+bool bench_make_realtime(void);
+
 /* Sorts v and returns the value at fraction q (0..1) of it. */
 uint64_t bench_percentile(uint64_t *v, size_t n, double q);
 

@@ -154,6 +154,7 @@ struct bench_paced {
     bool dev_waiting, dev_idle, host_waiting, produced;
     u2c_thread dev_thread, host_thread;
     bench_cpu_meter dev_cpu, host_cpu;
+    bool device_realtime;
 };
 
 /* Device thread, lock held: the host controller's side of every URB. */
@@ -185,7 +186,9 @@ static void device_thread(void *arg)
     bench_paced *l = arg;
     prctl(PR_SET_NAME, "bench-device", 0, 0, 0);
     prctl(PR_SET_TIMERSLACK, TIMER_SLACK_NS, 0, 0, 0);
+    bool realtime = bench_make_realtime();
     u2c_mutex_lock(&l->lock);
+    l->device_realtime = realtime;
     while (!l->quit) {
         uint64_t now = u2c_now_ns();
         uint64_t next = bdev_advance(l->dev, now, paced_pump, l);
@@ -385,6 +388,14 @@ void bench_paced_with_device(bench_paced *l, bench_dev_fn fn, void *ctx)
 uint64_t bench_paced_device_cpu_ns(bench_paced *l)
 {
     return bench_cpu_meter_read(&l->dev_cpu);
+}
+
+bool bench_paced_device_realtime(bench_paced *l)
+{
+    u2c_mutex_lock(&l->lock);
+    bool rt = l->device_realtime;
+    u2c_mutex_unlock(&l->lock);
+    return rt;
 }
 
 uint64_t bench_paced_event_cpu_ns(bench_paced *l)

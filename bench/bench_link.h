@@ -20,7 +20,8 @@
  *   kick_out fills free OUT slots on the caller's thread, as the libusb link
  *   does. Sink callbacks never run after stop() returns. The device
  *   thread's CPU time is the simulated device's, metered separately from
- *   the host's (event thread included).
+ *   the host's (event thread included). The device thread asks for
+ *   real-time priority: real hardware does not wait for the host's CPU.
  */
 #ifndef USB2CAN_BENCH_LINK_H
 #define USB2CAN_BENCH_LINK_H
@@ -33,8 +34,8 @@
 #include "bench_device.h"
 #include "link.h"
 
-#define BENCH_IN_URBS 20
-#define BENCH_OUT_URBS 20
+#define BENCH_IN_URBS 16 /* as link_libusb.c RX_TRANSFERS */
+#define BENCH_OUT_URBS 8 /* as link_libusb.c TX_TRANSFERS */
 
 void bench_link_offer(u2c_link *link);
 
@@ -54,5 +55,7 @@ void bench_paced_with_device(bench_paced *l, bench_dev_fn fn, void *ctx);
 /* CPU time so far of the device thread and of the host event thread. */
 uint64_t bench_paced_device_cpu_ns(bench_paced *l);
 uint64_t bench_paced_event_cpu_ns(bench_paced *l);
+/* Whether the device thread got real-time priority (bench_make_realtime). */
+bool bench_paced_device_realtime(bench_paced *l);
 
 #endif

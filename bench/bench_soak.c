@@ -125,6 +125,34 @@ static double per_cent(uint64_t part, uint64_t whole)
     return whole ? 100.0 * (double)part / (double)whole : 0.0;
 }
 
+static const char *role_by_name(void *ctx, int tid, const char *name)
+{
+    (void)ctx;
+    (void)tid;
+    return strcmp(name, "bench-device") == 0 ? "device" : "host";
+}
+
+/* One line per thread: role, CPU (user + kernel) and wake-ups per bus frame. */
+static void print_threads(FILE *out, const char *label, const soak_transport *t,
+                          const bench_thread_stat *a, size_t na, const bench_thread_stat *b,
+                          size_t nb, uint64_t wall, uint64_t frames)
+{
+    const char *(*role)(void *, int, const char *) = t->thread_role ? t->thread_role : role_by_name;
+    for (size_t i = 0; i < nb; i++) {
+        bench_thread_stat z = {0};
+        const bench_thread_stat *before = &z;
+        for (size_t j = 0; j < na; j++)
+            before = a[j].tid == b[i].tid ? &a[j] : before;
+        uint64_t user = b[i].user_ns - before->user_ns, sys = b[i].sys_ns - before->sys_ns;
+        uint64_t vol = b[i].voluntary_switches - before->voluntary_switches;
+        if (user + sys == 0 && vol == 0)
+            continue;
+        fprintf(out, "soak.%s.thread.%s.%s.%d=user %.2f %% sys %.2f %% wakes/frame %.2f\n", label,
+                role(t->ctx, b[i].tid, b[i].name), b[i].name, b[i].tid, per_cent(user, wall),
+                per_cent(sys, wall), frames ? (double)vol / (double)frames : 0);
+    }
+}
+
 int bench_soak_run(const char *label, const bench_profile *p, long handle, const soak_transport *t,
                    double seconds, FILE *out)
 {
@@ -147,7 +175,10 @@ int bench_soak_run(const char *label, const bench_profile *p, long handle, const
     uint64_t txc0 = bench_cpu_meter_read(&c.tx_cpu), rxc0 = bench_cpu_meter_read(&c.rx_cpu);
     t->with_device(t->ctx, start_window, NULL);
     soak_snapshot s0 = snapshot(t);
+    static bench_thread_stat th0[BENCH_MAX_THREADS], th1[BENCH_MAX_THREADS];
+    size_t nth0 = bench_read_threads(th0, BENCH_MAX_THREADS);
     u2c_sleep_ms((unsigned)(seconds * 1000.0));
+    size_t nth1 = bench_read_threads(th1, BENCH_MAX_THREADS);
     soak_snapshot s1 = snapshot(t);
     uint64_t wall1 = bench_wall_ns(), cpu1 = bench_process_cpu_ns();
     uint64_t dev1 = t->device_cpu_ns(t->ctx), ev1 = t->event_cpu_ns ? t->event_cpu_ns(t->ctx) : 0;
@@ -213,6 +244,7 @@ int bench_soak_run(const char *label, const bench_profile *p, long handle, const
     if (t->event_cpu_ns)
         fprintf(out, "soak.%s.%s_cpu_pct=%.3f\n", L, t->event_thread_name,
                 per_cent(ev1 - ev0, wall));
+    print_threads(out, L, t, th0, nth0, th1, nth1, wall, frames);
     fflush(out);
     bool clean = rx_lost == 0 && tx_lost == 0 && c.rx_check.reordered == 0 &&
                  end.tx_check.reordered == 0 && c.rx_check.corrupt == 0 &&

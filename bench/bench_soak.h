@@ -37,6 +37,8 @@ typedef struct soak_transport {
     uint64_t (*device_cpu_ns)(void *ctx); /* CPU of the simulated device so far */
     uint64_t (*event_cpu_ns)(void *ctx);  /* host USB event thread, 0 if unknown */
     const char *event_thread_name;
+    /* "host", "device" or "umockdev" for a thread; NULL: by name (bench-device = device). */
+    const char *(*thread_role)(void *ctx, int tid, const char *name);
 } soak_transport;
 
 int bench_soak_run(const char *label, const bench_profile *p, long handle, const soak_transport *t,

@@ -147,6 +147,8 @@ int main(int argc, char **argv)
            (unsigned long long)bench_percentile(rate, (size_t)repeats, 0.0));
     printf("path.%s.cpu_ns_per_frame=%.1f\n", dir,
            frames ? (double)median_cpu / (double)frames : 0);
+    printf("path.%s.frames_per_cpu_s=%.0f\n", dir,
+           median_cpu ? (double)frames * 1e9 / (double)median_cpu : 0);
     printf("path.%s.bad_frames=%llu\n", dir, (unsigned long long)bad);
     return bad == 0 ? 0 : 1;
 }

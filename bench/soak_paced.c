@@ -51,8 +51,10 @@ static int soak_one(const char *name, double seconds)
         fprintf(stderr, "soak_paced: CanalOpen: %s\n", Usb2canGetLastError());
         return 1;
     }
-    soak_transport t = {l, with_device, device_cpu, event_cpu, "event_thread"};
+    soak_transport t = {l, with_device, device_cpu, event_cpu, "event_thread", NULL};
     int rc = bench_soak_run(name, &profile, h, &t, seconds, stdout);
+    printf("soak.%s.device_thread=%s\n", name,
+           bench_paced_device_realtime(l) ? "SCHED_FIFO" : "default scheduling");
     CanalClose(h);
     return rc;
 }

@@ -8,13 +8,11 @@
  * thread count as the simulated side, everything else as the host.
  */
 #define _GNU_SOURCE /* pthread-free thread names through prctl */
-#include <dirent.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <unistd.h>
 
 #include "bench_soak.h"
 #include "canal.h"
@@ -25,7 +23,7 @@
 #define SERIAL "ED000200"
 #define IDLE_POLL_MS 10u
 #define TIMER_SLACK_NS 1000
-#define MAX_THREADS 64
+#define MAX_THREADS BENCH_MAX_THREADS
 
 typedef struct usb_rig {
     mock_bus *bus;
@@ -34,6 +32,7 @@ typedef struct usb_rig {
     uint8_t reply[U8D_CMD_SIZE];
     size_t reply_len;
     atomic_bool quit;
+    atomic_bool realtime;
     u2c_mutex wake_lock; /* taken inside the mock's lock, never around it */
     u2c_cond wake;
     bool kicked;
@@ -87,6 +86,7 @@ static void device_thread(void *arg)
     usb_rig *r = arg;
     prctl(PR_SET_NAME, "bench-device", 0, 0, 0);
     prctl(PR_SET_TIMERSLACK, TIMER_SLACK_NS, 0, 0, 0);
+    atomic_store(&r->realtime, bench_make_realtime());
     while (!atomic_load(&r->quit)) {
         mock_bus_lock(r->bus);
         uint64_t next = bdev_advance(r->dev, u2c_now_ns(), NULL, NULL);
@@ -105,57 +105,15 @@ static void device_thread(void *arg)
 
 /* --- per-thread CPU from /proc (umockdev's worker is not our thread) ---------- */
 
-typedef struct thread_cpu {
-    int tid;
-    char name[32];
-    uint64_t ns;
-} thread_cpu;
-
-static size_t read_threads(thread_cpu *out, size_t max)
-{
-    DIR *dir = opendir("/proc/self/task");
-    size_t n = 0;
-    long tick = sysconf(_SC_CLK_TCK);
-    struct dirent *e;
-    while (dir && n < max && (e = readdir(dir)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[300], line[512];
-        snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        if (fgets(line, sizeof line, f)) {
-            char *open = strchr(line, '('), *close = strrchr(line, ')');
-            unsigned long long ut = 0, st = 0;
-            if (open && close &&
-                sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-                       &st) == 2) {
-                out[n].tid = atoi(e->d_name);
-                size_t len = (size_t)(close - open - 1);
-                len = len < sizeof out[n].name - 1 ? len : sizeof out[n].name - 1;
-                memcpy(out[n].name, open + 1, len);
-                out[n].name[len] = '\0';
-                out[n].ns = (ut + st) * (1000000000ull / (uint64_t)tick);
-                n++;
-            }
-        }
-        fclose(f);
-    }
-    if (dir)
-        closedir(dir);
-    return n;
-}
-
 /* The threads umockdev starts (its ioctl worker: the emulated kernel) are
  * the ones that appear while the mock bus and device are created. */
 static int g_simulated[MAX_THREADS];
 static size_t g_simulated_count;
 
-static void note_new_threads(const thread_cpu *before, size_t nb)
+static void note_new_threads(const bench_thread_stat *before, size_t nb)
 {
-    thread_cpu now[MAX_THREADS];
-    size_t n = read_threads(now, MAX_THREADS);
+    bench_thread_stat now[MAX_THREADS];
+    size_t n = bench_read_threads(now, MAX_THREADS);
     for (size_t i = 0; i < n && g_simulated_count < MAX_THREADS; i++) {
         bool old = false;
         for (size_t j = 0; j < nb; j++)
@@ -176,11 +134,11 @@ static bool simulated_tid(int tid)
 
 static uint64_t simulated_kernel_ns(void)
 {
-    thread_cpu t[MAX_THREADS];
-    size_t n = read_threads(t, MAX_THREADS);
+    bench_thread_stat t[MAX_THREADS];
+    size_t n = bench_read_threads(t, MAX_THREADS);
     uint64_t sum = 0;
     for (size_t i = 0; i < n; i++)
-        sum += simulated_tid(t[i].tid) ? t[i].ns : 0;
+        sum += simulated_tid(t[i].tid) ? t[i].user_ns + t[i].sys_ns : 0;
     return sum;
 }
 
@@ -200,19 +158,12 @@ static uint64_t device_cpu(void *ctx)
     return bench_cpu_meter_read(&r->dev_cpu) + simulated_kernel_ns();
 }
 
-static void print_threads(const char *label, const thread_cpu *a, size_t na, const thread_cpu *b,
-                          size_t nb, uint64_t wall)
+static const char *thread_role(void *ctx, int tid, const char *name)
 {
-    for (size_t i = 0; i < nb; i++) {
-        uint64_t before = 0;
-        for (size_t j = 0; j < na; j++)
-            before = a[j].tid == b[i].tid ? a[j].ns : before;
-        const char *role = simulated_tid(b[i].tid)                  ? "umockdev"
-                           : strcmp(b[i].name, "bench-device") == 0 ? "device"
-                                                                    : "host";
-        printf("soak.%s.thread.%s.%d.%s_cpu_pct=%.2f\n", label, role, b[i].tid, b[i].name,
-               100.0 * (double)(b[i].ns - before) / (double)wall);
-    }
+    (void)ctx;
+    if (simulated_tid(tid))
+        return "umockdev";
+    return strcmp(name, "bench-device") == 0 ? "device" : "host";
 }
 
 static int soak_one(const char *name, double seconds)
@@ -230,8 +181,8 @@ static int soak_one(const char *name, double seconds)
     r.dev->generating = false;
     u2c_mutex_init(&r.wake_lock);
     u2c_cond_init(&r.wake);
-    thread_cpu initial[MAX_THREADS];
-    size_t ni = read_threads(initial, MAX_THREADS);
+    bench_thread_stat initial[MAX_THREADS];
+    size_t ni = bench_read_threads(initial, MAX_THREADS);
     g_simulated_count = 0;
     r.bus = mock_bus_new();
     mock_identity id = {SERIAL, "USB2CAN converter", "edevices", 0xFF};
@@ -246,14 +197,10 @@ static int soak_one(const char *name, double seconds)
     } else {
         char label[64];
         snprintf(label, sizeof label, "usb-%s", name);
-        soak_transport t = {&r, with_device, device_cpu, NULL, NULL};
-        thread_cpu before[MAX_THREADS], after[MAX_THREADS];
-        size_t nb = read_threads(before, MAX_THREADS);
-        uint64_t w0 = bench_wall_ns();
+        soak_transport t = {&r, with_device, device_cpu, NULL, NULL, thread_role};
         rc = bench_soak_run(label, &profile, h, &t, seconds, stdout);
-        uint64_t wall = bench_wall_ns() - w0;
-        size_t na = read_threads(after, MAX_THREADS);
-        print_threads(label, before, nb, after, na, wall);
+        printf("soak.%s.device_thread=%s\n", label,
+               atomic_load(&r.realtime) ? "SCHED_FIFO" : "default scheduling");
         CanalClose(h);
     }
     atomic_store(&r.quit, true);

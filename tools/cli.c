@@ -36,6 +36,7 @@ static const char general_help[] =
     "  list                 the adapters present now: serial, driver, state, versions\n"
     "  monitor SETUP        print received frames until Ctrl+C, --count or --timeout\n"
     "  send SETUP ID#DATA   send a frame (cansend syntax)\n"
+    "  bench                throughput and latency between two virtual adapters\n"
     "\n"
     "SETUP is a CanalOpen setup string such as \"ED000200;500\" (serial; kbit/s);\n"
     "a bare serial means 500 kbit/s. VIRTUAL0..VIRTUAL7 are virtual adapters on a\n"
@@ -153,6 +154,7 @@ static const command commands[] = {
     {"list", cli_command_list, cli_list_help},
     {"monitor", cli_command_monitor, cli_monitor_help},
     {"send", cli_command_send, cli_send_help},
+    {"bench", cli_command_bench, cli_bench_help},
 };
 
 int u2c_cli_run(int argc, char **argv, FILE *out, FILE *err)

@@ -62,9 +62,11 @@ void cli_stop_reset(void);
 int cli_command_list(const cli_context *cx, int argc, char **argv);
 int cli_command_monitor(const cli_context *cx, int argc, char **argv);
 int cli_command_send(const cli_context *cx, int argc, char **argv);
+int cli_command_bench(const cli_context *cx, int argc, char **argv);
 
 extern const char cli_list_help[];
 extern const char cli_monitor_help[];
 extern const char cli_send_help[];
+extern const char cli_bench_help[];
 
 #endif
