@@ -150,7 +150,9 @@ struct bench_paced {
     unsigned out_head, out_count, out_done;
     uint8_t in[BENCH_IN_URBS][U8D_IN_PACKET_MAX];
     size_t in_len[BENCH_IN_URBS];
+    uint64_t in_done_ns[BENCH_IN_URBS]; /* when the transfer completed */
     unsigned in_head, in_count;
+    uint64_t in_delay_max_ns, in_delays_over_1ms, in_delivered;
     bool dev_waiting, dev_idle, host_waiting, produced;
     u2c_thread dev_thread, host_thread;
     bench_cpu_meter dev_cpu, host_cpu;
@@ -176,6 +178,7 @@ static void paced_pump(void *ctx, bdev *d)
         if (n == 0)
             break;
         l->in_len[slot] = n;
+        l->in_done_ns[slot] = u2c_now_ns();
         l->in_count++;
         l->produced = true;
     }
@@ -204,6 +207,16 @@ static void device_thread(void *arg)
     }
     u2c_mutex_unlock(&l->lock);
     bench_cpu_meter_force(&l->dev_cpu);
+}
+
+/* Lock held: how long a completed IN transfer waited for the host thread. */
+static void note_delivery_delay(bench_paced *l, uint64_t delay_ns)
+{
+    l->in_delivered++;
+    if (delay_ns > l->in_delay_max_ns)
+        l->in_delay_max_ns = delay_ns;
+    if (delay_ns > 1000000u)
+        l->in_delays_over_1ms++;
 }
 
 /* Fills free OUT slots from the channel's queue (host side, any thread). */
@@ -247,10 +260,12 @@ static void host_thread(void *arg)
             continue;
         }
         unsigned n = l->in_count;
+        uint64_t now = u2c_now_ns();
         for (unsigned i = 0; i < n; i++) {
             unsigned slot = (l->in_head + i) % BENCH_IN_URBS;
             lens[i] = l->in_len[slot];
             memcpy(packets[i], l->in[slot], lens[i]);
+            note_delivery_delay(l, now - l->in_done_ns[slot]);
         }
         l->in_head = (l->in_head + n) % BENCH_IN_URBS;
         l->in_count = 0;
@@ -388,6 +403,16 @@ void bench_paced_with_device(bench_paced *l, bench_dev_fn fn, void *ctx)
 uint64_t bench_paced_device_cpu_ns(bench_paced *l)
 {
     return bench_cpu_meter_read(&l->dev_cpu);
+}
+
+void bench_paced_delivery(bench_paced *l, uint64_t *delivered, uint64_t *max_delay_ns,
+                          uint64_t *over_1ms)
+{
+    u2c_mutex_lock(&l->lock);
+    *delivered = l->in_delivered;
+    *max_delay_ns = l->in_delay_max_ns;
+    *over_1ms = l->in_delays_over_1ms;
+    u2c_mutex_unlock(&l->lock);
 }
 
 bool bench_paced_device_realtime(bench_paced *l)

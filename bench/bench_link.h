@@ -55,6 +55,10 @@ void bench_paced_with_device(bench_paced *l, bench_dev_fn fn, void *ctx);
 /* CPU time so far of the device thread and of the host event thread. */
 uint64_t bench_paced_device_cpu_ns(bench_paced *l);
 uint64_t bench_paced_event_cpu_ns(bench_paced *l);
+/* IN transfers handed to the channel, and the longest (and how many over
+ * 1 ms) a completed one waited for the host event thread to run. */
+void bench_paced_delivery(bench_paced *l, uint64_t *delivered, uint64_t *max_delay_ns,
+                          uint64_t *over_1ms);
 /* Whether the device thread got real-time priority (bench_make_realtime). */
 bool bench_paced_device_realtime(bench_paced *l);
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole benchmark suite and rewrites bench/RESULTS.md.
-#   bench/run.sh            (about 6 minutes on a 2-core machine)
+#   bench/run.sh            (about 5 minutes on a 2-core machine)
 # Environment: SOAK_SECONDS (default 60) for the headline soaks, SOAK_SHORT
 # (default 20) for the other stuffing profiles, USB_SOAK_SECONDS (default 30)
 # for the libusb + umockdev soak, WAKES (default 100000).
@@ -21,8 +21,8 @@ USB_SOAK_SECONDS=${USB_SOAK_SECONDS:-30}
 WAKES=${WAKES:-100000}
 
 need() { command -v "$1" >/dev/null 2>&1; }
-if ! need valgrind || ! need umockdev-wrapper || ! need chrt; then
-  apt-get update -qq && apt-get install -y -qq valgrind umockdev util-linux >/dev/null
+if ! need valgrind || ! need umockdev-wrapper; then
+  apt-get update -qq && apt-get install -y -qq valgrind umockdev >/dev/null
 fi
 
 started=$(date +%s)
@@ -82,9 +82,6 @@ for dir in rx tx; do
 done
 
 run wake ./bench_wake_latency "$WAKES" 10
-# The same wakes with the waiting thread under SCHED_FIFO: separates the
-# driver's wake path from the time-sharing of this shared machine.
-run wake_fifo sh -c "chrt -f 50 ./bench_wake_latency $WAKES 0 | sed 's/^wake\./wake_fifo./'"
 
 run soak_long ./bench_soak_paced --seconds "$SOAK_SECONDS" std0-minstuff mixed
 run soak_short ./bench_soak_paced --seconds "$SOAK_SHORT" std0-maxstuff std8-nostuff std8-maxstuff

@@ -53,6 +53,11 @@ static int soak_one(const char *name, double seconds)
     }
     soak_transport t = {l, with_device, device_cpu, event_cpu, "event_thread", NULL};
     int rc = bench_soak_run(name, &profile, h, &t, seconds, stdout);
+    uint64_t delivered, max_delay, over_1ms;
+    bench_paced_delivery(l, &delivered, &max_delay, &over_1ms);
+    printf("soak.%s.in_delivery_max_us=%.0f\n", name, max_delay / 1e3);
+    printf("soak.%s.in_delivery_over_1ms=%llu of %llu\n", name, (unsigned long long)over_1ms,
+           (unsigned long long)delivered);
     printf("soak.%s.device_thread=%s\n", name,
            bench_paced_device_realtime(l) ? "SCHED_FIFO" : "default scheduling");
     CanalClose(h);

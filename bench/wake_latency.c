@@ -4,7 +4,10 @@
  * was blocked waiting for it, over WAKES wakes; (2) the CPU a thread uses
  * while blocked IDLE_S seconds in CanalBlockingReceive with nothing
  * arriving. Direct bench link, so nothing else runs in the process.
- *   wake_latency [WAKES [IDLE_S]]   prints wake.* and idle.* lines.
+ * (3) For scale, what a wake-up costs on this machine without the driver:
+ * two threads passing a token through a mutex and condition variables
+ * (canal/osal.h, the primitives the channel uses), CPU and time per hand-off.
+ *   wake_latency [WAKES [IDLE_S]]   prints wake.*, idle.* and osal.* lines.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -144,6 +147,56 @@ static int measure_idle(long h, unsigned seconds)
     return r.code == CANAL_ERROR_TIMEOUT && r.wall_ns >= seconds * 1000000000ull ? 0 : 1;
 }
 
+#define PINGPONG_ROUNDS 20000u
+
+typedef struct pingpong {
+    u2c_mutex lock;
+    u2c_cond cond[2];
+    unsigned turn; /* whose turn: 0 or 1 */
+    unsigned rounds;
+} pingpong;
+
+static void pingpong_side(pingpong *p, unsigned me)
+{
+    u2c_mutex_lock(&p->lock);
+    for (unsigned i = 0; i < p->rounds; i++) {
+        while (p->turn != me)
+            u2c_cond_wait_until(&p->cond[me], &p->lock, U2C_DEADLINE_NEVER);
+        p->turn = 1 - me;
+        u2c_cond_signal(&p->cond[1 - me]);
+    }
+    u2c_mutex_unlock(&p->lock);
+}
+
+static void pingpong_other(void *arg)
+{
+    pingpong_side(arg, 1);
+}
+
+static void measure_os_wake(void)
+{
+    static pingpong p;
+    u2c_mutex_init(&p.lock);
+    u2c_cond_init(&p.cond[0]);
+    u2c_cond_init(&p.cond[1]);
+    p.turn = 0;
+    p.rounds = PINGPONG_ROUNDS;
+    uint64_t w0 = bench_wall_ns(), c0 = bench_process_cpu_ns();
+    u2c_thread t;
+    if (u2c_thread_start(&t, pingpong_other, &p) != 0)
+        return;
+    pingpong_side(&p, 0);
+    u2c_thread_join(&t);
+    uint64_t wall = bench_wall_ns() - w0, cpu = bench_process_cpu_ns() - c0;
+    unsigned handoffs = 2 * PINGPONG_ROUNDS;
+    printf("osal.handoffs=%u\n", handoffs);
+    printf("osal.us_per_handoff=%.2f\n", wall / 1e3 / handoffs);
+    printf("osal.cpu_us_per_handoff=%.2f\n", cpu / 1e3 / handoffs);
+    u2c_cond_destroy(&p.cond[0]);
+    u2c_cond_destroy(&p.cond[1]);
+    u2c_mutex_destroy(&p.lock);
+}
+
 int main(int argc, char **argv)
 {
     size_t wakes = argc > 1 ? strtoul(argv[1], NULL, 10) : 100000;
@@ -162,5 +215,6 @@ int main(int argc, char **argv)
     if (idle_s > 0)
         rc |= measure_idle(h, idle_s);
     CanalClose(h);
+    measure_os_wake();
     return rc;
 }
