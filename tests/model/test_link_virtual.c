@@ -296,6 +296,57 @@ static void test_canalyze_slot_and_dead_command_pipe(void **state)
     a->ops->destroy(a);
 }
 
+static void test_paused_host_overruns_then_gets_packed_packets(void **state)
+{
+    (void)state;
+    static host ha, hb;
+    memset(&ha, 0, sizeof ha);
+    memset(&hb, 0, sizeof hb);
+    u2c_link *a = open_ok("VIRTUAL0");
+    u2c_link *b = open_ok("VIRTUAL1");
+    u2c_link_sink sa = sink_of(&ha), sb = sink_of(&hb);
+    assert_int_equal(a->ops->start(a, &sa), U2C_LINK_OK);
+    assert_int_equal(b->ops->start(b, &sb), U2C_LINK_OK);
+    open_can(a, 1000, 0);
+    open_can(b, 1000, 0);
+    assert_true(u2c_virtual_pause_in(1, true));
+    for (unsigned i = 0; i < 100; i++)
+        ha.out[ha.out_count++] = std_frame(0x700 + i, 1, (uint8_t)i);
+    a->ops->kick_out(a);
+    assert_int_equal(ha.out_next, 100);
+    assert_int_equal(hb.packets, 0);
+    assert_true(u2c_virtual_pause_in(1, false));
+    /* One record was loaded before the list filled; then packets of 3. */
+    assert_int_equal(hb.in_count, 64);
+    assert_int_equal(hb.packets, 1 + 21);
+    for (unsigned i = 0; i < 64; i++)
+        assert_int_equal(hb.in[i].frame.id, 0x700 + i);
+    uint8_t reply[U8D_CMD_SIZE], req[U8D_CMD_SIZE];
+    u8d_encode_command(req, U8D_CMD_GET_STATISTICS, U8D_STAT_OVERRUNS, 0, NULL);
+    assert_int_equal(b->ops->command(b, req, reply, 1000), U2C_LINK_OK);
+    assert_int_equal(u8d_reply_be32(reply), 36);
+    assert_false(u2c_virtual_pause_in(5, true)); /* not open */
+    a->ops->destroy(a);
+    b->ops->destroy(b);
+}
+
+static void test_reset_command_leaves_the_bus(void **state)
+{
+    (void)state;
+    static host ha;
+    memset(&ha, 0, sizeof ha);
+    u2c_link *a = open_ok("VIRTUAL2");
+    u2c_link_sink sa = sink_of(&ha);
+    assert_int_equal(a->ops->start(a, &sa), U2C_LINK_OK);
+    uint8_t reply[U8D_CMD_SIZE];
+    command_ok(a, U8D_CMD_RESET, reply);
+    assert_int_equal(ha.gone_calls, 1);
+    uint8_t req[U8D_CMD_SIZE];
+    u8d_encode_command(req, U8D_CMD_GET_STATUS, 0, 0, NULL);
+    assert_int_equal(a->ops->command(a, req, reply, 1000), U2C_LINK_GONE);
+    a->ops->destroy(a);
+}
+
 /* Reads host counters under the virtual lock (callbacks may run on the clock thread). */
 typedef struct probe {
     host *h;
@@ -494,6 +545,8 @@ int main(void)
         cmocka_unit_test(test_lone_sender_then_second_node_resumes),
         cmocka_unit_test(test_unplug_reports_gone_once),
         cmocka_unit_test(test_canalyze_slot_and_dead_command_pipe),
+        cmocka_unit_test(test_paused_host_overruns_then_gets_packed_packets),
+        cmocka_unit_test(test_reset_command_leaves_the_bus),
         cmocka_unit_test(test_canalyze_transmit_timeout_runs_by_itself),
         cmocka_unit_test(test_paced_bus_takes_real_bit_time),
         cmocka_unit_test(test_two_threads_exchange_frames),
