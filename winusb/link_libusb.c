@@ -48,7 +48,7 @@ static struct {
     unsigned users;
     u2c_thread thread;
     atomic_int stop;
-} session = {.lock = U2C_MUTEX_INIT};
+} session = {.lock = U2C_MUTEX_INITIALIZER};
 
 static void session_event_loop(void *arg)
 {
