@@ -361,9 +361,5 @@ unsigned long CANAL_CALL Usb2canGetLastErrorText(char *buf, unsigned long size)
 long CANAL_CALL Usb2canListAdapters(usb2canAdapterInfo *list, long max)
 {
     u2c_error_clear();
-    if (max < 0 || (!list && max > 0)) {
-        u2c_error_set("Usb2canListAdapters: list is NULL or max (%ld) is negative", max);
-        return -1;
-    }
     return u2c_list_adapters(list, max);
 }
