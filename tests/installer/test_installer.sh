@@ -15,12 +15,13 @@
 #   upgrade   a fake older version, then this one while a program holds the DLL
 #             (exit 3010, swapped at restart), then this one again: always one
 #             uninstall entry; uninstall leaves the prefix as it was.
-#   foreign   a usb2can.dll that is not ours is kept and put back on uninstall;
-#             a file the user added to the install folder survives uninstall.
+#   foreign   a usb2can.dll that is not ours is kept, through an upgrade, and
+#             put back on uninstall; a file the user added to the install
+#             folder survives uninstall.
 #   win32     install on 32-bit Windows: the 32-bit DLL in System32.
 set -uo pipefail
 
-setup= version= x64= x86= work=
+setup='' version='' x64='' x86='' work=''
 while [ $# -gt 0 ]; do
     case $1 in
     --setup) setup=$2; shift 2 ;;
@@ -369,11 +370,17 @@ echo "=== foreign: someone else's usb2can.dll and the user's own files"
 printf 'MZ: not usb2can, a stand-in for the vendor DLL\n' >"$c/windows/syswow64/usb2can.dll"
 cp "$c/windows/syswow64/usb2can.dll" "$work/foreign.dll"
 before=$(snapshot)
-run_setup "$setup" /S
-check "install over a foreign SysWOW64\\usb2can.dll exits 0" [ $? -eq 0 ]
+run_setup "$old_dir/usb2can-setup-0.9.0.exe" /S
+check "installing 0.9.0 over a foreign SysWOW64\\usb2can.dll exits 0" [ $? -eq 0 ]
 check "SysWOW64\\usb2can.dll is now ours, the foreign one kept in Program Files\\usb2can\\backup\\x86" \
     eval 'cmp -s "$stripped/x86/usb2can.dll" "$c/windows/syswow64/usb2can.dll" &&
           cmp -s "$work/foreign.dll" "$pf/backup/x86/usb2can.dll"'
+run_setup "$setup" /S
+check "upgrading to $version exits 0" [ $? -eq 0 ]
+check "after the upgrade SysWOW64\\usb2can.dll is ours and the foreign one still kept" \
+    eval 'cmp -s "$stripped/x86/usb2can.dll" "$c/windows/syswow64/usb2can.dll" &&
+          cmp -s "$work/foreign.dll" "$pf/backup/x86/usb2can.dll" &&
+          [ ! -e "$pf/backup/x64" ]'
 echo "my notes" >"$pf/notes.txt"
 run_uninstaller
 check "silent uninstall exits 0" [ $? -eq 0 ]
