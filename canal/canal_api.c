@@ -1,109 +1,365 @@
 /*
- * Placeholder exports: every entry point exists so the ABI can be checked,
- * and every one says honestly that it does not work yet.
+ * The exported CANAL entry points: argument checks, handle lookup, and a
+ * call into the channel. Every entry clears the calling thread's last error
+ * first and returns only codes 0..37.
  */
+#include "canal_api.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "adapter_pick.h"
 #include "canal.h"
+#include "cfg_parse.h"
+#include "driver_info.h"
+#include "handles.h"
+#include "last_error.h"
+#include "link.h"
 #include "usb2can.h"
 
-#include <stddef.h>
+static u2c_handle_table g_handles;
+
+/* Runs at load time (before any export can be called), never under a lock. */
+static void init_handle_table(void) __attribute__((constructor));
+static void init_handle_table(void)
+{
+    u2c_handles_init(&g_handles);
+}
+
+static u2c_channel *acquire(long handle, const char *fn)
+{
+    u2c_lookup_miss miss = U2C_MISS_UNKNOWN;
+    u2c_channel *ch = u2c_handles_acquire(&g_handles, handle, &miss);
+    if (ch)
+        return ch;
+    switch (miss) {
+    case U2C_MISS_CLOSING:
+        u2c_error_set("%s: handle %ld is being closed", fn, handle);
+        break;
+    case U2C_MISS_OPENING:
+        u2c_error_set("%s: handle %ld is still being opened", fn, handle);
+        break;
+    default:
+        u2c_error_set("%s: handle %ld is not open (closed, or never returned by CanalOpen)", fn,
+                      handle);
+        break;
+    }
+    return NULL;
+}
+
+static void release(long handle)
+{
+    u2c_handles_release(&g_handles, handle);
+}
+
+/* --- open and close ------------------------------------------------------ */
+
+static u2c_channel *open_channel(const u2c_setup *setup, unsigned long flags)
+{
+    char serial[U2C_SERIAL_MAX + 1];
+    char reason[U2C_ERROR_TEXT_MAX];
+    snprintf(serial, sizeof serial, "%s", setup->serial);
+    if (!serial[0] && !u2c_pick_only_adapter(serial, sizeof serial))
+        return NULL;
+    u2c_link_result result = U2C_LINK_OK;
+    reason[0] = '\0';
+    u2c_link *link = u2c_link_open(serial, &result, reason, sizeof reason);
+    if (!link) {
+        u2c_error_set("%s", reason[0] ? reason : "cannot open the adapter");
+        return NULL;
+    }
+    int code = CANAL_ERROR_SUCCESS;
+    return u2c_channel_open(link, setup, flags, &code);
+}
 
 long CANAL_CALL CanalOpen(const char *pDevice, unsigned long flags)
 {
-    (void)pDevice;
-    (void)flags;
-    return 0;
+    u2c_error_clear();
+    if (!pDevice) {
+        u2c_error_set("CanalOpen: the setup string is NULL; expected \"serial;kbps\", "
+                      "e.g. \"ED000200;500\"");
+        return 0;
+    }
+    u2c_setup setup;
+    char reason[U2C_ERROR_TEXT_MAX];
+    if (!u2c_setup_parse(pDevice, &setup, reason, sizeof reason)) {
+        u2c_error_set("CanalOpen: %s", reason);
+        return 0;
+    }
+    long handle = u2c_handles_reserve(&g_handles);
+    if (!handle) {
+        u2c_error_set("CanalOpen: %d channels are open in this process, the most there can be; "
+                      "close one first",
+                      U2C_HANDLE_SLOTS);
+        return 0;
+    }
+    u2c_channel *ch = open_channel(&setup, flags);
+    if (!ch) {
+        u2c_handles_cancel(&g_handles, handle);
+        return 0;
+    }
+    u2c_handles_publish(&g_handles, handle, ch);
+    return handle;
 }
-int CANAL_CALL CanalClose(long handle) { (void)handle; return CANAL_ERROR_NOT_SUPPORTED; }
-unsigned long CANAL_CALL CanalGetLevel(long handle) { (void)handle; return 0; }
+
+int CANAL_CALL CanalClose(long handle)
+{
+    u2c_error_clear();
+    u2c_lookup_miss miss = U2C_MISS_UNKNOWN;
+    u2c_channel *ch = u2c_handles_begin_remove(&g_handles, handle, &miss);
+    if (!ch) {
+        if (miss == U2C_MISS_CLOSING)
+            return u2c_fail(CANAL_ERROR_NOT_OPEN, "CanalClose: handle %ld is already being closed",
+                            handle);
+        return u2c_fail(CANAL_ERROR_NOT_OPEN, "CanalClose: handle %ld is not open", handle);
+    }
+    u2c_channel_shutdown(ch);
+    u2c_handles_wait_unused(&g_handles, handle);
+    u2c_channel_close(ch);
+    u2c_handles_forget(&g_handles, handle);
+    return CANAL_ERROR_SUCCESS;
+}
+
+/* --- frames ---------------------------------------------------------------- */
+
 int CANAL_CALL CanalSend(long handle, const canalMsg *pCanalMsg)
 {
-    (void)handle;
-    (void)pCanalMsg;
-    return CANAL_ERROR_NOT_SUPPORTED;
+    u2c_error_clear();
+    if (!pCanalMsg)
+        return u2c_fail(CANAL_ERROR_PARAMETER, "CanalSend: the message pointer is NULL");
+    u2c_channel *ch = acquire(handle, "CanalSend");
+    if (!ch)
+        return CANAL_ERROR_NOT_OPEN;
+    int code = u2c_channel_send(ch, pCanalMsg);
+    release(handle);
+    return code;
 }
+
 int CANAL_CALL CanalBlockingSend(long handle, const canalMsg *pCanalMsg, unsigned long timeout)
 {
-    (void)handle;
-    (void)pCanalMsg;
-    (void)timeout;
-    return CANAL_ERROR_NOT_SUPPORTED;
+    u2c_error_clear();
+    if (!pCanalMsg)
+        return u2c_fail(CANAL_ERROR_PARAMETER, "CanalBlockingSend: the message pointer is NULL");
+    u2c_channel *ch = acquire(handle, "CanalBlockingSend");
+    if (!ch)
+        return CANAL_ERROR_NOT_OPEN;
+    int code = u2c_channel_blocking_send(ch, pCanalMsg, timeout);
+    release(handle);
+    return code;
 }
+
 int CANAL_CALL CanalReceive(long handle, canalMsg *pCanalMsg)
 {
-    (void)handle;
-    (void)pCanalMsg;
-    return CANAL_ERROR_NOT_SUPPORTED;
+    u2c_error_clear();
+    if (!pCanalMsg)
+        return u2c_fail(CANAL_ERROR_PARAMETER, "CanalReceive: the message pointer is NULL");
+    u2c_channel *ch = acquire(handle, "CanalReceive");
+    if (!ch)
+        return CANAL_ERROR_NOT_OPEN;
+    int code = u2c_channel_receive(ch, pCanalMsg);
+    release(handle);
+    return code;
 }
+
 int CANAL_CALL CanalBlockingReceive(long handle, canalMsg *pCanalMsg, unsigned long timeout)
 {
-    (void)handle;
-    (void)pCanalMsg;
-    (void)timeout;
-    return CANAL_ERROR_NOT_SUPPORTED;
+    u2c_error_clear();
+    if (!pCanalMsg)
+        return u2c_fail(CANAL_ERROR_PARAMETER, "CanalBlockingReceive: the message pointer is NULL");
+    u2c_channel *ch = acquire(handle, "CanalBlockingReceive");
+    if (!ch)
+        return CANAL_ERROR_NOT_OPEN;
+    int code = u2c_channel_blocking_receive(ch, pCanalMsg, timeout);
+    release(handle);
+    return code;
 }
-int CANAL_CALL CanalDataAvailable(long handle) { (void)handle; return 0; }
+
+/* A count, not a code: an invalid handle has 0 frames (and a reason). */
+int CANAL_CALL CanalDataAvailable(long handle)
+{
+    u2c_error_clear();
+    u2c_channel *ch = acquire(handle, "CanalDataAvailable");
+    if (!ch)
+        return 0;
+    int n = u2c_channel_data_available(ch);
+    release(handle);
+    return n;
+}
+
+/* --- state ----------------------------------------------------------------- */
+
 int CANAL_CALL CanalGetStatus(long handle, canalStatus *pCanalStatus)
 {
-    (void)handle;
-    (void)pCanalStatus;
-    return CANAL_ERROR_NOT_SUPPORTED;
+    u2c_error_clear();
+    if (!pCanalStatus)
+        return u2c_fail(CANAL_ERROR_PARAMETER, "CanalGetStatus: the status pointer is NULL");
+    u2c_channel *ch = acquire(handle, "CanalGetStatus");
+    if (!ch)
+        return CANAL_ERROR_NOT_OPEN;
+    int code = u2c_channel_get_status(ch, pCanalStatus);
+    release(handle);
+    return code;
 }
+
 int CANAL_CALL CanalGetStatistics(long handle, canalStatistics *pCanalStatistics)
 {
-    (void)handle;
-    (void)pCanalStatistics;
-    return CANAL_ERROR_NOT_SUPPORTED;
+    u2c_error_clear();
+    if (!pCanalStatistics)
+        return u2c_fail(CANAL_ERROR_PARAMETER,
+                        "CanalGetStatistics: the statistics pointer is NULL");
+    u2c_channel *ch = acquire(handle, "CanalGetStatistics");
+    if (!ch)
+        return CANAL_ERROR_NOT_OPEN;
+    int code = u2c_channel_get_statistics(ch, pCanalStatistics);
+    release(handle);
+    return code;
 }
+
 int CANAL_CALL CanalSetFilter(long handle, unsigned long filter)
 {
-    (void)handle;
-    (void)filter;
-    return CANAL_ERROR_NOT_SUPPORTED;
+    u2c_error_clear();
+    u2c_channel *ch = acquire(handle, "CanalSetFilter");
+    if (!ch)
+        return CANAL_ERROR_NOT_OPEN;
+    int code = u2c_channel_set_filter(ch, filter);
+    release(handle);
+    return code;
 }
+
 int CANAL_CALL CanalSetMask(long handle, unsigned long mask)
 {
-    (void)handle;
-    (void)mask;
-    return CANAL_ERROR_NOT_SUPPORTED;
+    u2c_error_clear();
+    u2c_channel *ch = acquire(handle, "CanalSetMask");
+    if (!ch)
+        return CANAL_ERROR_NOT_OPEN;
+    int code = u2c_channel_set_mask(ch, mask);
+    release(handle);
+    return code;
 }
-int CANAL_CALL CanalSetBaudrate(long handle, unsigned long baudrate)
-{
-    (void)handle;
-    (void)baudrate;
-    return CANAL_ERROR_NOT_SUPPORTED;
-}
-unsigned long CANAL_CALL CanalGetVersion(void)
-{
-    return CANAL_MAIN_VERSION | (CANAL_MINOR_VERSION << 8) | (CANAL_SUB_VERSION << 16);
-}
-unsigned long CANAL_CALL CanalGetDllVersion(void)
-{
-    return U2C_VERSION_MAJOR | (U2C_VERSION_MINOR << 8) | (U2C_VERSION_PATCH << 16);
-}
-const char *CANAL_CALL CanalGetVendorString(void) { return "usb2can " U2C_VERSION_STRING; }
-CANAL_RECEIVE_HANDLE CANAL_CALL CanalGetReceiveHandle(long handle)
-{
-    (void)handle;
-    return NULL;
-}
-const char *CANAL_CALL CanalGetDriverInfo(void) { return NULL; }
+
 int CANAL_CALL CanalSetFilters(long handle, unsigned long count, const unsigned long *pairs)
 {
-    (void)handle;
-    (void)count;
-    (void)pairs;
-    return CANAL_ERROR_NOT_SUPPORTED;
+    u2c_error_clear();
+    u2c_channel *ch = acquire(handle, "CanalSetFilters");
+    if (!ch)
+        return CANAL_ERROR_NOT_OPEN;
+    int code = u2c_channel_set_filters(ch, count, pairs);
+    release(handle);
+    return code;
 }
-const char *CANAL_CALL Usb2canGetLastError(void) { return "not implemented yet"; }
+
+int CANAL_CALL CanalSetBaudrate(long handle, unsigned long baudrate)
+{
+    u2c_error_clear();
+    u2c_channel *ch = acquire(handle, "CanalSetBaudrate");
+    if (!ch)
+        return CANAL_ERROR_NOT_OPEN;
+    int code = u2c_channel_set_bitrate(ch, baudrate);
+    release(handle);
+    return code;
+}
+
+unsigned long CANAL_CALL CanalGetLevel(long handle)
+{
+    u2c_error_clear();
+    u2c_channel *ch = acquire(handle, "CanalGetLevel");
+    if (!ch)
+        return 0;
+    release(handle);
+    return CANAL_LEVEL_STANDARD;
+}
+
+CANAL_RECEIVE_HANDLE CANAL_CALL CanalGetReceiveHandle(long handle)
+{
+    u2c_error_clear();
+    u2c_channel *ch = acquire(handle, "CanalGetReceiveHandle");
+    if (!ch)
+        return NULL;
+    void *event = u2c_channel_receive_handle(ch);
+    release(handle);
+    if (!event)
+        u2c_error_set("CanalGetReceiveHandle: no waitable receive object on this system; "
+                      "use CanalBlockingReceive");
+    return event;
+}
+
+int u2c_api_diagnostics(long handle, u2c_channel_diag *out)
+{
+    u2c_error_clear();
+    if (!out)
+        return u2c_fail(CANAL_ERROR_PARAMETER, "diagnostics: the output pointer is NULL");
+    u2c_channel *ch = acquire(handle, "diagnostics");
+    if (!ch)
+        return CANAL_ERROR_NOT_OPEN;
+    u2c_channel_diagnostics(ch, out);
+    release(handle);
+    return CANAL_ERROR_SUCCESS;
+}
+
+/* --- versions and descriptions -------------------------------------------- */
+
+#define VERSION_BYTES(major, minor, sub)                                                           \
+    ((unsigned long)(major) | (unsigned long)(minor) << 8 | (unsigned long)(sub) << 16)
+
+unsigned long CANAL_CALL CanalGetVersion(void)
+{
+    u2c_error_clear();
+    return VERSION_BYTES(CANAL_MAIN_VERSION, CANAL_MINOR_VERSION, CANAL_SUB_VERSION);
+}
+
+unsigned long CANAL_CALL CanalGetDllVersion(void)
+{
+    u2c_error_clear();
+    return VERSION_BYTES(U2C_VERSION_MAJOR, U2C_VERSION_MINOR, U2C_VERSION_PATCH);
+}
+
+/* "fw;hw;canal;dll;usb2can" of the most recently opened live channel; zeros
+ * for fw and hw when none is open. Per thread, so no caller sees another
+ * thread's rewrite. */
+const char *CANAL_CALL CanalGetVendorString(void)
+{
+    static _Thread_local char text[96];
+    u2c_error_clear();
+    u8d_version v = {0, 0, 0, 0};
+    long handle = u2c_handles_latest(&g_handles);
+    u2c_channel *ch = handle ? u2c_handles_acquire(&g_handles, handle, NULL) : NULL;
+    if (ch) {
+        v = u2c_channel_version(ch);
+        release(handle);
+    }
+    snprintf(text, sizeof text, "%u.%u;%u.%u;%d.%d.%d;%d.%d.%d;usb2can", v.fw_major, v.fw_minor,
+             v.hw_major, v.hw_minor, CANAL_MAIN_VERSION, CANAL_MINOR_VERSION, CANAL_SUB_VERSION,
+             U2C_VERSION_MAJOR, U2C_VERSION_MINOR, U2C_VERSION_PATCH);
+    return text;
+}
+
+const char *CANAL_CALL CanalGetDriverInfo(void)
+{
+    u2c_error_clear();
+    return u2c_driver_info_xml();
+}
+
+/* --- usb2can extensions ---------------------------------------------------- */
+
+const char *CANAL_CALL Usb2canGetLastError(void)
+{
+    return u2c_error_get();
+}
+
 unsigned long CANAL_CALL Usb2canGetLastErrorText(char *buf, unsigned long size)
 {
-    if (buf && size)
-        buf[0] = '\0';
-    return 0;
+    const char *text = u2c_error_get();
+    size_t len = strlen(text);
+    if (buf && size > 0) {
+        size_t n = len < size - 1 ? len : size - 1;
+        memcpy(buf, text, n);
+        buf[n] = '\0';
+    }
+    return (unsigned long)len;
 }
+
 long CANAL_CALL Usb2canListAdapters(usb2canAdapterInfo *list, long max)
 {
-    (void)list;
-    (void)max;
-    return -1;
+    u2c_error_clear();
+    return u2c_list_adapters(list, max);
 }

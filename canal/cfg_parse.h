@@ -1,18 +1,29 @@
 /*
  * cfg_parse.h — the CanalOpen setup string.
  *
- * Grammar (tokens separated by ';', spaces around tokens ignored):
- *   serial ; kbps [ ; tseg1 ; tseg2 ; sjw ; brp ]   (the four only when kbps is 0)
- *          [ ; mask ; filter ] [ ; key=value ... ]
- * Numbers are decimal or 0x-hex. serial may be empty (= the only adapter),
- * is case-insensitive and of any length up to U2C_SERIAL_MAX. kbps selects
- * the firmware table for the nine standard rates, otherwise the nearest
- * timing within 0.5 %; known truncated rates (python-can passes bitrate//1000)
- * mean their real value: 33 -> 33 333, 62 -> 62 500, 83 -> 83 333 bit/s.
+ * Contract: u2c_setup_parse is a pure function of its input; it never writes
+ * the caller's string and reads it only up to its NUL, at most U2C_SETUP_MAX
+ * bytes; it allocates nothing. On success *out holds everything CanalOpen
+ * needs. On failure it returns false, leaves *out unspecified, and writes a
+ * readable reason naming the offending token and its position ("token 2
+ * 'abc': kbps is not a number ..."); reason may be NULL.
  *
- * Contract: pure function of its input; never writes the caller's string;
- * reads at most U2C_SETUP_MAX bytes of it; on failure returns false and
- * writes a readable reason naming the offending token.
+ * Grammar (tokens separated by ';', spaces and tabs around a token ignored):
+ *   serial ; kbps [ ; tseg1 ; tseg2 ; sjw ; brp ]   (the four exactly when kbps is 0)
+ *          [ ; mask ; filter ] [ ; key=value ... ]   (a single trailing ';' is allowed)
+ * - serial: 0..U2C_SERIAL_MAX characters of [A-Za-z0-9_-], case-insensitive
+ *   (stored upper-cased); empty = the only connected adapter.
+ * - numbers: decimal or 0x-hex, 32 bits, no sign. A leading 0 does NOT mean
+ *   octal ("010" is ten), unlike the vendor DLL's strtoul(.., 0).
+ * - kbps: 10, 20, 50, 100, 125, 250, 500, 800, 1000 use the firmware's own
+ *   timing (u8d_bittiming_standard). python-can passes bitrate // 1000, so
+ *   33, 62 and 83 mean 33 333, 62 500 and 83 333 bit/s. Any other kbps in
+ *   1..1000 gets the nearest timing the 32 MHz clock allows, refused when it
+ *   is more than 0.5 % off. kbps 0 takes tseg1;tseg2;sjw;brp literally.
+ * - mask;filter: both or neither, see u2c_filter_accepts.
+ * - options: rxqueue=N, the RX ring's capacity in frames
+ *   (U2C_RX_CAPACITY_MIN..U2C_RX_CAPACITY_MAX, default U2C_RX_CAPACITY_DEFAULT).
+ *   Keys are case-insensitive; unknown or repeated keys are refused.
  */
 #ifndef USB2CAN_CFG_PARSE_H
 #define USB2CAN_CFG_PARSE_H
@@ -24,21 +35,39 @@
 #include "u8d_codec.h"
 
 #define U2C_SERIAL_MAX 32
-#define U2C_SETUP_MAX 1024
+#define U2C_SETUP_MAX 1024 /* including the NUL */
 #define U2C_RX_CAPACITY_DEFAULT 4096u
 #define U2C_RX_CAPACITY_MIN 64u
 #define U2C_RX_CAPACITY_MAX 1048576u
+/* A requested rate is refused when the nearest timing is further off than this. */
+#define U2C_BITRATE_TOLERANCE_PPM U8D_BITRATE_TOLERANCE_PPM
+
+/* Bits of the value u2c_filter_accepts compares, beside the 11- or 29-bit id. */
+#define U2C_FILTER_EXTENDED 0x80000000u
+#define U2C_FILTER_RTR 0x40000000u
 
 typedef struct u2c_setup {
     char serial[U2C_SERIAL_MAX + 1]; /* upper-cased; "" = the only adapter */
     uint32_t bitrate;                /* bit/s actually configured */
+    uint32_t bitrate_error_ppm;      /* |configured - requested| / requested; 0 for kbps 0 */
     u8d_bittiming timing;            /* what OPEN sends */
+    bool manual_timing;              /* kbps was 0 */
     bool has_filter;                 /* mask;filter given */
-    uint32_t mask;                   /* CANAL semantics, see channel.h */
+    uint32_t mask;                   /* see u2c_filter_accepts */
     uint32_t filter;
-    uint32_t rx_capacity;            /* frames in the RX ring (rxqueue=N) */
+    uint32_t rx_capacity; /* frames in the RX ring (rxqueue=N) */
 } u2c_setup;
 
 bool u2c_setup_parse(const char *text, u2c_setup *out, char *reason, size_t reason_size);
+
+/*
+ * The CANAL acceptance rule (the vendor DLL's doFilter, as it was meant):
+ * key = id (11 bits for standard, 29 for extended frames)
+ *       | U2C_FILTER_EXTENDED if extended | U2C_FILTER_RTR if remote;
+ * a frame passes when ((key ^ filter) & mask) == 0. Mask 0 passes everything;
+ * a mask bit set means "this bit must equal the filter's". Status messages
+ * (CANAL_IDFLAG_STATUS) are not CAN frames and are not filtered.
+ */
+bool u2c_filter_accepts(uint32_t mask, uint32_t filter, uint32_t id, bool extended, bool rtr);
 
 #endif

@@ -6,6 +6,11 @@
  * file, appends it there with a timestamp. u2c_error_clear empties it at the
  * start of every API call. u2c_error_get never returns NULL. The text lives
  * in thread-local storage: no allocation, no lock except around the log file.
+ * A reason is one line (newlines become spaces) of at most
+ * U2C_ERROR_TEXT_MAX - 1 bytes. Log lines read
+ * "2025-01-31T12:00:00Z mono=1234.567890 usb2can: <reason>" (UTC wall clock,
+ * then the monotonic clock in seconds); the file is opened, appended and
+ * closed per reason, so it may be deleted or rotated at any time.
  */
 #ifndef USB2CAN_LAST_ERROR_H
 #define USB2CAN_LAST_ERROR_H

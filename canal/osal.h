@@ -22,12 +22,15 @@
 typedef struct { SRWLOCK lock; } u2c_mutex;
 typedef struct { CONDITION_VARIABLE cv; } u2c_cond;
 typedef struct { HANDLE handle; } u2c_thread;
+#define U2C_MUTEX_INITIALIZER {SRWLOCK_INIT}
 #else
 #include <pthread.h>
 typedef struct { pthread_mutex_t m; } u2c_mutex;
 typedef struct { pthread_cond_t cv; } u2c_cond;
 typedef struct { pthread_t t; } u2c_thread;
+#define U2C_MUTEX_INITIALIZER {PTHREAD_MUTEX_INITIALIZER}
 #endif
+/* U2C_MUTEX_INITIALIZER: a static mutex ready without u2c_mutex_init (never destroyed). */
 
 /* Deadline meaning "never". */
 #define U2C_DEADLINE_NEVER UINT64_MAX

@@ -4,4 +4,17 @@ set(U2C_CANAL_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/osal_win32.c
   ${CMAKE_CURRENT_LIST_DIR}/osal_posix.c
   ${CMAKE_CURRENT_LIST_DIR}/canal_api.c
+  ${CMAKE_CURRENT_LIST_DIR}/cfg_parse.c
+  ${CMAKE_CURRENT_LIST_DIR}/last_error.c
+  ${CMAKE_CURRENT_LIST_DIR}/driver_info.c
+  ${CMAKE_CURRENT_LIST_DIR}/adapter_pick.c
+  ${CMAKE_CURRENT_LIST_DIR}/bus_state.c
+  ${CMAKE_CURRENT_LIST_DIR}/channel.c
+  ${CMAKE_CURRENT_LIST_DIR}/channel_rx.c
+  ${CMAKE_CURRENT_LIST_DIR}/channel_tx.c
+  ${CMAKE_CURRENT_LIST_DIR}/handles.c
+  ${CMAKE_CURRENT_LIST_DIR}/rx_event.c
+  ${CMAKE_CURRENT_LIST_DIR}/rx_filter.c
+  ${CMAKE_CURRENT_LIST_DIR}/rx_ring.c
+  ${CMAKE_CURRENT_LIST_DIR}/tx_queue.c
 )

@@ -38,21 +38,37 @@ CANAL_API const char *CANAL_CALL Usb2canGetLastError(void);
 CANAL_API unsigned long CANAL_CALL Usb2canGetLastErrorText(char *buf, unsigned long size);
 
 /* Adapter flags in usb2canAdapterInfo.flags. */
-#define USB2CAN_ADAPTER_VIRTUAL 0x01UL /* model-backed, no hardware */
-#define USB2CAN_ADAPTER_IN_USE 0x02UL  /* opened by a program already */
-#define USB2CAN_ADAPTER_USABLE 0x04UL  /* bound to a driver libusb can use */
+#define USB2CAN_ADAPTER_VIRTUAL 0x01UL   /* model-backed, no hardware */
+#define USB2CAN_ADAPTER_IN_USE 0x02UL    /* opened by a program already */
+#define USB2CAN_ADAPTER_USABLE 0x04UL    /* bound to a driver libusb can use */
+#define USB2CAN_ADAPTER_NO_SERIAL 0x08UL /* reports no serial: serial is "", cannot be named */
 
+/*
+ * One adapter. Plain types only, so ctypes can mirror it:
+ *   class usb2canAdapterInfo(ctypes.Structure):
+ *       _fields_ = [("serial", ctypes.c_char * 33), ("driver", ctypes.c_char * 31),
+ *                   ("flags", ctypes.c_ulong), ("description", ctypes.c_char * 64)]
+ * (132 bytes on Windows, 136 on LP64 Linux). Strings are NUL-terminated.
+ */
 typedef struct usb2canAdapterInfo {
-    char serial[33];      /* as in the USB instance ID / iSerialNumber */
-    char driver[31];      /* "WinUSB", "libusbK", "libusb0", the vendor's service name, "" = none */
+    char serial[33];      /* upper-case, as in the USB instance ID / iSerialNumber; "VIRTUALn" */
+    char driver[31];      /* Windows: "WinUSB", "libusbK", "libusb0", another service (e.g. the
+                             vendor's), "" = none; Linux: the interface's kernel driver ("usbfs"
+                             while a libusb program holds it), "" = none; "virtual" */
     unsigned long flags;  /* USB2CAN_ADAPTER_* */
-    char description[64]; /* e.g. "USB2CAN converter" or "virtual adapter" */
+    char description[64]; /* e.g. "USB2CAN converter" or "virtual adapter on the in-process bus" */
 } usb2canAdapterInfo;
 
 /*
- * Lists the adapters present now, hardware first, then the virtual ones.
- * Fills up to max entries and returns how many exist (which may be more
- * than max), or -1 with the last error set.
+ * Lists the adapters present now without opening any: hardware sorted by
+ * serial (serial-less ones last), then VIRTUAL0..VIRTUAL7. Fills up to max
+ * entries and returns how many exist (which may be more than max, so a
+ * caller may ask with max 0 and list NULL first), or -1 with the last error
+ * set. IN_USE on Windows means a query-only open of the device was refused
+ * (another program holds it); a driver that allows several opens is never
+ * reported in use. On Linux it means a libusb program claimed the interface.
+ *   n = dll.Usb2canListAdapters(None, 0)
+ *   arr = (usb2canAdapterInfo * n)(); dll.Usb2canListAdapters(arr, n)
  */
 CANAL_API long CANAL_CALL Usb2canListAdapters(usb2canAdapterInfo *list, long max);
 

@@ -90,33 +90,35 @@ enum u8d_stat_index {
 
 typedef enum u8d_status {
     U8D_OK = 0,
-    U8D_ERR_SHORT,       /* fewer bytes than one record */
-    U8D_ERR_LENGTH,      /* length is not a whole number of records, or too long */
-    U8D_ERR_MARKER,      /* start or end marker wrong */
-    U8D_ERR_DLC,         /* dlc > 8 */
-    U8D_ERR_TYPE,        /* unknown record type or flags */
-    U8D_ERR_RESULT,      /* command reply with opt1 != 0 */
-    U8D_ERR_MISMATCH,    /* command reply for another command */
-    U8D_ERR_RANGE,       /* a parameter out of its range */
+    U8D_ERR_SHORT,    /* fewer bytes than one record */
+    U8D_ERR_LENGTH,   /* length is not a whole number of records, or too long */
+    U8D_ERR_MARKER,   /* start or end marker wrong */
+    U8D_ERR_DLC,      /* dlc > 8 */
+    U8D_ERR_TYPE,     /* unknown record type or flags */
+    U8D_ERR_RESULT,   /* command reply with opt1 != 0 */
+    U8D_ERR_MISMATCH, /* command reply for another command */
+    U8D_ERR_RANGE,    /* a parameter out of its range (id, bit timing, flags) */
+    U8D_ERR_ARG,      /* a NULL pointer where a value is required */
 } u8d_status;
 
 /* A readable reason for a status ("RX record 2: end marker 0x00, want 0xAA" is
- * built by callers; this gives the static part). */
+ * built by callers; this gives the static part). Never NULL, also for values
+ * outside the enum. */
 const char *u8d_status_text(u8d_status st);
 
 /* One CAN frame as the wire carries it, independent of CANAL. */
 typedef struct u8d_frame {
-    uint32_t id;       /* 11 or 29 bits */
-    uint8_t flags;     /* U8D_FLAG_EXT | U8D_FLAG_RTR */
-    uint8_t dlc;       /* 0..8 */
+    uint32_t id;   /* 11 or 29 bits */
+    uint8_t flags; /* U8D_FLAG_EXT | U8D_FLAG_RTR; status records: U8D_FLAG_ERR */
+    uint8_t dlc;   /* 0..8 */
     uint8_t data[8];
 } u8d_frame;
 
 /* One decoded RX record. */
 typedef struct u8d_rx_record {
-    uint8_t type;        /* U8D_TYPE_CAN or U8D_TYPE_STATUS */
-    u8d_frame frame;     /* for STATUS: data[0]=code, [1]=REC (bit7 rx-passive), [2]=TEC */
-    uint32_t timestamp;  /* raw device value, byte order already resolved */
+    uint8_t type;       /* U8D_TYPE_CAN or U8D_TYPE_STATUS */
+    u8d_frame frame;    /* for STATUS: data[0]=code, [1]=REC (bit7 rx-passive), [2]=TEC */
+    uint32_t timestamp; /* raw device value, byte order already resolved */
 } u8d_rx_record;
 
 /* Timestamp flavours. */
@@ -127,10 +129,10 @@ typedef enum u8d_flavor {
 
 /* Bit timing at the 32 MHz CAN clock, values as counts (not register values). */
 typedef struct u8d_bittiming {
-    uint8_t tseg1;   /* 1..16 (prop + phase1) */
-    uint8_t tseg2;   /* 1..8 */
-    uint8_t sjw;     /* 1..4, <= tseg2 */
-    uint16_t brp;    /* 1..1024 */
+    uint8_t tseg1; /* 1..16 (prop + phase1) */
+    uint8_t tseg2; /* 1..8 */
+    uint8_t sjw;   /* 1..4, <= tseg2 */
+    uint16_t brp;  /* 1..1024 */
 } u8d_bittiming;
 
 #define U8D_CAN_CLOCK_HZ 32000000u
@@ -140,10 +142,21 @@ typedef struct u8d_bittiming {
 /* Generic command: 0x11, channel 0, cmd, opt1, opt2, data[10] (NULL = zeros), 0x22. */
 void u8d_encode_command(uint8_t out[U8D_CMD_SIZE], uint8_t cmd, uint8_t opt1, uint8_t opt2,
                         const uint8_t data[10]);
-/* OPEN with manual timing (opt1 = 9) and BE32 flags. */
-void u8d_encode_open(uint8_t out[U8D_CMD_SIZE], const u8d_bittiming *bt, uint32_t flags);
+/* OPEN with manual timing (opt1 = 9) and BE32 flags. Refuses (and writes
+ * nothing) a NULL timing (U8D_ERR_ARG), a timing u8d_bittiming_check rejects or
+ * flags outside U8D_OPEN_* (U8D_ERR_RANGE). */
+u8d_status u8d_encode_open(uint8_t out[U8D_CMD_SIZE], const u8d_bittiming *bt, uint32_t flags);
 
-/* Checks a reply to `cmd`: 16 bytes, markers, echoed command, opt1 == 0. */
+/* Device side: a command as the vendor firmware accepts it (16 bytes, markers).
+ * Returns U8D_ERR_SHORT / U8D_ERR_LENGTH / U8D_ERR_MARKER / U8D_ERR_ARG. */
+u8d_status u8d_check_command(const uint8_t *cmd, size_t len);
+/* Device side: the raw fields of an OPEN command (no range check: the firmware
+ * takes them as they come). */
+void u8d_decode_open(const uint8_t cmd[U8D_CMD_SIZE], u8d_bittiming *bt, uint32_t *flags);
+
+/* Checks a reply to `cmd`, in this order: NULL (U8D_ERR_ARG), fewer than 16
+ * bytes (U8D_ERR_SHORT), more (U8D_ERR_LENGTH), markers (U8D_ERR_MARKER),
+ * echoed command (U8D_ERR_MISMATCH), opt1 == 0 (U8D_ERR_RESULT). */
 u8d_status u8d_check_reply(const uint8_t *reply, size_t len, uint8_t cmd);
 /* Fields of a checked reply. */
 uint32_t u8d_reply_be32(const uint8_t reply[U8D_CMD_SIZE]); /* data[0..3] */
@@ -157,28 +170,44 @@ u8d_flavor u8d_flavor_of(u8d_version v);
 /* --- data ---------------------------------------------------------------- */
 
 /* TX record: 0x55, flags, BE32 id, dlc, 8 data bytes zero-padded, 0xAA.
- * Rejects dlc > 8 or an id wider than its format (U8D_ERR_DLC / U8D_ERR_RANGE). */
+ * Data bytes past dlc (all of them for RTR) are sent as zero. Rejects dlc > 8
+ * (U8D_ERR_DLC), flags other than EXT|RTR (U8D_ERR_TYPE), an id wider than its
+ * format (U8D_ERR_RANGE); `out` is untouched on error. */
 u8d_status u8d_encode_tx(uint8_t out[U8D_TX_RECORD_SIZE], const u8d_frame *f);
-/* Decodes a TX record (device side). */
+/* Decodes a TX record (device side) with the same checks as u8d_encode_tx plus
+ * length and markers. On U8D_ERR_TYPE / U8D_ERR_DLC / U8D_ERR_RANGE *f still
+ * holds the raw fields (all 8 data bytes), so a device model can mimic the
+ * firmware's leniency. */
 u8d_status u8d_decode_tx(const uint8_t *in, size_t len, u8d_frame *f);
 
-/* RX record encoder (device side): 21 bytes, timestamp in the flavour's order. */
+/* RX record encoder (device side): 21 bytes, timestamp in the flavour's order
+ * (vendor: masked to 29 bits as the firmware does). Fields are written as given. */
 void u8d_encode_rx(uint8_t out[U8D_RX_RECORD_SIZE], const u8d_rx_record *r, u8d_flavor flavor);
 
-/* Decodes one IN packet of 1..3 records into out[0..n-1].
- * On error *count holds the records decoded before the bad one, and *bad_index its index. */
+/* Decodes one IN packet of 1..3 records into out[0..n-1], in wire order.
+ * A record is rejected for a wrong marker, a type other than CAN (flags within
+ * EXT|RTR) or STATUS (flags exactly U8D_FLAG_ERR), dlc > 8, or (CAN records) an
+ * id wider than its format (U8D_ERR_RANGE). Vendor timestamps are masked to 29
+ * bits. A packet shorter than one record is U8D_ERR_SHORT; a partial trailing
+ * record or more than 63 bytes is U8D_ERR_LENGTH, after the whole records in
+ * front of it (at most 3) were decoded.
+ * In every case out[0..*count-1] are valid records; on error *bad_index is the
+ * index of the first record not delivered. */
 u8d_status u8d_decode_in_packet(const uint8_t *in, size_t len, u8d_flavor flavor,
                                 u8d_rx_record out[U8D_RX_MAX_RECORDS], size_t *count,
                                 size_t *bad_index);
 
 /* --- timestamps ---------------------------------------------------------- */
 
-/* Extends raw device timestamps across their wrap into microseconds. */
+/* Extends raw device timestamps across their wrap (vendor 2^29 ticks of
+ * 992.1875 us, CANalyze 2^32 ms) into microseconds. Assumes less than one wrap
+ * period between two consecutive timestamps; feed it CAN records only (the
+ * vendor firmware leaves status-record timestamps uninitialised). */
 typedef struct u8d_clock {
     u8d_flavor flavor;
     bool started;
     uint32_t last_raw;
-    uint64_t ticks;      /* extended tick count */
+    uint64_t ticks; /* extended tick count */
 } u8d_clock;
 void u8d_clock_init(u8d_clock *c, u8d_flavor flavor);
 /* Microseconds since the first timestamp seen (monotonic across the wrap). */
@@ -187,14 +216,26 @@ uint64_t u8d_clock_to_us(u8d_clock *c, uint32_t raw);
 /* --- bit timing ---------------------------------------------------------- */
 
 /* The firmware table's timing for a standard rate in kbit/s (10, 20, 50, 100,
- * 125, 250, 500, 800, 1000); false for any other rate. */
+ * 125, 250, 500, 800, 1000), sjw 1 as in the table; false (and *bt untouched)
+ * for any other rate or a NULL bt. */
 bool u8d_bittiming_standard(unsigned kbps, u8d_bittiming *bt);
-/* Range checks for manual values; reason gets a readable text on failure. */
+/* Range checks for manual values: tseg1 1..16, tseg2 1..8, sjw 1..4 and
+ * <= tseg2, brp 1..1024. On failure returns U8D_ERR_RANGE (U8D_ERR_ARG for a
+ * NULL bt) and, when reason is not NULL, names the field, its value and the
+ * allowed range. reason may be NULL. */
 u8d_status u8d_bittiming_check(const u8d_bittiming *bt, char *reason, size_t reason_size);
-/* Any rate in bit/s: best timing near 87.5 % sample point within 0.5 %;
- * on failure *error_ppm holds the best achievable error. */
+/* Any rate in bit/s: the timing with the smallest rate error (brp 1..1024,
+ * 8..25 tq per bit), ties broken towards the sample point nearest 87.5 % (CiA),
+ * then towards more tq per bit; sjw 1 as in the firmware table, so a standard
+ * rate yields exactly the table's timing. Succeeds when the error is at most
+ * U8D_BITRATE_TOLERANCE_PPM; otherwise U8D_ERR_RANGE with *bt holding the best
+ * candidate. *error_ppm (may be NULL) gets the error of the result, rounded.
+ * Bit rate 0: U8D_ERR_RANGE, *bt untouched, *error_ppm = UINT32_MAX.
+ * A NULL bt: U8D_ERR_ARG. */
+#define U8D_BITRATE_TOLERANCE_PPM 5000u
 u8d_status u8d_bittiming_compute(uint32_t bitrate, u8d_bittiming *bt, uint32_t *error_ppm);
-/* Resulting bit rate of a timing, in bit/s (rounded). */
+/* Resulting bit rate of a timing, in bit/s (rounded); 0 for a NULL bt or a
+ * timing with brp 0. */
 uint32_t u8d_bittiming_bitrate(const u8d_bittiming *bt);
 
 #endif

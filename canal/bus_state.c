@@ -1,0 +1,132 @@
+#include "bus_state.h"
+
+#include <stdio.h>
+
+#include "canal.h"
+
+#define WARNING_LIMIT 96
+#define PASSIVE_LIMIT 128
+#define REC_PASSIVE_FLAG 0x80u
+#define REC_COUNT_MASK 0x7Fu
+
+void u2c_bus_state_init(u2c_bus_state *s)
+{
+    *s = (u2c_bus_state){0};
+}
+
+void u2c_bus_state_apply(u2c_bus_state *s, uint8_t code, uint8_t rec_raw, uint8_t tec)
+{
+    s->tec = tec;
+    s->rec_raw = rec_raw;
+    s->last_code = code;
+    s->seen_status = true;
+    switch (code) {
+    case CANAL_STATUSMSG_OK:
+        s->code_level = U2C_BUS_ACTIVE;
+        s->bus_off = false;
+        break;
+    case CANAL_STATUSMSG_BUSLIGHT:
+        s->code_level = U2C_BUS_WARNING;
+        s->bus_off = false;
+        s->warnings++;
+        break;
+    case CANAL_STATUSMSG_BUSHEAVY:
+        s->code_level = U2C_BUS_PASSIVE;
+        s->bus_off = false;
+        break;
+    case CANAL_STATUSMSG_BUSOFF:
+        s->bus_off = true;
+        s->bus_offs++;
+        break;
+    case CANAL_STATUSMSG_OVERRUN:
+        s->device_overruns++;
+        break;
+    default: /* protocol errors (stuff, form, ACK, bit, CRC) leave the state alone */
+        break;
+    }
+}
+
+static u2c_bus_level counter_level(const u2c_bus_state *s)
+{
+    unsigned rec = s->rec_raw & REC_COUNT_MASK;
+    unsigned worst = s->tec > rec ? s->tec : rec;
+    if (worst >= PASSIVE_LIMIT || (s->rec_raw & REC_PASSIVE_FLAG))
+        return U2C_BUS_PASSIVE;
+    return worst >= WARNING_LIMIT ? U2C_BUS_WARNING : U2C_BUS_ACTIVE;
+}
+
+static u2c_bus_level level_of(const u2c_bus_state *s)
+{
+    u2c_bus_level by_counters = counter_level(s);
+    return by_counters > s->code_level ? by_counters : s->code_level;
+}
+
+uint32_t u2c_bus_state_word(const u2c_bus_state *s)
+{
+    uint32_t word = (uint32_t)s->tec | (uint32_t)(s->rec_raw & REC_COUNT_MASK) << 8;
+    u2c_bus_level level = level_of(s);
+    if (level >= U2C_BUS_WARNING)
+        word |= U2C_STATUS_WORD_WARN;
+    if (level >= U2C_BUS_PASSIVE)
+        word |= U2C_STATUS_WORD_PASSIVE;
+    if (s->bus_off)
+        word |= U2C_STATUS_WORD_BUS_OFF;
+    return word;
+}
+
+const char *u2c_status_code_name(uint8_t code)
+{
+    switch (code) {
+    case CANAL_STATUSMSG_OK:
+        return "ok";
+    case CANAL_STATUSMSG_OVERRUN:
+        return "adapter overrun";
+    case CANAL_STATUSMSG_BUSLIGHT:
+        return "bus warning";
+    case CANAL_STATUSMSG_BUSHEAVY:
+        return "error passive";
+    case CANAL_STATUSMSG_BUSOFF:
+        return "bus off";
+    case CANAL_STATUSMSG_STUFF:
+        return "stuff error";
+    case CANAL_STATUSMSG_FORM:
+        return "form error";
+    case CANAL_STATUSMSG_ACK:
+        return "ACK error";
+    case CANAL_STATUSMSG_BIT1:
+        return "bit 1 error";
+    case CANAL_STATUSMSG_BIT0:
+        return "bit 0 error";
+    case CANAL_STATUSMSG_CRC:
+        return "CRC error";
+    default:
+        return NULL;
+    }
+}
+
+static const char *state_name(const u2c_bus_state *s)
+{
+    if (s->bus_off)
+        return "bus off";
+    switch (level_of(s)) {
+    case U2C_BUS_PASSIVE:
+        return "error passive";
+    case U2C_BUS_WARNING:
+        return "bus warning";
+    default:
+        return "error active";
+    }
+}
+
+void u2c_bus_state_describe(const u2c_bus_state *s, char *buf, size_t size)
+{
+    int n = snprintf(buf, size, "%s; TEC %u REC %u", state_name(s), s->tec,
+                     s->rec_raw & REC_COUNT_MASK);
+    if (!s->seen_status || n < 0 || (size_t)n >= size)
+        return;
+    const char *name = u2c_status_code_name(s->last_code);
+    if (name)
+        snprintf(buf + n, size - (size_t)n, "; last: %s", name);
+    else
+        snprintf(buf + n, size - (size_t)n, "; last: status 0x%02X", s->last_code);
+}

@@ -1,0 +1,53 @@
+/*
+ * bus_state.h — the CAN controller state as the adapter's status records
+ * report it, kept on the host so CanalGetStatus needs no USB traffic.
+ *
+ * Contract: a pure value type fed with each status record (code, the REC
+ * byte whose bit 7 flags receive-passive, TEC). The status word uses the
+ * vendor DLL's layout: TEC in bits 0..7, REC in bits 8..15, 0x20000000 bus
+ * warning, 0x40000000 error passive, 0x80000000 bus off. Warning and passive
+ * follow the error counters (>= 96, >= 128, or the receive-passive flag) and
+ * the last state code (BUSLIGHT, BUSHEAVY; OK clears the code's part);
+ * bus-off is set by BUSOFF and cleared by any other state code. Counters:
+ * every BUSLIGHT is a bus warning, every BUSOFF a bus-off, every OVERRUN an
+ * adapter overrun.
+ */
+#ifndef USB2CAN_BUS_STATE_H
+#define USB2CAN_BUS_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define U2C_STATUS_WORD_WARN 0x20000000u
+#define U2C_STATUS_WORD_PASSIVE 0x40000000u
+#define U2C_STATUS_WORD_BUS_OFF 0x80000000u
+
+typedef enum u2c_bus_level {
+    U2C_BUS_ACTIVE = 0,
+    U2C_BUS_WARNING,
+    U2C_BUS_PASSIVE,
+} u2c_bus_level;
+
+typedef struct u2c_bus_state {
+    uint8_t tec;
+    uint8_t rec_raw;   /* as reported: bit 7 = receive passive */
+    uint8_t last_code; /* CANAL_STATUSMSG_* */
+    bool seen_status;
+    u2c_bus_level code_level;
+    bool bus_off;
+    uint64_t warnings;
+    uint64_t bus_offs;
+    uint64_t device_overruns;
+} u2c_bus_state;
+
+void u2c_bus_state_init(u2c_bus_state *s);
+void u2c_bus_state_apply(u2c_bus_state *s, uint8_t code, uint8_t rec_raw, uint8_t tec);
+uint32_t u2c_bus_state_word(const u2c_bus_state *s);
+/* e.g. "error passive; TEC 128 REC 0; last: ACK error" (always NUL-terminated). */
+void u2c_bus_state_describe(const u2c_bus_state *s, char *buf, size_t size);
+/* "ACK error", "bus warning", ... ; "status 0x42" style for unknown codes is
+ * left to the caller: returns NULL for them. */
+const char *u2c_status_code_name(uint8_t code);
+
+#endif

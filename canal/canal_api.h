@@ -1,0 +1,17 @@
+/*
+ * canal_api.h — internal accessors next to the exports of canal_api.c.
+ *
+ * Contract: the exported CANAL and usb2can functions are declared in
+ * include/canal.h and include/usb2can.h; this header adds what tests and
+ * tools linked against u2c_core may use beyond them. Each call validates
+ * its handle like an export does and returns a CANAL code.
+ */
+#ifndef USB2CAN_CANAL_API_H
+#define USB2CAN_CANAL_API_H
+
+#include "channel.h"
+
+/* Host-side diagnostics of an open handle (malformed packets, ring overruns...). */
+int u2c_api_diagnostics(long handle, u2c_channel_diag *out);
+
+#endif

@@ -1,0 +1,379 @@
+/* Opening, closing, commands, state and counters of a channel. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "channel_impl.h"
+#include "last_error.h"
+
+/* Bits of the CanalOpen flags the adapter understands. */
+#define OPEN_FLAG_BITS 0x0Fu
+
+static const char *link_result_text(int r)
+{
+    switch (r) {
+    case U2C_LINK_OK:
+        return "ok";
+    case U2C_LINK_TIMEOUT:
+        return "no reply within 1 s";
+    case U2C_LINK_GONE:
+        return "the adapter is gone (unplugged?)";
+    case U2C_LINK_IO:
+        return "USB transfer error";
+    case U2C_LINK_NOT_FOUND:
+        return "adapter not found";
+    case U2C_LINK_BUSY:
+        return "adapter in use";
+    case U2C_LINK_ACCESS:
+        return "adapter not accessible";
+    case U2C_LINK_NO_MEMORY:
+        return "out of memory";
+    case U2C_LINK_PROTOCOL:
+        return "malformed reply";
+    default:
+        return "unknown link error";
+    }
+}
+
+/* One command exchange; a CANAL code with the reason set on failure. */
+static int exchange(u2c_channel *ch, const uint8_t request[U8D_CMD_SIZE], const char *what,
+                    uint8_t reply[U8D_CMD_SIZE])
+{
+    int r = ch->link->ops->command(ch->link, request, reply, U2C_COMMAND_TIMEOUT_MS);
+    if (r != U2C_LINK_OK)
+        return u2c_fail(r == U2C_LINK_TIMEOUT ? CANAL_ERROR_TIMEOUT : CANAL_ERROR_COMMUNICATION,
+                        "adapter %s: %s failed: %s", ch->link->serial, what, link_result_text(r));
+    u8d_status st = u8d_check_reply(reply, U8D_CMD_SIZE, request[2]);
+    if (st != U8D_OK)
+        return u2c_fail(CANAL_ERROR_HARDWARE, "adapter %s: %s refused: %s", ch->link->serial, what,
+                        u8d_status_text(st));
+    return CANAL_ERROR_SUCCESS;
+}
+
+static int command_simple(u2c_channel *ch, uint8_t cmd, const char *what,
+                          uint8_t reply[U8D_CMD_SIZE])
+{
+    uint8_t request[U8D_CMD_SIZE];
+    u8d_encode_command(request, cmd, 0, 0, NULL);
+    return exchange(ch, request, what, reply);
+}
+
+static int command_open(u2c_channel *ch, const u8d_bittiming *timing)
+{
+    uint8_t request[U8D_CMD_SIZE], reply[U8D_CMD_SIZE];
+    u8d_status st = u8d_encode_open(request, timing, ch->open_flags);
+    if (st != U8D_OK)
+        return u2c_fail(CANAL_ERROR_BAUDRATE, "adapter %s: OPEN not sent: %s", ch->link->serial,
+                        u8d_status_text(st));
+    return exchange(ch, request, "OPEN", reply);
+}
+
+static int query_version(u2c_channel *ch)
+{
+    uint8_t reply[U8D_CMD_SIZE];
+    int code = command_simple(ch, U8D_CMD_GET_SOFTW_HARDW_VER, "version query", reply);
+    if (code != CANAL_ERROR_SUCCESS)
+        return code;
+    ch->version = u8d_reply_version(reply);
+    ch->flavor = u8d_flavor_of(ch->version);
+    return CANAL_ERROR_SUCCESS;
+}
+
+static void on_gone(void *ctx, const char *reason)
+{
+    u2c_channel *ch = ctx;
+    u2c_mutex_lock(&ch->lock);
+    ch->gone = true;
+    snprintf(ch->gone_reason, sizeof ch->gone_reason, "%s", reason ? reason : "device gone");
+    u2c_cond_broadcast(&ch->rx_cond);
+    u2c_cond_broadcast(&ch->tx_cond);
+    rx_event_set(&ch->event);
+    u2c_mutex_unlock(&ch->lock);
+}
+
+static void free_channel(u2c_channel *ch)
+{
+    rx_event_destroy(&ch->event);
+    rx_ring_free(&ch->ring);
+    u2c_cond_destroy(&ch->tx_cond);
+    u2c_cond_destroy(&ch->rx_cond);
+    u2c_mutex_destroy(&ch->lock);
+    u2c_mutex_destroy(&ch->cmd_lock);
+    free(ch);
+}
+
+static int init_buffers(u2c_channel *ch, const u2c_setup *setup)
+{
+    uint32_t capacity = setup->rx_capacity ? setup->rx_capacity : U2C_RX_CAPACITY_DEFAULT;
+    if (!rx_ring_init(&ch->ring, capacity))
+        return u2c_fail(CANAL_ERROR_MEMORY, "no memory for an RX ring of %u frames", capacity);
+    if (!rx_event_create(&ch->event))
+        return u2c_fail(CANAL_ERROR_INIT_FAIL, "cannot create the receive event");
+    rx_filter_init(&ch->filter);
+    if (setup->has_filter) {
+        ch->filter.mask = setup->mask;
+        ch->filter.filter = setup->filter;
+    }
+    tx_queue_init(&ch->txq);
+    u2c_bus_state_init(&ch->bus);
+    u8d_clock_init(&ch->clock, ch->flavor);
+    ch->diag.rx_capacity = capacity;
+    return CANAL_ERROR_SUCCESS;
+}
+
+static int start_link(u2c_channel *ch)
+{
+    ch->sink = (u2c_link_sink){
+        .ctx = ch,
+        .in_packet = u2c_channel_on_in_packet,
+        .next_out = u2c_channel_on_next_out,
+        .gone = on_gone,
+    };
+    int r = ch->link->ops->start(ch->link, &ch->sink);
+    if (r != U2C_LINK_OK)
+        return u2c_fail(CANAL_ERROR_COMMUNICATION, "adapter %s: cannot start streaming: %s",
+                        ch->link->serial, link_result_text(r));
+    return CANAL_ERROR_SUCCESS;
+}
+
+static int bring_up(u2c_channel *ch, const u2c_setup *setup)
+{
+    int code = query_version(ch);
+    if (code == CANAL_ERROR_SUCCESS)
+        code = init_buffers(ch, setup);
+    if (code == CANAL_ERROR_SUCCESS)
+        code = start_link(ch);
+    if (code != CANAL_ERROR_SUCCESS)
+        return code;
+    code = command_open(ch, &setup->timing);
+    if (code != CANAL_ERROR_SUCCESS)
+        ch->link->ops->stop(ch->link);
+    return code;
+}
+
+u2c_channel *u2c_channel_open(u2c_link *link, const u2c_setup *setup, unsigned long flags,
+                              int *code)
+{
+    u2c_channel *ch = calloc(1, sizeof *ch);
+    if (!ch) {
+        link->ops->destroy(link);
+        *code = u2c_fail(CANAL_ERROR_MEMORY, "no memory for a channel");
+        return NULL;
+    }
+    u2c_mutex_init(&ch->cmd_lock);
+    u2c_mutex_init(&ch->lock);
+    u2c_cond_init(&ch->rx_cond);
+    u2c_cond_init(&ch->tx_cond);
+    ch->link = link;
+    ch->setup = *setup;
+    ch->open_flags = (uint32_t)(flags & OPEN_FLAG_BITS);
+    ch->diag.bitrate = setup->bitrate;
+
+    *code = bring_up(ch, setup);
+    if (*code != CANAL_ERROR_SUCCESS) {
+        link->ops->destroy(link);
+        free_channel(ch);
+        return NULL;
+    }
+    return ch;
+}
+
+void u2c_channel_shutdown(u2c_channel *ch)
+{
+    u2c_mutex_lock(&ch->lock);
+    ch->closing = true;
+    u2c_cond_broadcast(&ch->rx_cond);
+    u2c_cond_broadcast(&ch->tx_cond);
+    rx_event_set(&ch->event);
+    u2c_mutex_unlock(&ch->lock);
+}
+
+/* Gives queued frames a bounded chance to reach the adapter before CLOSE:
+ * waits while the queue keeps shrinking, at most TX_DRAIN_MAX_MS in all. */
+#define TX_DRAIN_STALL_MS 100u
+#define TX_DRAIN_MAX_MS 2000u
+static void drain_tx(u2c_channel *ch)
+{
+    uint64_t hard_deadline = u2c_deadline_after_ms(TX_DRAIN_MAX_MS);
+    u2c_mutex_lock(&ch->lock);
+    uint32_t left = tx_queue_count(&ch->txq);
+    while (left > 0 && !ch->gone) {
+        uint64_t stall_deadline = u2c_deadline_after_ms(TX_DRAIN_STALL_MS);
+        uint64_t deadline = stall_deadline < hard_deadline ? stall_deadline : hard_deadline;
+        ch->tx_waiters++;
+        bool in_time = u2c_cond_wait_until(&ch->tx_cond, &ch->lock, deadline);
+        ch->tx_waiters--;
+        uint32_t now_left = tx_queue_count(&ch->txq);
+        if (!in_time && now_left >= left)
+            break;
+        if (u2c_now_ns() >= hard_deadline)
+            break;
+        left = now_left;
+    }
+    u2c_mutex_unlock(&ch->lock);
+}
+
+void u2c_channel_close(u2c_channel *ch)
+{
+    drain_tx(ch);
+    u2c_mutex_lock(&ch->lock);
+    bool gone = ch->gone;
+    u2c_mutex_unlock(&ch->lock);
+    if (!gone) {
+        uint8_t reply[U8D_CMD_SIZE];
+        u2c_mutex_lock(&ch->cmd_lock);
+        /* Best effort: the channel goes away whatever the adapter answers. */
+        (void)command_simple(ch, U8D_CMD_CLOSE, "CLOSE", reply);
+        u2c_mutex_unlock(&ch->cmd_lock);
+    }
+    ch->link->ops->stop(ch->link);
+    ch->link->ops->destroy(ch->link);
+    free_channel(ch);
+}
+
+int u2c_channel_dead_code(const u2c_channel *ch)
+{
+    if (ch->closing)
+        return u2c_fail(CANAL_ERROR_NOT_OPEN, "the handle was closed while this call used it");
+    if (ch->gone)
+        return u2c_fail(CANAL_ERROR_COMMUNICATION, "adapter %s is gone: %s", ch->link->serial,
+                        ch->gone_reason);
+    return CANAL_ERROR_SUCCESS;
+}
+
+int u2c_channel_get_status(u2c_channel *ch, canalStatus *out)
+{
+    u2c_mutex_lock(&ch->lock);
+    memset(out, 0, sizeof *out);
+    out->channel_status = u2c_bus_state_word(&ch->bus);
+    out->lasterrorcode = ch->bus.last_code;
+    if (ch->gone) {
+        out->lasterrorsubcode = CANAL_ERROR_COMMUNICATION;
+        snprintf(out->lasterrorstr, sizeof out->lasterrorstr, "adapter gone: %.64s",
+                 ch->gone_reason);
+    } else {
+        u2c_bus_state_describe(&ch->bus, out->lasterrorstr, sizeof out->lasterrorstr);
+    }
+    int code = u2c_channel_dead_code(ch);
+    u2c_mutex_unlock(&ch->lock);
+    return code;
+}
+
+int u2c_channel_get_statistics(u2c_channel *ch, canalStatistics *out)
+{
+    u2c_mutex_lock(&ch->lock);
+    out->cntReceiveFrames = (unsigned long)ch->rx_frames;
+    out->cntTransmitFrames = (unsigned long)ch->tx_frames;
+    out->cntReceiveData = (unsigned long)ch->rx_bytes;
+    out->cntTransmitData = (unsigned long)ch->tx_bytes;
+    out->cntOverruns = (unsigned long)(ch->diag.ring_overruns + ch->bus.device_overruns);
+    out->cntBusWarnings = (unsigned long)ch->bus.warnings;
+    out->cntBusOff = (unsigned long)ch->bus.bus_offs;
+    int code = u2c_channel_dead_code(ch);
+    u2c_mutex_unlock(&ch->lock);
+    return code;
+}
+
+int u2c_channel_set_filter(u2c_channel *ch, unsigned long filter)
+{
+    u2c_mutex_lock(&ch->lock);
+    ch->filter.filter = (uint32_t)filter;
+    int code = u2c_channel_dead_code(ch);
+    u2c_mutex_unlock(&ch->lock);
+    return code;
+}
+
+int u2c_channel_set_mask(u2c_channel *ch, unsigned long mask)
+{
+    u2c_mutex_lock(&ch->lock);
+    ch->filter.mask = (uint32_t)mask;
+    int code = u2c_channel_dead_code(ch);
+    u2c_mutex_unlock(&ch->lock);
+    return code;
+}
+
+int u2c_channel_set_filters(u2c_channel *ch, unsigned long count, const unsigned long *values)
+{
+    char reason[128];
+    u2c_mutex_lock(&ch->lock);
+    int code = CANAL_ERROR_SUCCESS;
+    if (!rx_filter_set_pairs(&ch->filter, count, values, reason, sizeof reason))
+        code = u2c_fail(CANAL_ERROR_PARAMETER, "%s", reason);
+    else
+        code = u2c_channel_dead_code(ch);
+    u2c_mutex_unlock(&ch->lock);
+    return code;
+}
+
+static int timing_for_kbps(unsigned long kbps, u2c_setup *out)
+{
+    char text[32], reason[256];
+    if (kbps == 0)
+        return u2c_fail(CANAL_ERROR_BAUDRATE,
+                        "CanalSetBaudrate(0): manual timing needs tseg1;tseg2;sjw;brp, give "
+                        "them in the CanalOpen setup string");
+    snprintf(text, sizeof text, ";%lu", kbps);
+    if (!u2c_setup_parse(text, out, reason, sizeof reason))
+        return u2c_fail(CANAL_ERROR_BAUDRATE, "CanalSetBaudrate(%lu): %s", kbps, reason);
+    return CANAL_ERROR_SUCCESS;
+}
+
+/* cmd_lock held. CLOSE, then OPEN with the new timing; on failure try to
+ * restore the old one so the channel stays usable. */
+static int reopen(u2c_channel *ch, const u2c_setup *wanted)
+{
+    uint8_t reply[U8D_CMD_SIZE];
+    int code = command_simple(ch, U8D_CMD_CLOSE, "CLOSE", reply);
+    if (code != CANAL_ERROR_SUCCESS)
+        return code;
+    code = command_open(ch, &wanted->timing);
+    if (code != CANAL_ERROR_SUCCESS) {
+        char why[U2C_ERROR_TEXT_MAX];
+        snprintf(why, sizeof why, "%s", u2c_error_get());
+        (void)command_open(ch, &ch->setup.timing);
+        return u2c_fail(code, "%s", why);
+    }
+    u2c_mutex_lock(&ch->lock);
+    ch->setup.timing = wanted->timing;
+    ch->setup.bitrate = wanted->bitrate;
+    ch->diag.bitrate = wanted->bitrate;
+    u2c_mutex_unlock(&ch->lock);
+    return CANAL_ERROR_SUCCESS;
+}
+
+int u2c_channel_set_bitrate(u2c_channel *ch, unsigned long kbps)
+{
+    u2c_setup wanted;
+    int code = timing_for_kbps(kbps, &wanted);
+    if (code != CANAL_ERROR_SUCCESS)
+        return code;
+    u2c_mutex_lock(&ch->cmd_lock);
+    u2c_mutex_lock(&ch->lock);
+    code = u2c_channel_dead_code(ch);
+    u2c_mutex_unlock(&ch->lock);
+    if (code == CANAL_ERROR_SUCCESS)
+        code = reopen(ch, &wanted);
+    u2c_mutex_unlock(&ch->cmd_lock);
+    return code;
+}
+
+void *u2c_channel_receive_handle(u2c_channel *ch)
+{
+    return rx_event_handle(&ch->event);
+}
+
+u8d_version u2c_channel_version(const u2c_channel *ch)
+{
+    return ch->version;
+}
+
+void u2c_channel_diagnostics(u2c_channel *ch, u2c_channel_diag *out)
+{
+    u2c_mutex_lock(&ch->lock);
+    *out = ch->diag;
+    out->rx_queued = rx_ring_count(&ch->ring);
+    out->tx_queued = tx_queue_count(&ch->txq);
+    out->version = ch->version;
+    out->flavor = ch->flavor;
+    u2c_mutex_unlock(&ch->lock);
+}

@@ -1,0 +1,83 @@
+/*
+ * channel.h — one open CANAL channel: an adapter behind a link, its RX ring,
+ * TX queue, software filter, bus state and counters.
+ *
+ * Contract:
+ * - u2c_channel_open takes a link that is open but not started, asks the
+ *   adapter for its version (which picks the wire flavour: fw 0.x is a
+ *   CANalyze that gets nothing but OPEN, CLOSE and the version query),
+ *   starts streaming and sends OPEN with the setup's timing and flags bits
+ *   0..3. It owns the link from then on, also when it fails.
+ * - RX runs in the link's sink callbacks: IN packets are decoded straight
+ *   into the fixed ring (no allocation per frame); a malformed packet is
+ *   counted and skipped; a full ring drops the newest frame and counts an
+ *   overrun; status records update the bus state and, with open flag 0x08,
+ *   become CANAL_IDFLAG_STATUS messages (id = code, data = code, REC, TEC, 0).
+ * - Every call returns a CANAL code (0..37) and, on failure, leaves a reason
+ *   in the calling thread's last error. Blocking calls wait on condition
+ *   variables signalled by the link callbacks; a timeout of 0 waits forever
+ *   and TIMEOUT is returned only once the whole timeout has passed on the
+ *   monotonic clock.
+ * - Send only queues (TX_QUEUE_CAPACITY frames) and kicks the link without
+ *   holding the channel lock; the link pulls records with next_out.
+ * - Close is two calls: u2c_channel_shutdown (wakes every blocked caller
+ *   with NOT_OPEN; callable while others still use the channel) and, once
+ *   no caller is inside any more, u2c_channel_close (CLOSE, stop the link,
+ *   free everything).
+ * - Once the link reports the device gone, queued frames are still handed
+ *   out; after that every call fails with COMMUNICATION and the reason.
+ */
+#ifndef USB2CAN_CHANNEL_H
+#define USB2CAN_CHANNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "canal.h"
+#include "cfg_parse.h"
+#include "link.h"
+
+typedef struct u2c_channel u2c_channel;
+
+/* Host-side counters for diagnostics (cumulative since open). */
+typedef struct u2c_channel_diag {
+    uint64_t malformed_packets; /* IN packets the codec rejected */
+    uint64_t ring_overruns;     /* frames dropped because the RX ring was full */
+    uint64_t filtered_frames;   /* frames the software filter rejected */
+    uint64_t status_records;    /* status records from the adapter */
+    uint32_t rx_queued;
+    uint32_t rx_capacity;
+    uint32_t tx_queued;
+    uint32_t bitrate;    /* bit/s currently configured */
+    u8d_version version; /* as the adapter reported it at open */
+    u8d_flavor flavor;
+    char last_malformed[96]; /* why the last malformed packet was rejected */
+} u2c_channel_diag;
+
+/* NULL on failure with *code a CANAL code and the reason in the last error. */
+u2c_channel *u2c_channel_open(u2c_link *link, const u2c_setup *setup, unsigned long flags,
+                              int *code);
+void u2c_channel_shutdown(u2c_channel *ch);
+void u2c_channel_close(u2c_channel *ch);
+
+int u2c_channel_send(u2c_channel *ch, const canalMsg *msg);
+int u2c_channel_blocking_send(u2c_channel *ch, const canalMsg *msg, unsigned long timeout_ms);
+int u2c_channel_receive(u2c_channel *ch, canalMsg *out);
+int u2c_channel_blocking_receive(u2c_channel *ch, canalMsg *out, unsigned long timeout_ms);
+int u2c_channel_data_available(u2c_channel *ch);
+
+int u2c_channel_get_status(u2c_channel *ch, canalStatus *out);
+int u2c_channel_get_statistics(u2c_channel *ch, canalStatistics *out);
+
+int u2c_channel_set_filter(u2c_channel *ch, unsigned long filter);
+int u2c_channel_set_mask(u2c_channel *ch, unsigned long mask);
+int u2c_channel_set_filters(u2c_channel *ch, unsigned long count, const unsigned long *values);
+/* Re-opens the adapter at kbps (CLOSE, then OPEN with the new timing). */
+int u2c_channel_set_bitrate(u2c_channel *ch, unsigned long kbps);
+
+/* The Win32 event of rx_event.h; NULL on other systems. */
+void *u2c_channel_receive_handle(u2c_channel *ch);
+u8d_version u2c_channel_version(const u2c_channel *ch);
+void u2c_channel_diagnostics(u2c_channel *ch, u2c_channel_diag *out);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * channel_impl.h — the channel's state, shared by channel.c (open, close,
+ * commands, status), channel_rx.c (IN path, receive calls) and
+ * channel_tx.c (send calls, OUT path). Private to those three files.
+ *
+ * Locking: `lock` guards every field below it; `cmd_lock` serialises
+ * command exchanges (open, set-bitrate, close) without blocking the data
+ * paths. Nobody calls into the link while holding `lock`.
+ */
+#ifndef USB2CAN_CHANNEL_IMPL_H
+#define USB2CAN_CHANNEL_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bus_state.h"
+#include "channel.h"
+#include "osal.h"
+#include "rx_event.h"
+#include "rx_filter.h"
+#include "rx_ring.h"
+#include "tx_queue.h"
+
+#define U2C_COMMAND_TIMEOUT_MS 1000u
+#define U2C_GONE_REASON_MAX 160
+
+struct u2c_channel {
+    /* Fixed after open. */
+    u2c_link *link;
+    u2c_link_sink sink; /* the link may keep a pointer to it */
+    u8d_version version;
+    u8d_flavor flavor;
+    uint32_t open_flags; /* bits 0..3 as sent to the adapter */
+    u2c_mutex cmd_lock;
+    u2c_setup setup; /* timing and bitrate change under cmd_lock + lock */
+
+    u2c_mutex lock;
+    u2c_cond rx_cond; /* ring not empty, or closing/gone */
+    u2c_cond tx_cond; /* room in the TX queue, a frame left it, or closing/gone */
+    unsigned rx_waiters;
+    unsigned tx_waiters;
+    bool closing;
+    bool gone;
+    char gone_reason[U2C_GONE_REASON_MAX];
+
+    rx_ring ring;
+    rx_event event;
+    rx_filter filter;
+    u8d_clock clock;
+    uint64_t last_us; /* timestamp of the newest CAN frame, for status messages */
+    tx_queue txq;
+
+    u2c_bus_state bus;
+    uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
+    u2c_channel_diag diag;
+};
+
+/* Sink callbacks (channel_rx.c, channel_tx.c). */
+void u2c_channel_on_in_packet(void *ctx, const uint8_t *bytes, size_t len);
+int u2c_channel_on_next_out(void *ctx, uint8_t record[U8D_TX_RECORD_SIZE]);
+
+/* Lock held: the CANAL code for a channel that cannot do I/O any more
+ * (0 when it still can), with the reason set. */
+int u2c_channel_dead_code(const u2c_channel *ch);
+
+#endif

@@ -1,0 +1,167 @@
+/* The IN path: decode packets into the ring; and the receive calls. */
+#include <stdio.h>
+#include <string.h>
+
+#include "channel_impl.h"
+#include "last_error.h"
+
+#define ID_MASK_29 0x1FFFFFFFu
+#define STATUS_MSG_SIZE 4
+
+/* Lock held. */
+static void queue_message(u2c_channel *ch, const canalMsg *m)
+{
+    if (!rx_ring_push(&ch->ring, m)) {
+        ch->diag.ring_overruns++;
+        return;
+    }
+    if (rx_ring_count(&ch->ring) == 1)
+        rx_event_set(&ch->event);
+}
+
+/* Lock held. */
+static void take_can_frame(u2c_channel *ch, const u8d_rx_record *rec)
+{
+    const u8d_frame *f = &rec->frame;
+    bool ext = (f->flags & U8D_FLAG_EXT) != 0;
+    bool rtr = (f->flags & U8D_FLAG_RTR) != 0;
+    uint8_t dlc = f->dlc <= 8 ? f->dlc : 8;
+
+    ch->last_us = u8d_clock_to_us(&ch->clock, rec->timestamp);
+    ch->rx_frames++;
+    ch->rx_bytes += rtr ? 0 : dlc;
+    if (!rx_filter_accepts(&ch->filter, f->id, ext, rtr)) {
+        ch->diag.filtered_frames++;
+        return;
+    }
+    canalMsg m;
+    memset(&m, 0, sizeof m);
+    m.flags = (ext ? CANAL_IDFLAG_EXTENDED : 0) | (rtr ? CANAL_IDFLAG_RTR : 0);
+    m.id = f->id & ID_MASK_29;
+    m.sizeData = dlc;
+    if (!rtr)
+        memcpy(m.data, f->data, dlc);
+    m.timestamp = (unsigned long)ch->last_us;
+    queue_message(ch, &m);
+}
+
+/* Lock held. Status records carry no valid timestamp (the firmware leaves it
+ * uninitialised), so they get the newest CAN frame's time and never touch
+ * the clock. A CANalyze fills only the code; its counter bytes are stale
+ * leftovers, so they count as 0. */
+static void take_status(u2c_channel *ch, const u8d_rx_record *rec)
+{
+    const uint8_t *raw = rec->frame.data;
+    bool counters_valid = ch->flavor != U8D_FLAVOR_CANALYZE;
+    const uint8_t d[3] = {raw[0], counters_valid ? raw[1] : 0, counters_valid ? raw[2] : 0};
+    ch->diag.status_records++;
+    u2c_bus_state_apply(&ch->bus, d[0], d[1], d[2]);
+    if (!(ch->open_flags & U8D_OPEN_STATUS_FRAMES))
+        return;
+    canalMsg m;
+    memset(&m, 0, sizeof m);
+    m.flags = CANAL_IDFLAG_STATUS;
+    m.id = d[0];
+    m.sizeData = STATUS_MSG_SIZE;
+    m.data[0] = d[0];
+    m.data[1] = d[1];
+    m.data[2] = d[2];
+    m.timestamp = (unsigned long)ch->last_us;
+    queue_message(ch, &m);
+}
+
+/* Lock held. */
+static void note_malformed(u2c_channel *ch, u8d_status st, size_t bad_index, size_t len)
+{
+    ch->diag.malformed_packets++;
+    snprintf(ch->diag.last_malformed, sizeof ch->diag.last_malformed,
+             "IN packet of %zu bytes, record %zu: %s", len, bad_index + 1, u8d_status_text(st));
+}
+
+void u2c_channel_on_in_packet(void *ctx, const uint8_t *bytes, size_t len)
+{
+    u2c_channel *ch = ctx;
+    if (len == 0)
+        return; /* a zero-length transfer carries nothing */
+    u8d_rx_record recs[U8D_RX_MAX_RECORDS];
+    size_t count = 0, bad_index = 0;
+    u8d_status st = u8d_decode_in_packet(bytes, len, ch->flavor, recs, &count, &bad_index);
+
+    u2c_mutex_lock(&ch->lock);
+    for (size_t i = 0; i < count && i < U8D_RX_MAX_RECORDS; i++) {
+        if (recs[i].type == U8D_TYPE_STATUS)
+            take_status(ch, &recs[i]);
+        else
+            take_can_frame(ch, &recs[i]);
+    }
+    if (st != U8D_OK)
+        note_malformed(ch, st, bad_index, len);
+    if (ch->rx_waiters > 0 && rx_ring_count(&ch->ring) > 0)
+        u2c_cond_broadcast(&ch->rx_cond);
+    u2c_mutex_unlock(&ch->lock);
+}
+
+/* Lock held. */
+static bool pop_message(u2c_channel *ch, canalMsg *out)
+{
+    if (!rx_ring_pop(&ch->ring, out))
+        return false;
+    if (rx_ring_count(&ch->ring) == 0 && !ch->gone && !ch->closing)
+        rx_event_reset(&ch->event);
+    return true;
+}
+
+int u2c_channel_receive(u2c_channel *ch, canalMsg *out)
+{
+    int code = CANAL_ERROR_SUCCESS;
+    u2c_mutex_lock(&ch->lock);
+    if (ch->closing)
+        code = u2c_channel_dead_code(ch);
+    else if (pop_message(ch, out))
+        code = CANAL_ERROR_SUCCESS;
+    else if (ch->gone)
+        code = u2c_channel_dead_code(ch);
+    else
+        code = u2c_fail(CANAL_ERROR_FIFO_EMPTY, "no frame received yet");
+    u2c_mutex_unlock(&ch->lock);
+    return code;
+}
+
+int u2c_channel_blocking_receive(u2c_channel *ch, canalMsg *out, unsigned long timeout_ms)
+{
+    uint64_t deadline =
+        timeout_ms == CANAL_BLOCK_FOREVER ? U2C_DEADLINE_NEVER : u2c_deadline_after_ms(timeout_ms);
+    int code;
+    u2c_mutex_lock(&ch->lock);
+    for (;;) {
+        if (ch->closing) {
+            code = u2c_channel_dead_code(ch);
+            break;
+        }
+        if (pop_message(ch, out)) {
+            code = CANAL_ERROR_SUCCESS;
+            break;
+        }
+        if (ch->gone) {
+            code = u2c_channel_dead_code(ch);
+            break;
+        }
+        if (deadline != U2C_DEADLINE_NEVER && u2c_now_ns() >= deadline) {
+            code = u2c_fail(CANAL_ERROR_TIMEOUT, "no frame within %lu ms", timeout_ms);
+            break;
+        }
+        ch->rx_waiters++;
+        u2c_cond_wait_until(&ch->rx_cond, &ch->lock, deadline);
+        ch->rx_waiters--;
+    }
+    u2c_mutex_unlock(&ch->lock);
+    return code;
+}
+
+int u2c_channel_data_available(u2c_channel *ch)
+{
+    u2c_mutex_lock(&ch->lock);
+    int n = (int)rx_ring_count(&ch->ring);
+    u2c_mutex_unlock(&ch->lock);
+    return n;
+}

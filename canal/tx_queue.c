@@ -1,0 +1,36 @@
+#include "tx_queue.h"
+
+void tx_queue_init(tx_queue *q)
+{
+    q->head = 0;
+    q->count = 0;
+}
+
+bool tx_queue_push(tx_queue *q, const u8d_frame *f)
+{
+    if (q->count == TX_QUEUE_CAPACITY)
+        return false;
+    q->frames[(q->head + q->count) % TX_QUEUE_CAPACITY] = *f;
+    q->count++;
+    return true;
+}
+
+bool tx_queue_pop(tx_queue *q, u8d_frame *out)
+{
+    if (q->count == 0)
+        return false;
+    *out = q->frames[q->head];
+    q->head = (q->head + 1) % TX_QUEUE_CAPACITY;
+    q->count--;
+    return true;
+}
+
+uint32_t tx_queue_count(const tx_queue *q)
+{
+    return q->count;
+}
+
+bool tx_queue_full(const tx_queue *q)
+{
+    return q->count == TX_QUEUE_CAPACITY;
+}

@@ -1,0 +1,131 @@
+#include "discover_rules.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cfg_parse.h" /* U2C_SERIAL_MAX: the longest serial a setup string names */
+
+static char ascii_upper(char c)
+{
+    return (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c;
+}
+
+void u2c_copy_upper(char *dst, size_t dst_size, const char *src)
+{
+    if (dst_size == 0)
+        return;
+    size_t i = 0;
+    for (; src[i] != '\0' && i + 1 < dst_size; i++)
+        dst[i] = ascii_upper(src[i]);
+    dst[i] = '\0';
+}
+
+int u2c_compare_nocase(const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        unsigned char ca = (unsigned char)ascii_upper(*a);
+        unsigned char cb = (unsigned char)ascii_upper(*b);
+        if (ca != cb || ca == '\0')
+            return (int)ca - (int)cb;
+    }
+}
+
+static bool starts_with_nocase(const char *text, const char *prefix)
+{
+    for (; *prefix != '\0'; text++, prefix++) {
+        if (ascii_upper(*text) != ascii_upper(*prefix))
+            return false;
+    }
+    return true;
+}
+
+static void set_empty(char *text, size_t size)
+{
+    if (size > 0)
+        text[0] = '\0';
+}
+
+bool u2c_parse_instance_id(const char *id, char *serial, size_t serial_size, char *location,
+                           size_t location_size)
+{
+    set_empty(serial, serial_size);
+    set_empty(location, location_size);
+    if (id == NULL || !starts_with_nocase(id, U2C_INSTANCE_ID_PREFIX))
+        return false;
+    const char *tail = id + strlen(U2C_INSTANCE_ID_PREFIX);
+    size_t tail_length = strlen(tail);
+    if (tail_length == 0 || strchr(tail, '\\') != NULL)
+        return false;
+    bool generated_by_windows = strchr(tail, '&') != NULL;
+    if (generated_by_windows || tail_length > U2C_SERIAL_MAX)
+        u2c_copy_upper(location, location_size, id);
+    else
+        u2c_copy_upper(serial, serial_size, tail);
+    return true;
+}
+
+void u2c_clean_description(char *dst, size_t dst_size, const char *raw)
+{
+    const char *text = raw ? raw : "";
+    const char *last_semicolon = strrchr(text, ';');
+    if (text[0] == '@' && last_semicolon != NULL)
+        text = last_semicolon + 1;
+    if (dst_size > 0)
+        snprintf(dst, dst_size, "%s", text[0] != '\0' ? text : "USB2CAN");
+}
+
+static bool is_service(const char *service, const char *name)
+{
+    return u2c_compare_nocase(service, name) == 0;
+}
+
+bool u2c_windows_driver_usable(const char *service, bool has_interface_guid, char *problem,
+                               size_t problem_size)
+{
+    set_empty(problem, problem_size);
+    if (service == NULL || service[0] == '\0') {
+        snprintf(problem, problem_size, "has no driver installed; bind it to WinUSB with Zadig");
+        return false;
+    }
+    if (is_service(service, "WinUSB")) {
+        if (has_interface_guid)
+            return true;
+        snprintf(problem, problem_size,
+                 "is bound to WinUSB without a DeviceInterfaceGUIDs entry; "
+                 "reinstall WinUSB with Zadig");
+        return false;
+    }
+    if (is_service(service, "libusbK") || is_service(service, "libusb0"))
+        return true;
+    snprintf(problem, problem_size,
+             "is bound to driver '%s', not WinUSB; bind it to WinUSB with Zadig", service);
+    return false;
+}
+
+bool u2c_linux_driver_in_use(const char *driver)
+{
+    return driver != NULL && strcmp(driver, "usbfs") == 0;
+}
+
+bool u2c_linux_driver_usable(const char *driver, const char *interface_name, bool node_accessible,
+                             const char *node_path, char *problem, size_t problem_size)
+{
+    set_empty(problem, problem_size);
+    bool kernel_owns_it = driver != NULL && driver[0] != '\0' && !u2c_linux_driver_in_use(driver);
+    if (kernel_owns_it) {
+        snprintf(problem, problem_size,
+                 "is bound to the kernel driver '%s'%s; unbind it first: "
+                 "echo %s > /sys/bus/usb/drivers/%s/unbind",
+                 driver, strcmp(driver, "usb_8dev") == 0 ? " (SocketCAN)" : "", interface_name,
+                 driver);
+        return false;
+    }
+    if (!node_accessible) {
+        snprintf(problem, problem_size,
+                 "cannot be opened: no permission on %s; "
+                 "add a udev rule giving your user access to USB device 0483:1234",
+                 node_path);
+        return false;
+    }
+    return true;
+}

@@ -1,0 +1,67 @@
+/*
+ * discover_rules.h — how discovery reads what the operating system reports
+ * about a USB2CAN (VID 0483, PID 1234): the serial inside a Windows device
+ * instance ID, and whether the driver bound to it lets libusb reach it.
+ *
+ * Contract: pure functions of their arguments (no I/O, no global state), so
+ * the Windows rules are tested on Linux too. Outputs are always
+ * NUL-terminated when their size is non-zero; a "problem" is the clause that
+ * follows the adapter's name in a sentence ("is bound to driver 'x', ...").
+ */
+#ifndef USB2CAN_DISCOVER_RULES_H
+#define USB2CAN_DISCOVER_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define U2C_USB2CAN_VID 0x0483
+#define U2C_USB2CAN_PID 0x1234
+/* Windows instance IDs of USB2CAN adapters start with this (any case). */
+#define U2C_INSTANCE_ID_PREFIX "USB\\VID_0483&PID_1234\\"
+
+/*
+ * Splits "USB\VID_0483&PID_1234\<tail>". Returns false when id is not a
+ * USB2CAN instance (other VID/PID, a composite child, an empty tail).
+ * Otherwise serial receives the upper-cased tail — or "" when the tail is a
+ * port-based ID Windows made up because the device has no usable serial
+ * (it contains '&') or is longer than a setup string can name; location
+ * then receives the whole upper-cased instance ID (else "").
+ */
+bool u2c_parse_instance_id(const char *id, char *serial, size_t serial_size, char *location,
+                           size_t location_size);
+
+/*
+ * Windows: whether libusb can drive a device bound to this service (SPDRP_SERVICE,
+ * "" when none). WinUSB needs a DeviceInterfaceGUIDs entry for libusb to find
+ * its path; libusbK and libusb0 do not. When not usable, problem receives
+ * the fix, e.g. "is bound to driver 'usb2can', not WinUSB; bind it to WinUSB with Zadig".
+ */
+bool u2c_windows_driver_usable(const char *service, bool has_interface_guid, char *problem,
+                               size_t problem_size);
+
+/*
+ * Linux: whether libusb can drive the device given the kernel driver bound to
+ * its interface ("" none, "usbfs" = claimed through libusb by some program)
+ * and whether this process may open its device node. interface_name is the
+ * sysfs name of the interface (e.g. "1-1.4:1.0"), node_path the usbfs node.
+ */
+bool u2c_linux_driver_usable(const char *driver, const char *interface_name, bool node_accessible,
+                             const char *node_path, char *problem, size_t problem_size);
+
+/* Linux: a program holds the device through libusb when usbfs owns its interface. */
+bool u2c_linux_driver_in_use(const char *driver);
+
+/*
+ * A device description fit to show: Windows stores INF-provided text as
+ * "@oem12.inf,%desc%;USB2CAN converter", of which only the part after the
+ * last ';' is meant for people. "" becomes "USB2CAN".
+ */
+void u2c_clean_description(char *dst, size_t dst_size, const char *raw);
+
+/* Copies src upper-cased (ASCII) into dst, truncating to dst_size - 1 characters. */
+void u2c_copy_upper(char *dst, size_t dst_size, const char *src);
+
+/* Case-insensitive (ASCII) comparison of two strings; < 0, 0 or > 0. */
+int u2c_compare_nocase(const char *a, const char *b);
+
+#endif

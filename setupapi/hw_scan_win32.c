@@ -1,0 +1,147 @@
+/*
+ * SetupAPI half of discovery (contract in hw_scan.h). "In use" is a
+ * query-only CreateFile (no access rights, no sharing) of the device's
+ * GUID_DEVINTERFACE_USB_DEVICE path: WinUSB and libusb0 admit one open at a
+ * time, so another program's handle makes it fail with ACCESS_DENIED,
+ * SHARING_VIOLATION or BUSY. No request reaches the device. Limits: a driver
+ * that allows several opens is never reported in use; a device whose driver
+ * is not started has no active interface and is never probed.
+ */
+#if defined(_WIN32)
+#include "hw_scan.h"
+
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+#include <setupapi.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "discover_rules.h"
+
+/* GUID_DEVINTERFACE_USB_DEVICE, under our own name: libusb's static
+ * library already defines that symbol. */
+static const GUID usb_device_interface = {
+    0xA5DCBF10, 0x6530, 0x11D2, {0x90, 0x1F, 0x00, 0xC0, 0x4F, 0xB9, 0x51, 0xED}};
+
+/* Longest instance ID Windows allows (MAX_DEVICE_ID_LEN) plus its NUL. */
+#define INSTANCE_ID_SIZE 201
+
+static void read_text_property(HDEVINFO set, SP_DEVINFO_DATA *device, DWORD property, char *out,
+                               size_t size)
+{
+    DWORD type = 0;
+    memset(out, 0, size);
+    if (!SetupDiGetDeviceRegistryPropertyA(set, device, property, &type, (BYTE *)out,
+                                           (DWORD)size - 1, NULL) ||
+        type != REG_SZ)
+        out[0] = '\0';
+}
+
+static bool has_interface_guid(HDEVINFO set, SP_DEVINFO_DATA *device)
+{
+    HKEY key = SetupDiOpenDevRegKey(set, device, DICS_FLAG_GLOBAL, 0, DIREG_DEV, KEY_READ);
+    if (key == INVALID_HANDLE_VALUE)
+        return false;
+    static const char *const names[] = {"DeviceInterfaceGUIDs", "DeviceInterfaceGUID"};
+    bool found = false;
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && !found; i++) {
+        char value[128] = {0};
+        DWORD type = 0;
+        DWORD size = sizeof value - 2; /* keeps a REG_MULTI_SZ terminator */
+        if (RegQueryValueExA(key, names[i], NULL, &type, (BYTE *)value, &size) == ERROR_SUCCESS)
+            found = (type == REG_SZ || type == REG_MULTI_SZ) && value[0] == '{';
+    }
+    RegCloseKey(key);
+    return found;
+}
+
+static bool interface_path(const char *instance_id, char *path, size_t size)
+{
+    HDEVINFO set = SetupDiGetClassDevsA(&usb_device_interface, instance_id, NULL,
+                                        DIGCF_DEVICEINTERFACE | DIGCF_PRESENT);
+    if (set == INVALID_HANDLE_VALUE)
+        return false;
+    bool found = false;
+    SP_DEVICE_INTERFACE_DATA iface = {.cbSize = sizeof iface};
+    if (SetupDiEnumDeviceInterfaces(set, NULL, &usb_device_interface, 0, &iface)) {
+        union {
+            SP_DEVICE_INTERFACE_DETAIL_DATA_A detail;
+            char bytes[sizeof(SP_DEVICE_INTERFACE_DETAIL_DATA_A) + 2 * MAX_PATH];
+        } buffer;
+        buffer.detail.cbSize = sizeof buffer.detail;
+        if (SetupDiGetDeviceInterfaceDetailA(set, &iface, &buffer.detail, sizeof buffer, NULL,
+                                             NULL)) {
+            snprintf(path, size, "%s", buffer.detail.DevicePath);
+            found = true;
+        }
+    }
+    SetupDiDestroyDeviceInfoList(set);
+    return found;
+}
+
+static bool held_by_another_program(const char *instance_id)
+{
+    char path[2 * MAX_PATH];
+    if (!interface_path(instance_id, path, sizeof path))
+        return false;
+    HANDLE handle = CreateFileA(path, 0, 0, NULL, OPEN_EXISTING, 0, NULL);
+    if (handle != INVALID_HANDLE_VALUE) {
+        CloseHandle(handle);
+        return false;
+    }
+    DWORD error = GetLastError();
+    return error == ERROR_ACCESS_DENIED || error == ERROR_SHARING_VIOLATION || error == ERROR_BUSY;
+}
+
+static void describe(HDEVINFO set, SP_DEVINFO_DATA *device, const char *instance_id,
+                     u2c_found_adapter *a)
+{
+    memset(a, 0, sizeof *a);
+    u2c_parse_instance_id(instance_id, a->info.serial, sizeof a->info.serial, a->location,
+                          sizeof a->location);
+    read_text_property(set, device, SPDRP_SERVICE, a->info.driver, sizeof a->info.driver);
+
+    char description[256];
+    read_text_property(set, device, SPDRP_FRIENDLYNAME, description, sizeof description);
+    if (description[0] == '\0')
+        read_text_property(set, device, SPDRP_DEVICEDESC, description, sizeof description);
+    u2c_clean_description(a->info.description, sizeof a->info.description, description);
+
+    if (u2c_windows_driver_usable(a->info.driver, has_interface_guid(set, device), a->problem,
+                                  sizeof a->problem))
+        a->info.flags |= USB2CAN_ADAPTER_USABLE;
+    if (held_by_another_program(instance_id))
+        a->info.flags |= USB2CAN_ADAPTER_IN_USE;
+    if (a->info.serial[0] == '\0')
+        a->info.flags |= USB2CAN_ADAPTER_NO_SERIAL;
+}
+
+bool u2c_hw_scan(u2c_scan *scan, char *reason, size_t reason_size)
+{
+    HDEVINFO set = SetupDiGetClassDevsA(NULL, "USB", NULL, DIGCF_ALLCLASSES | DIGCF_PRESENT);
+    if (set == INVALID_HANDLE_VALUE) {
+        snprintf(reason, reason_size,
+                 "cannot list USB devices: SetupDiGetClassDevs failed (Windows error %lu)",
+                 (unsigned long)GetLastError());
+        return false;
+    }
+    SP_DEVINFO_DATA device = {.cbSize = sizeof device};
+    for (DWORD i = 0; SetupDiEnumDeviceInfo(set, i, &device); i++) {
+        char instance_id[INSTANCE_ID_SIZE];
+        if (!SetupDiGetDeviceInstanceIdA(set, &device, instance_id, sizeof instance_id, NULL))
+            continue;
+        if (!u2c_parse_instance_id(instance_id, NULL, 0, NULL, 0))
+            continue;
+        scan->hardware_total++;
+        if (scan->hardware < U2C_SCAN_MAX_HARDWARE)
+            describe(set, &device, instance_id, &scan->adapter[scan->hardware++]);
+    }
+    SetupDiDestroyDeviceInfoList(set);
+    scan->count = scan->hardware;
+    return true;
+}
+#else
+typedef int hw_scan_win32_unused; /* ISO C forbids an empty translation unit */
+#endif

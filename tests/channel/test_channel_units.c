@@ -1,0 +1,372 @@
+/* Unit tests of the channel's building blocks: RX ring, TX queue, software
+ * filter, bus state and the handle table. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bus_state.h"
+#include "handles.h"
+#include "osal.h"
+#include "rx_filter.h"
+#include "rx_ring.h"
+#include "tx_queue.h"
+
+/* --- rx_ring ------------------------------------------------------------- */
+
+static canalMsg msg_with_id(unsigned long id)
+{
+    canalMsg m;
+    memset(&m, 0, sizeof m);
+    m.id = id;
+    m.sizeData = (unsigned char)(id % 9);
+    m.data[0] = (unsigned char)id;
+    return m;
+}
+
+static void test_ring_fifo_and_full(void **state)
+{
+    (void)state;
+    rx_ring r;
+    assert_true(rx_ring_init(&r, 64));
+    for (unsigned long i = 0; i < 64; i++) {
+        canalMsg m = msg_with_id(i);
+        assert_true(rx_ring_push(&r, &m));
+    }
+    assert_true(rx_ring_full(&r));
+    canalMsg extra = msg_with_id(999);
+    assert_false(rx_ring_push(&r, &extra)); /* newest dropped */
+    assert_int_equal(rx_ring_count(&r), 64);
+    for (unsigned long i = 0; i < 64; i++) {
+        canalMsg out;
+        assert_true(rx_ring_pop(&r, &out));
+        assert_int_equal(out.id, i);
+        assert_int_equal(out.data[0], (unsigned char)i);
+    }
+    canalMsg out;
+    assert_false(rx_ring_pop(&r, &out));
+    rx_ring_free(&r);
+}
+
+static void test_ring_wraps(void **state)
+{
+    (void)state;
+    rx_ring r;
+    assert_true(rx_ring_init(&r, 5));
+    unsigned long next_in = 0, next_out = 0;
+    for (int round = 0; round < 40; round++) {
+        int pushes = 1 + round % 4;
+        for (int i = 0; i < pushes && !rx_ring_full(&r); i++) {
+            canalMsg m = msg_with_id(next_in++);
+            assert_true(rx_ring_push(&r, &m));
+        }
+        int pops = 1 + (round * 7) % 3;
+        canalMsg out;
+        for (int i = 0; i < pops && rx_ring_pop(&r, &out); i++)
+            assert_int_equal(out.id, next_out++);
+        assert_int_equal(rx_ring_count(&r), next_in - next_out);
+    }
+    rx_ring_free(&r);
+}
+
+/* --- tx_queue ------------------------------------------------------------ */
+
+static void test_tx_queue_bounded_fifo(void **state)
+{
+    (void)state;
+    static tx_queue q;
+    tx_queue_init(&q);
+    for (uint32_t i = 0; i < TX_QUEUE_CAPACITY; i++) {
+        u8d_frame f = {.id = i, .dlc = (uint8_t)(i % 9)};
+        assert_true(tx_queue_push(&q, &f));
+    }
+    u8d_frame f = {.id = 12345};
+    assert_true(tx_queue_full(&q));
+    assert_false(tx_queue_push(&q, &f));
+    for (uint32_t i = 0; i < TX_QUEUE_CAPACITY; i++) {
+        assert_true(tx_queue_pop(&q, &f));
+        assert_int_equal(f.id, i);
+    }
+    assert_false(tx_queue_pop(&q, &f));
+    assert_int_equal(tx_queue_count(&q), 0);
+}
+
+/* --- rx_filter ----------------------------------------------------------- */
+
+static void test_filter_default_accepts_all(void **state)
+{
+    (void)state;
+    rx_filter f;
+    rx_filter_init(&f);
+    assert_true(rx_filter_accepts(&f, 0x123, false, false));
+    assert_true(rx_filter_accepts(&f, 0x1ABCDEF0, true, true));
+}
+
+static void test_filter_canal_mask(void **state)
+{
+    (void)state;
+    rx_filter f;
+    rx_filter_init(&f);
+    f.mask = 0x7F0;
+    f.filter = 0x120;
+    assert_true(rx_filter_accepts(&f, 0x123, false, false));
+    assert_true(rx_filter_accepts(&f, 0x12F, false, false));
+    assert_false(rx_filter_accepts(&f, 0x133, false, false));
+    /* Without the format bit in the mask both formats pass. */
+    assert_true(rx_filter_accepts(&f, 0x123, true, false));
+    f.mask |= RX_FILTER_KEY_EXT;
+    assert_false(rx_filter_accepts(&f, 0x123, true, false));
+    f.filter |= RX_FILTER_KEY_EXT;
+    assert_true(rx_filter_accepts(&f, 0x123, true, false));
+    assert_false(rx_filter_accepts(&f, 0x123, false, false));
+    /* RTR bit. */
+    rx_filter_init(&f);
+    f.mask = RX_FILTER_KEY_RTR;
+    f.filter = 0;
+    assert_true(rx_filter_accepts(&f, 0x1, false, false));
+    assert_false(rx_filter_accepts(&f, 0x1, false, true));
+}
+
+static void test_filter_pairs(void **state)
+{
+    (void)state;
+    rx_filter f;
+    char reason[128];
+    rx_filter_init(&f);
+    /* As 8devices' python-can fork builds them: extended=False -> mask bit 31
+     * set, id bit 31 clear; extended=True -> both set; no key -> neither. */
+    const unsigned long values[] = {
+        0x100,
+        0x7FF | 0x80000000ul, /* std 0x100 only */
+        0x18DA00F1 | 0x80000000ul,
+        0x1FFFFF00 | 0x80000000ul, /* ext 0x18DA00xx */
+        0x7E8,
+        0x7FF, /* 0x7E8 in either format */
+    };
+    assert_true(rx_filter_set_pairs(&f, 6, values, reason, sizeof reason));
+    assert_int_equal(f.pair_count, 3);
+    assert_true(rx_filter_accepts(&f, 0x100, false, false));
+    assert_false(rx_filter_accepts(&f, 0x100, true, false));
+    assert_true(rx_filter_accepts(&f, 0x18DA0042, true, false));
+    assert_false(rx_filter_accepts(&f, 0x18DB0042, true, false));
+    assert_true(rx_filter_accepts(&f, 0x7E8, false, false));
+    assert_true(rx_filter_accepts(&f, 0x7E8, true, false));
+    assert_true(rx_filter_accepts(&f, 0x100, false, true)); /* RTR ignored */
+    assert_false(rx_filter_accepts(&f, 0x101, false, false));
+    /* Both stages must accept. */
+    f.mask = 0x7FF;
+    f.filter = 0x7E8;
+    assert_false(rx_filter_accepts(&f, 0x100, false, false));
+    assert_true(rx_filter_accepts(&f, 0x7E8, false, false));
+    /* 0 values clears the list. */
+    assert_true(rx_filter_set_pairs(&f, 0, NULL, reason, sizeof reason));
+    assert_int_equal(f.pair_count, 0);
+}
+
+static void test_filter_pairs_refused(void **state)
+{
+    (void)state;
+    rx_filter f;
+    char reason[128] = "";
+    const unsigned long values[2 * (RX_FILTER_MAX_PAIRS + 1)] = {0};
+    rx_filter_init(&f);
+    assert_true(rx_filter_set_pairs(&f, 2, values, reason, sizeof reason));
+    assert_false(rx_filter_set_pairs(&f, 3, values, reason, sizeof reason));
+    assert_non_null(strstr(reason, "odd"));
+    assert_false(rx_filter_set_pairs(&f, 4, NULL, reason, sizeof reason));
+    assert_non_null(strstr(reason, "NULL"));
+    assert_false(
+        rx_filter_set_pairs(&f, 2 * (RX_FILTER_MAX_PAIRS + 1), values, reason, sizeof reason));
+    assert_non_null(strstr(reason, "at most"));
+    assert_int_equal(f.pair_count, 1); /* unchanged by the refusals */
+}
+
+/* --- bus_state ----------------------------------------------------------- */
+
+static void test_bus_state_lone_sender(void **state)
+{
+    (void)state;
+    u2c_bus_state s;
+    u2c_bus_state_init(&s);
+    assert_int_equal(u2c_bus_state_word(&s), 0);
+    u2c_bus_state_apply(&s, CANAL_STATUSMSG_ACK, 0, 8);
+    assert_int_equal(u2c_bus_state_word(&s), 8);
+    u2c_bus_state_apply(&s, CANAL_STATUSMSG_BUSLIGHT, 0, 96);
+    assert_int_equal(u2c_bus_state_word(&s), 96 | U2C_STATUS_WORD_WARN);
+    assert_int_equal(s.warnings, 1);
+    u2c_bus_state_apply(&s, CANAL_STATUSMSG_BUSHEAVY, 0, 128);
+    assert_int_equal(u2c_bus_state_word(&s), 128 | U2C_STATUS_WORD_WARN | U2C_STATUS_WORD_PASSIVE);
+    char text[80];
+    u2c_bus_state_describe(&s, text, sizeof text);
+    assert_string_equal(text, "error passive; TEC 128 REC 0; last: error passive");
+    /* A protocol error keeps the state; OK with low counters clears it. */
+    u2c_bus_state_apply(&s, CANAL_STATUSMSG_ACK, 0, 136);
+    assert_true(u2c_bus_state_word(&s) & U2C_STATUS_WORD_PASSIVE);
+    u2c_bus_state_apply(&s, CANAL_STATUSMSG_OK, 0, 0);
+    assert_int_equal(u2c_bus_state_word(&s), 0);
+}
+
+static void test_bus_state_counters_rule(void **state)
+{
+    (void)state;
+    u2c_bus_state s;
+    u2c_bus_state_init(&s);
+    /* OK (LEC back to no error) while the counters still say passive. */
+    u2c_bus_state_apply(&s, CANAL_STATUSMSG_OK, 0x05, 130);
+    assert_int_equal(u2c_bus_state_word(&s),
+                     130 | 5 << 8 | U2C_STATUS_WORD_WARN | U2C_STATUS_WORD_PASSIVE);
+    /* REC bit 7 = receive passive, not part of the count. */
+    u2c_bus_state_apply(&s, CANAL_STATUSMSG_STUFF, 0x85, 0);
+    assert_int_equal(u2c_bus_state_word(&s),
+                     5 << 8 | U2C_STATUS_WORD_WARN | U2C_STATUS_WORD_PASSIVE);
+    u2c_bus_state_apply(&s, CANAL_STATUSMSG_BUSOFF, 0, 255);
+    assert_true(u2c_bus_state_word(&s) & U2C_STATUS_WORD_BUS_OFF);
+    assert_int_equal(s.bus_offs, 1);
+    u2c_bus_state_apply(&s, CANAL_STATUSMSG_OVERRUN, 0, 255);
+    assert_true(u2c_bus_state_word(&s) & U2C_STATUS_WORD_BUS_OFF);
+    assert_int_equal(s.device_overruns, 1);
+    char text[80];
+    u2c_bus_state_describe(&s, text, sizeof text);
+    assert_string_equal(text, "bus off; TEC 255 REC 0; last: adapter overrun");
+    u2c_bus_state_apply(&s, 0x42, 0, 0);
+    u2c_bus_state_apply(&s, CANAL_STATUSMSG_OK, 0, 0);
+    assert_int_equal(u2c_bus_state_word(&s), 0);
+}
+
+/* --- handles ------------------------------------------------------------- */
+
+static int objects[U2C_HANDLE_SLOTS + 1];
+
+static void test_handles_numbering_and_limit(void **state)
+{
+    (void)state;
+    static u2c_handle_table t;
+    u2c_handles_init(&t);
+    long h[U2C_HANDLE_SLOTS];
+    for (int i = 0; i < U2C_HANDLE_SLOTS; i++) {
+        h[i] = u2c_handles_reserve(&t);
+        assert_int_equal(h[i], U2C_HANDLE_FIRST + i);
+        u2c_handles_publish(&t, h[i], &objects[i]);
+    }
+    assert_int_equal(u2c_handles_reserve(&t), 0); /* the 33rd */
+    assert_int_equal(u2c_handles_in_use(&t), U2C_HANDLE_SLOTS);
+    for (int i = 0; i < U2C_HANDLE_SLOTS; i++) {
+        assert_ptr_equal(u2c_handles_acquire(&t, h[i], NULL), &objects[i]);
+        u2c_handles_release(&t, h[i]);
+    }
+    assert_int_equal(u2c_handles_latest(&t), h[U2C_HANDLE_SLOTS - 1]);
+
+    /* Close one: its number stays dead, the next open gets a new number. */
+    u2c_lookup_miss miss;
+    assert_ptr_equal(u2c_handles_begin_remove(&t, h[3], &miss), &objects[3]);
+    assert_null(u2c_handles_acquire(&t, h[3], &miss));
+    assert_int_equal(miss, U2C_MISS_CLOSING);
+    assert_int_equal(u2c_handles_reserve(&t), 0); /* slot still taken while closing */
+    u2c_handles_wait_unused(&t, h[3]);
+    u2c_handles_forget(&t, h[3]);
+    assert_null(u2c_handles_acquire(&t, h[3], &miss));
+    assert_int_equal(miss, U2C_MISS_UNKNOWN);
+    long fresh = u2c_handles_reserve(&t);
+    assert_int_equal(fresh, U2C_HANDLE_FIRST + U2C_HANDLE_SLOTS);
+    assert_null(u2c_handles_acquire(&t, fresh, &miss)); /* reserved, not yet published */
+    assert_int_equal(miss, U2C_MISS_OPENING);
+    u2c_handles_cancel(&t, fresh);
+    assert_null(u2c_handles_begin_remove(&t, fresh, &miss));
+    assert_int_equal(miss, U2C_MISS_UNKNOWN);
+    u2c_handles_destroy(&t);
+}
+
+static void test_handles_unknown_numbers(void **state)
+{
+    (void)state;
+    static u2c_handle_table t;
+    u2c_handles_init(&t);
+    long h = u2c_handles_reserve(&t);
+    u2c_handles_publish(&t, h, &objects[0]);
+    const long bogus[] = {0, -1, 1, 1680, h + 1, h + U2C_HANDLE_SLOTS, 0x7FFFFFFF, -1681};
+    for (size_t i = 0; i < sizeof bogus / sizeof bogus[0]; i++) {
+        u2c_lookup_miss miss = U2C_MISS_OPENING;
+        assert_null(u2c_handles_acquire(&t, bogus[i], &miss));
+        assert_int_equal(miss, U2C_MISS_UNKNOWN);
+        u2c_handles_release(&t, bogus[i]); /* harmless */
+    }
+    assert_int_equal(u2c_handles_latest(&t), h);
+    u2c_handles_destroy(&t);
+}
+
+static void test_handles_wrap_skips_live(void **state)
+{
+    (void)state;
+    static u2c_handle_table t;
+    u2c_handles_init(&t);
+    long first = u2c_handles_reserve(&t);
+    assert_int_equal(first, U2C_HANDLE_FIRST);
+    u2c_handles_publish(&t, first, &objects[0]);
+    t.next_handle = U2C_HANDLE_LAST;
+    long last = u2c_handles_reserve(&t);
+    assert_int_equal(last, U2C_HANDLE_LAST);
+    long wrapped = u2c_handles_reserve(&t);
+    assert_int_equal(wrapped, U2C_HANDLE_FIRST + 1); /* 1681 is still live */
+    assert_ptr_equal(u2c_handles_acquire(&t, first, NULL), &objects[0]);
+    u2c_handles_release(&t, first);
+    u2c_handles_destroy(&t);
+}
+
+struct holder {
+    u2c_handle_table *t;
+    long handle;
+    uint64_t released_at;
+};
+
+static void hold_then_release(void *arg)
+{
+    struct holder *h = arg;
+    u2c_sleep_ms(60);
+    h->released_at = u2c_now_ns();
+    u2c_handles_release(h->t, h->handle);
+}
+
+static void test_handles_wait_unused_blocks_until_release(void **state)
+{
+    (void)state;
+    static u2c_handle_table t;
+    u2c_handles_init(&t);
+    long h = u2c_handles_reserve(&t);
+    u2c_handles_publish(&t, h, &objects[0]);
+    assert_non_null(u2c_handles_acquire(&t, h, NULL));
+    struct holder holder = {.t = &t, .handle = h};
+    u2c_thread th;
+    assert_int_equal(u2c_thread_start(&th, hold_then_release, &holder), 0);
+    assert_non_null(u2c_handles_begin_remove(&t, h, NULL));
+    u2c_handles_wait_unused(&t, h);
+    uint64_t done = u2c_now_ns();
+    u2c_thread_join(&th);
+    assert_true(holder.released_at != 0);
+    assert_true(done >= holder.released_at);
+    u2c_handles_forget(&t, h);
+    assert_int_equal(u2c_handles_in_use(&t), 0);
+    u2c_handles_destroy(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ring_fifo_and_full),
+        cmocka_unit_test(test_ring_wraps),
+        cmocka_unit_test(test_tx_queue_bounded_fifo),
+        cmocka_unit_test(test_filter_default_accepts_all),
+        cmocka_unit_test(test_filter_canal_mask),
+        cmocka_unit_test(test_filter_pairs),
+        cmocka_unit_test(test_filter_pairs_refused),
+        cmocka_unit_test(test_bus_state_lone_sender),
+        cmocka_unit_test(test_bus_state_counters_rule),
+        cmocka_unit_test(test_handles_numbering_and_limit),
+        cmocka_unit_test(test_handles_unknown_numbers),
+        cmocka_unit_test(test_handles_wrap_skips_live),
+        cmocka_unit_test(test_handles_wait_unused_blocks_until_release),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,326 @@
+/*
+ * Discovery against the operating system. On Windows (run under Wine in a
+ * private prefix) the registry is seeded with fake adapters — several
+ * serials, WinUSB / libusbK / a vendor service / no driver, a lower-case
+ * instance ID, a Windows-made port ID, a WinUSB install without interface
+ * GUIDs, other USB devices — and the list, the serial-less decision and
+ * the error sentences are asserted exactly. Elsewhere libusb finds no
+ * USB2CAN on this machine: the virtual adapters alone are listed.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "discover.h"
+
+static void assert_virtual_tail(const usb2canAdapterInfo *list, long hardware)
+{
+    for (long i = 0; i < U2C_VIRTUAL_ADAPTERS; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "VIRTUAL%ld", i);
+        assert_string_equal(list[hardware + i].serial, name);
+        assert_string_equal(list[hardware + i].driver, "virtual");
+        assert_int_equal(list[hardware + i].flags,
+                         USB2CAN_ADAPTER_VIRTUAL | USB2CAN_ADAPTER_USABLE);
+    }
+}
+
+static void test_bad_arguments_are_refused_with_a_reason(void **state)
+{
+    (void)state;
+    char reason[256];
+    usb2canAdapterInfo one;
+    assert_int_equal(u2c_discover_list(NULL, 3, reason, sizeof reason), -1);
+    assert_string_equal(reason, "Usb2canListAdapters: list is NULL but max is 3");
+    assert_int_equal(u2c_discover_list(&one, -1, reason, sizeof reason), -1);
+    assert_string_equal(reason, "Usb2canListAdapters: max is negative (-1)");
+}
+
+static void test_count_only_matches_the_full_list(void **state)
+{
+    (void)state;
+    char reason[256];
+    long total = u2c_discover_list(NULL, 0, reason, sizeof reason);
+    assert_true(total >= U2C_VIRTUAL_ADAPTERS);
+    usb2canAdapterInfo list[U2C_SCAN_MAX];
+    memset(list, 0x5A, sizeof list);
+    assert_int_equal(u2c_discover_list(list, 2, reason, sizeof reason), total);
+    /* Nothing past max is written. */
+    unsigned char untouched[sizeof list[2]];
+    memset(untouched, 0x5A, sizeof untouched);
+    assert_memory_equal(&list[2], untouched, sizeof untouched);
+}
+
+#if defined(_WIN32)
+#include "seed_devices.h"
+
+#define WINUSB_DESC "@oem5.inf,%usb2can.devicedesc%;USB2CAN converter"
+
+static const seed_device all_kinds[] = {
+    {"USB\\VID_0483&PID_1234\\ED000301", "WinUSB", WINUSB_DESC, NULL, true, SEED_INTERFACE_HELD},
+    {"USB\\VID_0483&PID_1234\\ED000200", "WinUSB", WINUSB_DESC, NULL, true, SEED_INTERFACE_FREE},
+    {"USB\\VID_0483&PID_1234\\ED000215", "usb2can", "USB2CAN", NULL, false,
+     SEED_INTERFACE_NO_OBJECT},
+    {"USB\\VID_0483&PID_1234\\ED000216", NULL, "USB2CAN converter", NULL, false, SEED_NO_INTERFACE},
+    {"USB\\VID_0483&PID_1234\\ed000400", "libusbK", "USB2CAN converter", "USB2CAN (libusbK)", true,
+     SEED_INTERFACE_NO_OBJECT},
+    {"USB\\VID_0483&PID_1234\\5&2c8a51b&0&3", "WinUSB", WINUSB_DESC, NULL, true,
+     SEED_INTERFACE_NO_OBJECT},
+    {"USB\\VID_0483&PID_1234\\ED000500", "WinUSB", WINUSB_DESC, NULL, false,
+     SEED_INTERFACE_NO_OBJECT},
+    {"USB\\VID_0483&PID_5740\\ED000999", "usbser", "STM32 Virtual COM Port", NULL, false,
+     SEED_INTERFACE_NO_OBJECT},
+    {"USB\\VID_0483&PID_1234&MI_00\\6&1a2b3c&0&0000", "WinUSB", "composite child", NULL, true,
+     SEED_NO_INTERFACE},
+    {"USB\\VID_046D&PID_C52B\\5&11ae6d8&0&1", "usbccgp", "USB Composite Device", NULL, false,
+     SEED_INTERFACE_NO_OBJECT},
+};
+#define ALL_KINDS (sizeof all_kinds / sizeof all_kinds[0])
+
+static const seed_device one_usable[] = {
+    {"USB\\VID_0483&PID_1234\\ED000215", "usb2can", "USB2CAN", NULL, false,
+     SEED_INTERFACE_NO_OBJECT},
+    {"USB\\VID_0483&PID_1234\\ED000301", "WinUSB", WINUSB_DESC, NULL, true, SEED_INTERFACE_HELD},
+    {"USB\\VID_0483&PID_1234\\ED000200", "WinUSB", WINUSB_DESC, NULL, true, SEED_INTERFACE_FREE},
+};
+#define ONE_USABLE (sizeof one_usable / sizeof one_usable[0])
+
+static const seed_device none_usable[] = {
+    {"USB\\VID_0483&PID_1234\\ED000215", "usb2can", "USB2CAN", NULL, false,
+     SEED_INTERFACE_NO_OBJECT},
+    {"USB\\VID_0483&PID_1234\\ED000216", NULL, "USB2CAN converter", NULL, false, SEED_NO_INTERFACE},
+    {"USB\\VID_0483&PID_1234\\ED000301", "WinUSB", WINUSB_DESC, NULL, true, SEED_INTERFACE_HELD},
+};
+#define NONE_USABLE (sizeof none_usable / sizeof none_usable[0])
+
+static const seed_device only_port_id[] = {
+    {"USB\\VID_0483&PID_1234\\5&2c8a51b&0&3", "WinUSB", WINUSB_DESC, NULL, true,
+     SEED_INTERFACE_FREE},
+};
+#define ONLY_PORT_ID (sizeof only_port_id / sizeof only_port_id[0])
+
+static int seed_all_kinds(void **state)
+{
+    (void)state;
+    return seed_devices(all_kinds, ALL_KINDS) ? 0 : -1;
+}
+static int clear_all_kinds(void **state)
+{
+    (void)state;
+    seed_clear(all_kinds, ALL_KINDS);
+    return 0;
+}
+static int seed_one_usable(void **state)
+{
+    (void)state;
+    return seed_devices(one_usable, ONE_USABLE) ? 0 : -1;
+}
+static int clear_one_usable(void **state)
+{
+    (void)state;
+    seed_clear(one_usable, ONE_USABLE);
+    return 0;
+}
+static int seed_none_usable(void **state)
+{
+    (void)state;
+    return seed_devices(none_usable, NONE_USABLE) ? 0 : -1;
+}
+static int clear_none_usable(void **state)
+{
+    (void)state;
+    seed_clear(none_usable, NONE_USABLE);
+    return 0;
+}
+static int seed_only_port_id(void **state)
+{
+    (void)state;
+    return seed_devices(only_port_id, ONLY_PORT_ID) ? 0 : -1;
+}
+static int clear_only_port_id(void **state)
+{
+    (void)state;
+    seed_clear(only_port_id, ONLY_PORT_ID);
+    return 0;
+}
+/* Nothing seeded: also clears whatever an interrupted run left. */
+static int clear_everything(void **state)
+{
+    (void)state;
+    seed_clear(all_kinds, ALL_KINDS);
+    return 0;
+}
+
+struct expected_adapter {
+    const char *serial;
+    const char *driver;
+    unsigned long flags;
+    const char *description;
+};
+
+#define USABLE USB2CAN_ADAPTER_USABLE
+#define IN_USE USB2CAN_ADAPTER_IN_USE
+#define NO_SERIAL USB2CAN_ADAPTER_NO_SERIAL
+
+static void test_list_of_every_kind(void **state)
+{
+    (void)state;
+    static const struct expected_adapter expected[] = {
+        {"ED000200", "WinUSB", USABLE, "USB2CAN converter"},
+        {"ED000215", "usb2can", 0, "USB2CAN"},
+        {"ED000216", "", 0, "USB2CAN converter"},
+        {"ED000301", "WinUSB", USABLE | IN_USE, "USB2CAN converter"},
+        {"ED000400", "libusbK", USABLE, "USB2CAN (libusbK)"},
+        {"ED000500", "WinUSB", 0, "USB2CAN converter"},
+        {"", "WinUSB", USABLE | NO_SERIAL, "USB2CAN converter"},
+    };
+    const long hardware = sizeof expected / sizeof expected[0];
+    usb2canAdapterInfo list[U2C_SCAN_MAX];
+    char reason[256];
+    assert_int_equal(u2c_discover_list(NULL, 0, reason, sizeof reason),
+                     hardware + U2C_VIRTUAL_ADAPTERS);
+    assert_int_equal(u2c_discover_list(list, U2C_SCAN_MAX, reason, sizeof reason),
+                     hardware + U2C_VIRTUAL_ADAPTERS);
+    assert_string_equal(reason, "");
+    for (long i = 0; i < hardware; i++) {
+        assert_string_equal(list[i].serial, expected[i].serial);
+        assert_string_equal(list[i].driver, expected[i].driver);
+        assert_string_equal(list[i].description, expected[i].description);
+        if (list[i].flags != expected[i].flags)
+            fail_msg("%s: flags 0x%lx, expected 0x%lx", expected[i].serial, list[i].flags,
+                     expected[i].flags);
+    }
+    assert_virtual_tail(list, hardware);
+}
+
+static void test_serial_less_open_refuses_to_choose(void **state)
+{
+    (void)state;
+    char serial[33] = "stale";
+    char reason[512];
+    assert_int_equal(u2c_discover_only_serial(serial, sizeof serial, reason, sizeof reason),
+                     U2C_DISCOVER_SEVERAL);
+    assert_string_equal(serial, "");
+    assert_string_equal(reason, "several USB2CAN adapters connected (ED000200, ED000400, adapter "
+                                "without serial (USB\\VID_0483&PID_1234\\5&2C8A51B&0&3)); name "
+                                "one in the setup string");
+}
+
+static void test_open_errors_of_every_kind(void **state)
+{
+    (void)state;
+    char reason[512];
+    assert_int_equal(u2c_discover_explain("ED000215", reason, sizeof reason), U2C_DISCOVER_DRIVER);
+    assert_string_equal(
+        reason, "ED000215 is bound to driver 'usb2can', not WinUSB; bind it to WinUSB with Zadig");
+    assert_int_equal(u2c_discover_explain("ed000216", reason, sizeof reason), U2C_DISCOVER_DRIVER);
+    assert_string_equal(reason, "ED000216 has no driver installed; bind it to WinUSB with Zadig");
+    assert_int_equal(u2c_discover_explain("ED000301", reason, sizeof reason), U2C_DISCOVER_IN_USE);
+    assert_string_equal(reason, "ED000301 is in use by another program");
+    assert_int_equal(u2c_discover_explain("ED000500", reason, sizeof reason), U2C_DISCOVER_DRIVER);
+    assert_string_equal(reason, "ED000500 is bound to WinUSB without a DeviceInterfaceGUIDs "
+                                "entry; reinstall WinUSB with Zadig");
+    assert_int_equal(u2c_discover_explain("ED000200", reason, sizeof reason), U2C_DISCOVER_OK);
+    assert_string_equal(reason, "ED000200 is connected (WinUSB) and not in use");
+    assert_int_equal(u2c_discover_explain("ED000400", reason, sizeof reason), U2C_DISCOVER_OK);
+    assert_string_equal(reason, "ED000400 is connected (libusbK) and not in use");
+    /* Serials of other devices are not USB2CAN serials. */
+    assert_int_equal(u2c_discover_explain("ED000999", reason, sizeof reason),
+                     U2C_DISCOVER_NOT_FOUND);
+    assert_string_equal(reason,
+                        "no adapter with serial ED000999; connected: ED000200 (WinUSB), ED000215 "
+                        "(usb2can), ED000216 (no driver), ED000301 (in use), ED000400 (libusbK), "
+                        "ED000500 (WinUSB), adapter without serial "
+                        "(USB\\VID_0483&PID_1234\\5&2C8A51B&0&3) (WinUSB)");
+}
+
+static void test_serial_less_open_takes_the_one_usable_free_adapter(void **state)
+{
+    (void)state;
+    char serial[33];
+    char reason[512];
+    assert_int_equal(u2c_discover_only_serial(serial, sizeof serial, reason, sizeof reason),
+                     U2C_DISCOVER_OK);
+    assert_string_equal(serial, "ED000200");
+    assert_string_equal(reason, "");
+}
+
+static void test_serial_less_open_explains_why_none_is_available(void **state)
+{
+    (void)state;
+    char serial[33];
+    char reason[512];
+    assert_int_equal(u2c_discover_only_serial(serial, sizeof serial, reason, sizeof reason),
+                     U2C_DISCOVER_DRIVER);
+    assert_string_equal(serial, "");
+    assert_string_equal(reason, "no USB2CAN adapter available: ED000215 is bound to driver "
+                                "'usb2can', not WinUSB; bind it to WinUSB with Zadig; ED000216 "
+                                "has no driver installed; bind it to WinUSB with Zadig; ED000301 "
+                                "is in use by another program");
+}
+
+static void test_serial_less_open_of_an_adapter_without_serial(void **state)
+{
+    (void)state;
+    char serial[33];
+    char reason[512];
+    assert_int_equal(u2c_discover_only_serial(serial, sizeof serial, reason, sizeof reason),
+                     U2C_DISCOVER_NO_SERIAL);
+    assert_string_equal(reason, "the only usable USB2CAN adapter "
+                                "(USB\\VID_0483&PID_1234\\5&2C8A51B&0&3) reports no serial "
+                                "number, so it cannot be named in a setup string");
+}
+#endif
+
+static void test_nothing_connected(void **state)
+{
+    (void)state;
+    usb2canAdapterInfo list[U2C_SCAN_MAX];
+    char reason[512];
+    char serial[33] = "stale";
+    assert_int_equal(u2c_discover_list(list, U2C_SCAN_MAX, reason, sizeof reason),
+                     U2C_VIRTUAL_ADAPTERS);
+    assert_virtual_tail(list, 0);
+    assert_int_equal(u2c_discover_only_serial(serial, sizeof serial, reason, sizeof reason),
+                     U2C_DISCOVER_NOT_FOUND);
+    assert_string_equal(serial, "");
+    assert_string_equal(reason,
+                        "no USB2CAN adapter connected (virtual adapters: VIRTUAL0..VIRTUAL7)");
+    assert_int_equal(u2c_discover_explain("ED000215", reason, sizeof reason),
+                     U2C_DISCOVER_NOT_FOUND);
+    assert_string_equal(reason, "no adapter with serial ED000215; no USB2CAN adapter connected "
+                                "(virtual adapters: VIRTUAL0..VIRTUAL7)");
+    assert_int_equal(u2c_discover_explain("virtual7", reason, sizeof reason), U2C_DISCOVER_OK);
+    assert_string_equal(reason, "VIRTUAL7 is a virtual adapter");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_arguments_are_refused_with_a_reason),
+        cmocka_unit_test(test_count_only_matches_the_full_list),
+#if defined(_WIN32)
+        cmocka_unit_test_setup_teardown(test_nothing_connected, clear_everything, NULL),
+        cmocka_unit_test_setup_teardown(test_list_of_every_kind, seed_all_kinds, clear_all_kinds),
+        cmocka_unit_test_setup_teardown(test_serial_less_open_refuses_to_choose, seed_all_kinds,
+                                        clear_all_kinds),
+        cmocka_unit_test_setup_teardown(test_open_errors_of_every_kind, seed_all_kinds,
+                                        clear_all_kinds),
+        cmocka_unit_test_setup_teardown(test_serial_less_open_takes_the_one_usable_free_adapter,
+                                        seed_one_usable, clear_one_usable),
+        cmocka_unit_test_setup_teardown(test_serial_less_open_explains_why_none_is_available,
+                                        seed_none_usable, clear_none_usable),
+        cmocka_unit_test_setup_teardown(test_serial_less_open_of_an_adapter_without_serial,
+                                        seed_only_port_id, clear_only_port_id),
+#else
+        /* This machine has no USB bus: libusb lists nothing. */
+        cmocka_unit_test(test_nothing_connected),
+#endif
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

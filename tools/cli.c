@@ -1,0 +1,185 @@
+#include "cli.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "cli_commands.h"
+#include "cli_parse.h"
+#include "usb2can.h"
+
+#ifndef U2C_CLI_VERSION
+#error "U2C_CLI_VERSION must come from the build (the project version)"
+#endif
+
+static volatile sig_atomic_t stop_requested;
+
+void u2c_cli_request_stop(void)
+{
+    stop_requested = 1;
+}
+
+bool cli_stop_requested(void)
+{
+    return stop_requested != 0;
+}
+
+void cli_stop_reset(void)
+{
+    stop_requested = 0;
+}
+
+static const char general_help[] =
+    "Usage: usb2can-cli COMMAND [ARGUMENTS] [OPTIONS]\n"
+    "\n"
+    "Commands:\n"
+    "  list                 the adapters present now: serial, driver, state, versions\n"
+    "  monitor SETUP        print received frames until Ctrl+C, --count or --timeout\n"
+    "  send SETUP ID#DATA   send a frame (cansend syntax)\n"
+    "\n"
+    "SETUP is a CanalOpen setup string such as \"ED000200;500\" (serial; kbit/s);\n"
+    "a bare serial means 500 kbit/s. VIRTUAL0..VIRTUAL7 are virtual adapters on a\n"
+    "bus inside this program: they need no hardware.\n"
+    "\n"
+    "  usb2can-cli COMMAND --help   options of a command\n"
+    "  usb2can-cli --version        versions of this program and of the library\n"
+    "\n"
+    "Exit status: 0 success, 1 the driver reported an error (its reason on\n"
+    "stderr), 2 bad usage.\n";
+
+int cli_usage_error(const cli_context *cx, const char *fmt, ...)
+{
+    fprintf(cx->err, "usb2can-cli%s%s: ", cx->command ? " " : "", cx->command ? cx->command : "");
+    va_list args;
+    va_start(args, fmt);
+    vfprintf(cx->err, fmt, args);
+    va_end(args);
+    fprintf(cx->err, "\nTry 'usb2can-cli%s%s --help'.\n", cx->command ? " " : "",
+            cx->command ? cx->command : "");
+    return CLI_USAGE;
+}
+
+int cli_runtime_error(const cli_context *cx, const char *what)
+{
+    const char *reason = Usb2canGetLastError();
+    fprintf(cx->err, "usb2can-cli %s: %s: %s\n", cx->command, what,
+            reason && reason[0] ? reason : "no reason given");
+    return CLI_RUNTIME;
+}
+
+long cli_open(const cli_context *cx, const char *setup, unsigned long flags)
+{
+    char text[1024];
+    cli_setup_with_bitrate(setup, text, sizeof text);
+    long handle = CanalOpen(text, flags);
+    if (handle <= 0) {
+        char what[1100];
+        snprintf(what, sizeof what, "cannot open '%s'", text);
+        cli_runtime_error(cx, what);
+        return 0;
+    }
+    return handle;
+}
+
+static const cli_option *find_option(const char *arg, const cli_option *options, size_t count,
+                                     const char **inline_value)
+{
+    *inline_value = NULL;
+    for (size_t i = 0; i < count; i++) {
+        size_t n = strlen(options[i].name);
+        if (strncmp(arg, options[i].name, n) != 0)
+            continue;
+        if (arg[n] == '\0')
+            return &options[i];
+        if (arg[n] == '=' && options[i].takes_value) {
+            *inline_value = arg + n + 1;
+            return &options[i];
+        }
+    }
+    return NULL;
+}
+
+int cli_parse_args(const cli_context *cx, int argc, char **argv, const cli_option *options,
+                   size_t option_count, const char *const *names, const char **positional,
+                   size_t wanted)
+{
+    size_t got = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
+            return CLI_HELP;
+        if (arg[0] == '-' && arg[1] == '-') {
+            const char *value = NULL;
+            const cli_option *option = find_option(arg, options, option_count, &value);
+            if (option == NULL)
+                return cli_usage_error(cx, "unknown option '%s'", arg);
+            if (option->takes_value) {
+                if (value == NULL && i + 1 < argc)
+                    value = argv[++i];
+                if (value == NULL)
+                    return cli_usage_error(cx, "%s needs a value", option->name);
+                if (!cli_parse_number(value, option->min, option->max, option->value))
+                    return cli_usage_error(cx, "%s takes a number from %lu to %lu, not '%s'",
+                                           option->name, option->min, option->max, value);
+            }
+            if (option->given)
+                *option->given = true;
+            continue;
+        }
+        if (got == wanted)
+            return cli_usage_error(cx, "unexpected argument '%s'", arg);
+        positional[got++] = arg;
+    }
+    if (got < wanted)
+        return cli_usage_error(cx, "missing %s", names[got]);
+    return CLI_OK;
+}
+
+static int print_version(FILE *out)
+{
+    unsigned long v = CanalGetDllVersion();
+    fprintf(out, "usb2can-cli %s (usb2can library %lu.%lu.%lu)\n", U2C_CLI_VERSION, v & 0xFF,
+            (v >> 8) & 0xFF, (v >> 16) & 0xFF);
+    return CLI_OK;
+}
+
+typedef struct command {
+    const char *name;
+    int (*run)(const cli_context *cx, int argc, char **argv);
+    const char *help;
+} command;
+
+static const command commands[] = {
+    {"list", cli_command_list, cli_list_help},
+    {"monitor", cli_command_monitor, cli_monitor_help},
+    {"send", cli_command_send, cli_send_help},
+};
+
+int u2c_cli_run(int argc, char **argv, FILE *out, FILE *err)
+{
+    cli_context cx = {out, err, NULL, general_help};
+    if (argc < 2)
+        return cli_usage_error(&cx, "no command given");
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
+        fputs(general_help, out);
+        return CLI_OK;
+    }
+    if (strcmp(name, "--version") == 0)
+        return print_version(out);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(name, commands[i].name) != 0)
+            continue;
+        cx.command = commands[i].name;
+        cx.help = commands[i].help;
+        int status = commands[i].run(&cx, argc - 2, argv + 2);
+        if (status == CLI_HELP) {
+            fputs(cx.help, out);
+            status = CLI_OK;
+        }
+        fflush(out);
+        return status;
+    }
+    return cli_usage_error(&cx, name[0] == '-' ? "unknown option '%s'" : "unknown command '%s'",
+                           name);
+}

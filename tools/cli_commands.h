@@ -1,0 +1,70 @@
+/*
+ * cli_commands.h — what the subcommands of usb2can-cli share: argument
+ * parsing and the two ways to fail.
+ *
+ * Contract: a command receives the arguments after its name; it returns an
+ * exit status (CLI_OK, CLI_RUNTIME, CLI_USAGE) and has printed the matching
+ * message. cli_parse_args accepts options anywhere, as "--name value" or
+ * "--name=value", and "--help"; it prints usage errors itself.
+ */
+#ifndef USB2CAN_CLI_COMMANDS_H
+#define USB2CAN_CLI_COMMANDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "canal.h"
+
+#define CLI_OK 0
+#define CLI_RUNTIME 1
+#define CLI_USAGE 2
+#define CLI_HELP (-1) /* from cli_parse_args: --help was given */
+
+typedef struct cli_context {
+    FILE *out;
+    FILE *err;
+    const char *command; /* e.g. "monitor", for messages */
+    const char *help;    /* the command's --help text */
+} cli_context;
+
+typedef struct cli_option {
+    const char *name;  /* "--count" */
+    bool takes_value;  /* false: a switch */
+    unsigned long min; /* bounds of the value */
+    unsigned long max;
+    unsigned long *value; /* set when given (takes_value) */
+    bool *given;          /* set when given; may be NULL */
+} cli_option;
+
+/* Fills positional[0 .. wanted-1], whose names (for "missing SETUP") are
+ * names[]; returns CLI_OK, CLI_USAGE or CLI_HELP. */
+int cli_parse_args(const cli_context *cx, int argc, char **argv, const cli_option *options,
+                   size_t option_count, const char *const *names, const char **positional,
+                   size_t wanted);
+
+/* Prints "usb2can-cli <command>: <message>" and the --help hint; returns CLI_USAGE. */
+int cli_usage_error(const cli_context *cx, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Prints "usb2can-cli <command>: <what>: <the driver's last error>"; returns CLI_RUNTIME. */
+int cli_runtime_error(const cli_context *cx, const char *what);
+
+/* Opens a setup string (a bare serial gets ";500"); on failure reports it. */
+long cli_open(const cli_context *cx, const char *setup, unsigned long flags);
+
+bool cli_stop_requested(void);
+void cli_stop_reset(void);
+
+int cli_command_list(const cli_context *cx, int argc, char **argv);
+int cli_command_monitor(const cli_context *cx, int argc, char **argv);
+int cli_command_send(const cli_context *cx, int argc, char **argv);
+
+extern const char cli_list_help[];
+extern const char cli_monitor_help[];
+extern const char cli_send_help[];
+
+#endif

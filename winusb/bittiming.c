@@ -1,0 +1,186 @@
+/* CAN bit timing at the 32 MHz clock of the 8devices adapter (contract in
+ * u8d_codec.h, "bit timing"). */
+#include "u8d_codec.h"
+
+#include <stdio.h>
+
+#define TSEG1_MIN 1u
+#define TSEG1_MAX 16u
+#define TSEG2_MIN 1u
+#define TSEG2_MAX 8u
+#define SJW_MIN 1u
+#define SJW_MAX 4u
+#define BRP_MIN 1u
+#define BRP_MAX 1024u
+#define TQ_PER_BIT_MIN 8u
+#define TQ_PER_BIT_MAX (1u + TSEG1_MAX + TSEG2_MAX)
+#define PPM 1000000u
+
+_Static_assert(PPM % U8D_BITRATE_TOLERANCE_PPM == 0, "tolerance check divides PPM by it");
+
+/* The vendor firmware's table (CanTimings at 32 MHz), all at 87.5 % sample point. */
+struct standard_rate {
+    unsigned kbps;
+    u8d_bittiming bt;
+};
+static const struct standard_rate standard_rates[] = {
+    {10, {13, 2, 1, 200}}, {20, {13, 2, 1, 100}}, {50, {13, 2, 1, 40}},
+    {100, {13, 2, 1, 20}}, {125, {13, 2, 1, 16}}, {250, {13, 2, 1, 8}},
+    {500, {13, 2, 1, 4}},  {800, {6, 1, 1, 5}},   {1000, {13, 2, 1, 2}},
+};
+
+bool u8d_bittiming_standard(unsigned kbps, u8d_bittiming *bt)
+{
+    if (bt == NULL) {
+        return false;
+    }
+    for (size_t i = 0; i < sizeof standard_rates / sizeof standard_rates[0]; i++) {
+        if (standard_rates[i].kbps == kbps) {
+            *bt = standard_rates[i].bt;
+            return true;
+        }
+    }
+    return false;
+}
+
+static u8d_status out_of_range(char *reason, size_t reason_size, const char *field, unsigned value,
+                               unsigned min, unsigned max)
+{
+    if (reason != NULL && reason_size > 0) {
+        snprintf(reason, reason_size, "%s %u out of range %u..%u", field, value, min, max);
+    }
+    return U8D_ERR_RANGE;
+}
+
+u8d_status u8d_bittiming_check(const u8d_bittiming *bt, char *reason, size_t reason_size)
+{
+    if (bt == NULL) {
+        if (reason != NULL && reason_size > 0) {
+            snprintf(reason, reason_size, "no bit timing given");
+        }
+        return U8D_ERR_ARG;
+    }
+    if (bt->tseg1 < TSEG1_MIN || bt->tseg1 > TSEG1_MAX) {
+        return out_of_range(reason, reason_size, "tseg1", bt->tseg1, TSEG1_MIN, TSEG1_MAX);
+    }
+    if (bt->tseg2 < TSEG2_MIN || bt->tseg2 > TSEG2_MAX) {
+        return out_of_range(reason, reason_size, "tseg2", bt->tseg2, TSEG2_MIN, TSEG2_MAX);
+    }
+    if (bt->sjw < SJW_MIN || bt->sjw > SJW_MAX) {
+        return out_of_range(reason, reason_size, "sjw", bt->sjw, SJW_MIN, SJW_MAX);
+    }
+    if (bt->sjw > bt->tseg2) {
+        /* A resync jump longer than phase segment 2 would skip the sample point. */
+        return out_of_range(reason, reason_size, "sjw", bt->sjw, SJW_MIN, bt->tseg2);
+    }
+    if (bt->brp < BRP_MIN || bt->brp > BRP_MAX) {
+        return out_of_range(reason, reason_size, "brp", bt->brp, BRP_MIN, BRP_MAX);
+    }
+    return U8D_OK;
+}
+
+uint32_t u8d_bittiming_bitrate(const u8d_bittiming *bt)
+{
+    if (bt == NULL || bt->brp == 0) {
+        return 0;
+    }
+    uint32_t divisor = (uint32_t)bt->brp * (1u + bt->tseg1 + bt->tseg2);
+    return (U8D_CAN_CLOCK_HZ + divisor / 2) / divisor;
+}
+
+/* One way to split a bit into tq: brp, tq per bit and phase segment 2.
+ * Errors are kept as exact fractions so ties are real ties:
+ * rate error = rate_err / (bitrate * divisor), sample-point distance from
+ * 87.5 % = sp_err / (8 * tq). */
+struct candidate {
+    uint32_t brp;
+    uint32_t tq;
+    uint32_t tseg2;
+    uint64_t rate_err; /* |clock - bitrate * brp * tq| */
+    uint32_t sp_err;   /* |tq - 8 * tseg2| */
+};
+
+static uint32_t abs_diff_u32(uint32_t a, uint32_t b)
+{
+    return a > b ? a - b : b - a;
+}
+
+static uint64_t abs_diff_u64(uint64_t a, uint64_t b)
+{
+    return a > b ? a - b : b - a;
+}
+
+/* The phase segment 2 giving the sample point nearest 87.5 % for `tq` tq per
+ * bit within the segment limits; on a tie the earlier sample point. */
+static uint32_t best_tseg2(uint32_t tq)
+{
+    uint32_t lo = tq > 1u + TSEG1_MAX + TSEG2_MIN ? tq - 1u - TSEG1_MAX : TSEG2_MIN;
+    uint32_t hi = tq - 2u < TSEG2_MAX ? tq - 2u : TSEG2_MAX;
+    uint32_t best = lo;
+    for (uint32_t t2 = lo; t2 <= hi; t2++) {
+        if (abs_diff_u32(tq, 8u * t2) <= abs_diff_u32(tq, 8u * best)) {
+            best = t2;
+        }
+    }
+    return best;
+}
+
+static bool better(const struct candidate *a, const struct candidate *b)
+{
+    /* a.rate_err / a.divisor < b.rate_err / b.divisor (bitrate cancels out). */
+    uint64_t lhs = a->rate_err * ((uint64_t)b->brp * b->tq);
+    uint64_t rhs = b->rate_err * ((uint64_t)a->brp * a->tq);
+    if (lhs != rhs) {
+        return lhs < rhs;
+    }
+    return (uint64_t)a->sp_err * b->tq < (uint64_t)b->sp_err * a->tq;
+}
+
+static uint32_t error_ppm_of(const struct candidate *c, uint32_t bitrate)
+{
+    uint64_t nominal = (uint64_t)bitrate * c->brp * c->tq;
+    if (c->rate_err > UINT64_MAX / PPM) {
+        /* Only for absurd rates; the exact value no longer matters there. */
+        double ppm = (double)c->rate_err * PPM / (double)nominal;
+        return ppm >= (double)UINT32_MAX ? UINT32_MAX : (uint32_t)(ppm + 0.5);
+    }
+    uint64_t ppm = (c->rate_err * PPM + nominal / 2) / nominal;
+    return ppm > UINT32_MAX ? UINT32_MAX : (uint32_t)ppm;
+}
+
+u8d_status u8d_bittiming_compute(uint32_t bitrate, u8d_bittiming *bt, uint32_t *error_ppm)
+{
+    if (bt == NULL) {
+        return U8D_ERR_ARG;
+    }
+    if (bitrate == 0) {
+        if (error_ppm != NULL) {
+            *error_ppm = UINT32_MAX;
+        }
+        return U8D_ERR_RANGE;
+    }
+    struct candidate best = {0, 0, 0, 0, 0};
+    /* More tq per bit first: on a full tie the finer resolution stays. */
+    for (uint32_t tq = TQ_PER_BIT_MAX; tq >= TQ_PER_BIT_MIN; tq--) {
+        uint32_t tseg2 = best_tseg2(tq);
+        for (uint32_t brp = BRP_MIN; brp <= BRP_MAX; brp++) {
+            struct candidate c = {brp, tq, tseg2, 0, abs_diff_u32(tq, 8u * tseg2)};
+            c.rate_err = abs_diff_u64(U8D_CAN_CLOCK_HZ, (uint64_t)bitrate * brp * tq);
+            if (best.brp == 0 || better(&c, &best)) {
+                best = c;
+            }
+        }
+    }
+    bt->tseg1 = (uint8_t)(best.tq - 1u - best.tseg2);
+    bt->tseg2 = (uint8_t)best.tseg2;
+    bt->sjw = 1;
+    bt->brp = (uint16_t)best.brp;
+    if (error_ppm != NULL) {
+        *error_ppm = error_ppm_of(&best, bitrate);
+    }
+    /* error <= tolerance, as rate_err / nominal <= tolerance / PPM without overflow:
+     * rate_err and nominal stay below 2^47, PPM / tolerance is a whole 200. */
+    uint64_t nominal = (uint64_t)bitrate * best.brp * best.tq;
+    bool within = best.rate_err * (PPM / U8D_BITRATE_TOLERANCE_PPM) <= nominal;
+    return within ? U8D_OK : U8D_ERR_RANGE;
+}

@@ -1,0 +1,404 @@
+/* Virtual adapters on one in-process bus; contract and lock order in link_virtual.h. */
+#include "link_virtual.h"
+
+#include <ctype.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "osal.h"
+
+typedef struct vlink {
+    u2c_link base;
+    unsigned slot;
+    u8d_model *model;
+    bool started;
+    u2c_link_sink sink;
+    bool out_wanted; /* the host may have records: pull when the model accepts */
+    bool in_paused;
+    bool gone;
+    char gone_reason[64];
+} vlink;
+
+/* Process-wide state. The lock is created once (first use) and lives as
+ * long as the process; the bus lives from the first open to the last close. */
+static struct {
+    atomic_int init; /* 0 none, 1 initialising, 2 ready */
+    u2c_mutex lock;
+    u2c_cond changed; /* gone / destroy, for commands waiting out a timeout */
+    vbus *bus;
+    vlink *slots[U2C_VIRTUAL_SLOTS];
+    u8d_model_config config[U2C_VIRTUAL_SLOTS];
+    bool config_set[U2C_VIRTUAL_SLOTS];
+} g;
+
+static void global_lock(void)
+{
+    int state = atomic_load(&g.init);
+    while (state != 2) {
+        int expected = 0;
+        if (atomic_compare_exchange_strong(&g.init, &expected, 1)) {
+            u2c_mutex_init(&g.lock);
+            u2c_cond_init(&g.changed);
+            atomic_store(&g.init, 2);
+        } else {
+            u2c_sleep_ms(0); /* another thread is creating the lock: yield */
+        }
+        state = atomic_load(&g.init);
+    }
+    u2c_mutex_lock(&g.lock);
+}
+
+static void global_unlock(void)
+{
+    u2c_mutex_unlock(&g.lock);
+}
+
+static void set_reason(char *reason, size_t size, const char *text)
+{
+    if (reason != NULL && size > 0)
+        snprintf(reason, size, "%s", text);
+}
+
+bool u2c_virtual_serial_slot(const char *serial, unsigned *slot)
+{
+    static const char prefix[] = "VIRTUAL";
+    unsigned s = U2C_VIRTUAL_SLOTS;
+    if (serial == NULL)
+        return false;
+    for (size_t i = 0; i < sizeof prefix - 1; i++) {
+        if (toupper((unsigned char)serial[i]) != prefix[i])
+            return false;
+    }
+    const char *rest = serial + sizeof prefix - 1;
+    if (rest[0] == '\0')
+        s = 0;
+    else if (rest[0] >= '0' && rest[0] < '0' + U2C_VIRTUAL_SLOTS && rest[1] == '\0')
+        s = (unsigned)(rest[0] - '0');
+    if (slot != NULL)
+        *slot = s;
+    return true;
+}
+
+/* --- pumping: host side of every virtual link ---------------------------------- */
+
+static bool pump_out(vlink *l, uint64_t now)
+{
+    if (!l->started || l->gone || !l->out_wanted)
+        return false;
+    u8d_model_out ready = u8d_model_out_ready(l->model, now);
+    if (ready != U8D_MODEL_OUT_ACCEPTED)
+        return false; /* NAK: keep wanting; a drained queue resumes the pull */
+    uint8_t record[U8D_TX_RECORD_SIZE];
+    if (!l->sink.next_out(l->sink.ctx, record)) {
+        l->out_wanted = false;
+        return false;
+    }
+    (void)u8d_model_data_out(l->model, now, record, sizeof record);
+    return true;
+}
+
+static bool pump_in(vlink *l, uint64_t now)
+{
+    bool moved = false;
+    uint8_t packet[U8D_IN_PACKET_MAX];
+    while (l->started && !l->gone && !l->in_paused) {
+        size_t n = u8d_model_data_in(l->model, now, packet);
+        if (n == 0)
+            break;
+        l->sink.in_packet(l->sink.ctx, packet, n);
+        moved = true;
+    }
+    return moved;
+}
+
+/* Lets everything happen that can happen at `now`: one TX record per link,
+ * one bus attempt, then every host reads what arrived; until quiet. */
+static void settle(uint64_t now)
+{
+    if (g.bus == NULL)
+        return;
+    bool moved;
+    do {
+        moved = false;
+        for (unsigned i = 0; i < U2C_VIRTUAL_SLOTS; i++) {
+            if (g.slots[i] != NULL)
+                moved |= pump_out(g.slots[i], now);
+        }
+        moved |= vbus_step(g.bus, now);
+        for (unsigned i = 0; i < U2C_VIRTUAL_SLOTS; i++) {
+            if (g.slots[i] != NULL)
+                moved |= pump_in(g.slots[i], now);
+        }
+    } while (moved);
+}
+
+static void mark_gone(vlink *l, const char *why)
+{
+    if (l->gone)
+        return;
+    l->gone = true;
+    snprintf(l->gone_reason, sizeof l->gone_reason, "%s", why);
+    vbus_detach(g.bus, l->model);
+    if (l->started && l->sink.gone != NULL)
+        l->sink.gone(l->sink.ctx, l->gone_reason);
+    u2c_cond_broadcast(&g.changed);
+}
+
+/* --- link operations ---------------------------------------------------------------- */
+
+static int vl_command(u2c_link *link, const uint8_t request[U8D_CMD_SIZE],
+                      uint8_t reply[U8D_CMD_SIZE], unsigned timeout_ms)
+{
+    vlink *l = (vlink *)link;
+    if (request == NULL || reply == NULL)
+        return U2C_LINK_IO;
+    global_lock();
+    if (l->gone) {
+        global_unlock();
+        return U2C_LINK_GONE;
+    }
+    uint64_t now = u2c_now_ns();
+    size_t n = u8d_model_command(l->model, now, request, U8D_CMD_SIZE, reply);
+    settle(now);
+    if (n != 0) {
+        if (u8d_model_detached(l->model))
+            mark_gone(l, "device reset itself (RESET command) and left the bus");
+        global_unlock();
+        return U2C_LINK_OK;
+    }
+    /* No reply: the host's read runs into its timeout, as on hardware. */
+    uint64_t deadline = u2c_deadline_after_ms(timeout_ms);
+    while (!l->gone && u2c_cond_wait_until(&g.changed, &g.lock, deadline)) {
+    }
+    int rc = l->gone ? U2C_LINK_GONE : U2C_LINK_TIMEOUT;
+    global_unlock();
+    return rc;
+}
+
+static int vl_start(u2c_link *link, const u2c_link_sink *sink)
+{
+    vlink *l = (vlink *)link;
+    if (sink == NULL || sink->in_packet == NULL || sink->next_out == NULL)
+        return U2C_LINK_IO;
+    global_lock();
+    int rc = U2C_LINK_OK;
+    if (l->gone) {
+        rc = U2C_LINK_GONE;
+    } else if (l->started) {
+        rc = U2C_LINK_IO;
+    } else {
+        l->sink = *sink;
+        l->started = true;
+        l->out_wanted = true;
+        settle(u2c_now_ns());
+    }
+    global_unlock();
+    return rc;
+}
+
+static void vl_kick_out(u2c_link *link)
+{
+    vlink *l = (vlink *)link;
+    global_lock();
+    if (l->started && !l->gone) {
+        l->out_wanted = true;
+        settle(u2c_now_ns());
+    }
+    global_unlock();
+}
+
+static void vl_stop(u2c_link *link)
+{
+    vlink *l = (vlink *)link;
+    global_lock();
+    l->started = false;
+    l->out_wanted = false;
+    memset(&l->sink, 0, sizeof l->sink);
+    global_unlock();
+}
+
+static void vl_destroy(u2c_link *link)
+{
+    vlink *l = (vlink *)link;
+    if (l == NULL)
+        return;
+    global_lock();
+    l->started = false;
+    if (!l->gone)
+        vbus_detach(g.bus, l->model);
+    g.slots[l->slot] = NULL;
+    u8d_model_destroy(l->model);
+    bool last = true;
+    for (unsigned i = 0; i < U2C_VIRTUAL_SLOTS; i++)
+        last = last && g.slots[i] == NULL;
+    if (last) {
+        vbus_destroy(g.bus);
+        g.bus = NULL;
+    } else {
+        settle(u2c_now_ns()); /* a node left: parked frames may now fail differently */
+    }
+    u2c_cond_broadcast(&g.changed);
+    global_unlock();
+    free(l);
+}
+
+static const u2c_link_ops vlink_ops = {
+    .command = vl_command,
+    .start = vl_start,
+    .kick_out = vl_kick_out,
+    .stop = vl_stop,
+    .destroy = vl_destroy,
+};
+
+/* --- open ---------------------------------------------------------------------------- */
+
+static void slot_config(unsigned slot, u8d_model_config *cfg)
+{
+    if (g.config_set[slot]) {
+        *cfg = g.config[slot];
+        return;
+    }
+    u8d_model_config_vendor(cfg);
+    snprintf(cfg->serial, sizeof cfg->serial, "VIRTUAL%u", slot);
+}
+
+u2c_link *u2c_link_open_virtual(const char *serial, u2c_link_result *result, char *reason,
+                                size_t reason_size)
+{
+    u2c_link_result dummy;
+    if (result == NULL)
+        result = &dummy;
+    unsigned slot;
+    if (!u2c_virtual_serial_slot(serial, &slot) || slot >= U2C_VIRTUAL_SLOTS) {
+        *result = U2C_LINK_NOT_FOUND;
+        if (reason != NULL && reason_size > 0)
+            snprintf(reason, reason_size,
+                     "no virtual adapter named %s; virtual adapters are VIRTUAL and "
+                     "VIRTUAL0..VIRTUAL7",
+                     serial ? serial : "(null)");
+        return NULL;
+    }
+    vlink *l = calloc(1, sizeof *l);
+    if (l == NULL) {
+        *result = U2C_LINK_NO_MEMORY;
+        set_reason(reason, reason_size, "out of memory opening a virtual adapter");
+        return NULL;
+    }
+    l->base.ops = &vlink_ops;
+    l->slot = slot;
+    snprintf(l->base.serial, sizeof l->base.serial, "VIRTUAL%u", slot);
+
+    global_lock();
+    if (g.slots[slot] != NULL) {
+        global_unlock();
+        free(l);
+        *result = U2C_LINK_BUSY;
+        if (reason != NULL && reason_size > 0)
+            snprintf(reason, reason_size,
+                     "virtual adapter VIRTUAL%u is already open (each one opens once; "
+                     "use another of VIRTUAL0..VIRTUAL7)",
+                     slot);
+        return NULL;
+    }
+    uint64_t now = u2c_now_ns();
+    bool new_bus = g.bus == NULL;
+    if (new_bus)
+        g.bus = vbus_create(VBUS_INSTANT, now);
+    u8d_model_config cfg;
+    slot_config(slot, &cfg);
+    l->model = g.bus ? u8d_model_create(&cfg, now) : NULL;
+    if (l->model == NULL || vbus_attach(g.bus, l->model) < 0) {
+        u8d_model_destroy(l->model);
+        if (new_bus) {
+            vbus_destroy(g.bus);
+            g.bus = NULL;
+        }
+        global_unlock();
+        free(l);
+        *result = U2C_LINK_NO_MEMORY;
+        set_reason(reason, reason_size, "out of memory opening a virtual adapter");
+        return NULL;
+    }
+    g.slots[slot] = l;
+    global_unlock();
+    *result = U2C_LINK_OK;
+    return &l->base;
+}
+
+/* --- test hooks ---------------------------------------------------------------------- */
+
+bool u2c_virtual_set_config(unsigned slot, const u8d_model_config *cfg)
+{
+    if (slot >= U2C_VIRTUAL_SLOTS)
+        return false;
+    global_lock();
+    g.config_set[slot] = cfg != NULL;
+    if (cfg != NULL)
+        g.config[slot] = *cfg;
+    global_unlock();
+    return true;
+}
+
+static vlink *open_slot(unsigned slot)
+{
+    return slot < U2C_VIRTUAL_SLOTS ? g.slots[slot] : NULL;
+}
+
+bool u2c_virtual_unplug(unsigned slot)
+{
+    global_lock();
+    vlink *l = open_slot(slot);
+    if (l != NULL && !l->gone) {
+        mark_gone(l, "device unplugged");
+        settle(u2c_now_ns());
+    }
+    global_unlock();
+    return l != NULL;
+}
+
+bool u2c_virtual_pause_in(unsigned slot, bool paused)
+{
+    global_lock();
+    vlink *l = open_slot(slot);
+    if (l != NULL) {
+        l->in_paused = paused;
+        settle(u2c_now_ns());
+    }
+    global_unlock();
+    return l != NULL;
+}
+
+bool u2c_virtual_with_model(unsigned slot, u2c_virtual_model_fn fn, void *ctx)
+{
+    global_lock();
+    vlink *l = open_slot(slot);
+    if (l != NULL && fn != NULL) {
+        uint64_t now = u2c_now_ns();
+        fn(l->model, now, ctx);
+        settle(now);
+    }
+    global_unlock();
+    return l != NULL;
+}
+
+bool u2c_virtual_with_bus(u2c_virtual_bus_fn fn, void *ctx)
+{
+    global_lock();
+    bool open = g.bus != NULL;
+    if (open && fn != NULL) {
+        uint64_t now = u2c_now_ns();
+        fn(g.bus, now, ctx);
+        settle(now);
+    }
+    global_unlock();
+    return open;
+}
+
+unsigned u2c_link_virtual_slot(const u2c_link *link)
+{
+    if (link == NULL || link->ops != &vlink_ops)
+        return U2C_VIRTUAL_SLOTS;
+    return ((const vlink *)link)->slot;
+}

@@ -1,0 +1,78 @@
+/*
+ * link_virtual.h — the virtual adapters: serials VIRTUAL (= VIRTUAL0) and
+ * VIRTUAL0..VIRTUAL7, case-insensitive, each a device model (u8d_model.h)
+ * on ONE process-wide virtual CAN bus (vbus.h, instant mode).
+ *
+ * Contract: see link.h; in particular
+ * - The bus, its models and every virtual link share one global lock. The
+ *   bus is created by the first open and freed after the last destroy.
+ * - Time is the monotonic clock (u2c_now_ns), read under the lock, so model
+ *   timestamps follow real time (vendor ticks of 992.1875 us).
+ * - Frames are delivered synchronously: a kick_out() or command() that lets
+ *   frames through runs the bus and delivers every resulting IN packet to
+ *   the receiving links' sinks before it returns, one frame at a time so
+ *   no host misses a frame it could have read. kick_out() pulls records
+ *   with next_out while the model accepts them and stops at the first NAK;
+ *   pulling resumes by itself when the TX queue drains (a frame finally
+ *   ACKed because a second node opened, for example).
+ * - Sink callbacks run on the thread that caused them (any link's caller),
+ *   with the global lock held, possibly before start() returns. They must
+ *   not call into any virtual link.
+ * - A command the model does not answer blocks for the full timeout_ms and
+ *   returns U2C_LINK_TIMEOUT, as on hardware (lock not held while waiting).
+ * - After stop() returns no sink callback of that link runs any more.
+ *
+ * Lock order: channel lock -> (never held while calling a link) ; global
+ * virtual lock -> channel lock (sink callbacks may take the channel's lock).
+ * So a channel must never call a link while holding its own lock, which
+ * link.h already requires.
+ */
+#ifndef USB2CAN_LINK_VIRTUAL_H
+#define USB2CAN_LINK_VIRTUAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "link.h"
+#include "u8d_model.h"
+#include "vbus.h"
+
+#define U2C_VIRTUAL_SLOTS 8
+
+/* True when serial names a virtual adapter (starts with "VIRTUAL",
+ * case-insensitive); *slot gets 0..7 when the name is a valid one, else
+ * U2C_VIRTUAL_SLOTS. serial may be NULL (false). */
+bool u2c_virtual_serial_slot(const char *serial, unsigned *slot);
+
+/* Opens a virtual adapter. NOT_FOUND for a VIRTUAL* name outside the
+ * range, BUSY when that adapter is already open, NO_MEMORY. */
+u2c_link *u2c_link_open_virtual(const char *serial, u2c_link_result *result, char *reason,
+                                size_t reason_size);
+
+/* --- test hooks --------------------------------------------------------------
+ * Each takes the global lock; those that change a device settle the bus and
+ * deliver the resulting packets before returning. */
+
+/* The model configuration used when `slot` is next opened (flavour,
+ * versions, serial); NULL restores the default (fw 1.7 hw 1.0, serial
+ * "VIRTUALn"). Kept across bus lifetimes. False for a bad slot. */
+bool u2c_virtual_set_config(unsigned slot, const u8d_model_config *cfg);
+/* Simulates unplugging an open adapter: it leaves the bus, its sink gets
+ * gone("device unplugged") once, and every later call returns
+ * U2C_LINK_GONE. False when the slot is not open. */
+bool u2c_virtual_unplug(unsigned slot);
+/* Stops (true) or resumes (false) the host reading the IN endpoint, so the
+ * model's RX list fills and overruns. False when the slot is not open. */
+bool u2c_virtual_pause_in(unsigned slot, bool paused);
+/* Runs fn on the slot's model under the lock with the current time, then
+ * settles the bus. False when the slot is not open. */
+typedef void (*u2c_virtual_model_fn)(u8d_model *m, uint64_t now_ns, void *ctx);
+bool u2c_virtual_with_model(unsigned slot, u2c_virtual_model_fn fn, void *ctx);
+/* Runs fn on the shared bus under the lock (statistics, observers). False
+ * when no virtual adapter is open. */
+typedef void (*u2c_virtual_bus_fn)(vbus *bus, uint64_t now_ns, void *ctx);
+bool u2c_virtual_with_bus(u2c_virtual_bus_fn fn, void *ctx);
+/* The slot of an open virtual link (U2C_VIRTUAL_SLOTS for other links). */
+unsigned u2c_link_virtual_slot(const u2c_link *link);
+
+#endif

@@ -1,0 +1,407 @@
+/* The 8devices wire format (see u8d_codec.h for the contract). */
+#include "u8d_codec.h"
+
+#include <string.h>
+
+#define STD_ID_MAX 0x7FFu
+#define EXT_ID_MAX 0x1FFFFFFFu
+#define VENDOR_TS_MASK 0x1FFFFFFFu /* the firmware masks the top byte with 0x1F */
+#define CAN_FLAGS_KNOWN (U8D_FLAG_EXT | U8D_FLAG_RTR)
+#define OPEN_FLAGS_KNOWN                                                                           \
+    (U8D_OPEN_SILENT | U8D_OPEN_LOOPBACK | U8D_OPEN_ONE_SHOT | U8D_OPEN_STATUS_FRAMES)
+
+/* Command layout. */
+#define CMD_OFF_CHANNEL 1
+#define CMD_OFF_COMMAND 2
+#define CMD_OFF_OPT1 3
+#define CMD_OFF_OPT2 4
+#define CMD_OFF_DATA 5
+#define CMD_DATA_SIZE 10
+
+/* TX record layout. */
+#define TX_OFF_FLAGS 1
+#define TX_OFF_ID 2
+#define TX_OFF_DLC 6
+#define TX_OFF_DATA 7
+
+/* RX record layout. */
+#define RX_OFF_TYPE 1
+#define RX_OFF_FLAGS 2
+#define RX_OFF_ID 3
+#define RX_OFF_DLC 7
+#define RX_OFF_DATA 8
+#define RX_OFF_TIMESTAMP 16
+
+/* Vendor tick = 127 * 250 / 32 MHz = 992.1875 us = 15875/16 us. */
+#define VENDOR_TICK_US_NUM 15875u
+#define VENDOR_TICK_US_DEN 16u
+#define CANALYZE_TICK_US 1000u
+
+static uint32_t get_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+    return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | (uint32_t)p[0];
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static void put_be16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+const char *u8d_status_text(u8d_status st)
+{
+    switch (st) {
+    case U8D_OK:
+        return "ok";
+    case U8D_ERR_SHORT:
+        return "packet shorter than one record";
+    case U8D_ERR_LENGTH:
+        return "packet length is not a whole number of records or is too long";
+    case U8D_ERR_MARKER:
+        return "start or end marker wrong";
+    case U8D_ERR_DLC:
+        return "data length code greater than 8";
+    case U8D_ERR_TYPE:
+        return "unknown record type or flags";
+    case U8D_ERR_RESULT:
+        return "device reported failure (result code not 0)";
+    case U8D_ERR_MISMATCH:
+        return "reply belongs to another command";
+    case U8D_ERR_RANGE:
+        return "value out of range";
+    case U8D_ERR_ARG:
+        return "missing argument (NULL pointer)";
+    }
+    return "unknown codec status";
+}
+
+static bool id_fits(uint32_t id, uint8_t flags)
+{
+    return id <= ((flags & U8D_FLAG_EXT) ? EXT_ID_MAX : STD_ID_MAX);
+}
+
+/* --- commands ------------------------------------------------------------ */
+
+void u8d_encode_command(uint8_t out[U8D_CMD_SIZE], uint8_t cmd, uint8_t opt1, uint8_t opt2,
+                        const uint8_t data[10])
+{
+    if (out == NULL) {
+        return;
+    }
+    out[0] = U8D_CMD_START;
+    out[CMD_OFF_CHANNEL] = 0;
+    out[CMD_OFF_COMMAND] = cmd;
+    out[CMD_OFF_OPT1] = opt1;
+    out[CMD_OFF_OPT2] = opt2;
+    if (data != NULL) {
+        memcpy(out + CMD_OFF_DATA, data, CMD_DATA_SIZE);
+    } else {
+        memset(out + CMD_OFF_DATA, 0, CMD_DATA_SIZE);
+    }
+    out[U8D_CMD_SIZE - 1] = U8D_CMD_END;
+}
+
+u8d_status u8d_encode_open(uint8_t out[U8D_CMD_SIZE], const u8d_bittiming *bt, uint32_t flags)
+{
+    if (out == NULL || bt == NULL) {
+        return U8D_ERR_ARG;
+    }
+    if (u8d_bittiming_check(bt, NULL, 0) != U8D_OK || (flags & ~OPEN_FLAGS_KNOWN) != 0) {
+        return U8D_ERR_RANGE;
+    }
+    uint8_t data[CMD_DATA_SIZE] = {0};
+    data[0] = bt->tseg1;
+    data[1] = bt->tseg2;
+    data[2] = bt->sjw;
+    put_be16(data + 3, bt->brp);
+    put_be32(data + 5, flags);
+    u8d_encode_command(out, U8D_CMD_OPEN, U8D_SPEED_MANUAL, 0, data);
+    return U8D_OK;
+}
+
+u8d_status u8d_check_command(const uint8_t *cmd, size_t len)
+{
+    if (cmd == NULL) {
+        return U8D_ERR_ARG;
+    }
+    if (len < U8D_CMD_SIZE) {
+        return U8D_ERR_SHORT;
+    }
+    if (len > U8D_CMD_SIZE) {
+        return U8D_ERR_LENGTH;
+    }
+    if (cmd[0] != U8D_CMD_START || cmd[U8D_CMD_SIZE - 1] != U8D_CMD_END) {
+        return U8D_ERR_MARKER;
+    }
+    return U8D_OK;
+}
+
+void u8d_decode_open(const uint8_t cmd[U8D_CMD_SIZE], u8d_bittiming *bt, uint32_t *flags)
+{
+    if (cmd == NULL) {
+        return;
+    }
+    const uint8_t *data = cmd + CMD_OFF_DATA;
+    if (bt != NULL) {
+        bt->tseg1 = data[0];
+        bt->tseg2 = data[1];
+        bt->sjw = data[2];
+        bt->brp = (uint16_t)(data[3] << 8 | data[4]);
+    }
+    if (flags != NULL) {
+        *flags = get_be32(data + 5);
+    }
+}
+
+u8d_status u8d_check_reply(const uint8_t *reply, size_t len, uint8_t cmd)
+{
+    u8d_status st = u8d_check_command(reply, len);
+    if (st != U8D_OK) {
+        return st;
+    }
+    if (reply[CMD_OFF_COMMAND] != cmd) {
+        return U8D_ERR_MISMATCH;
+    }
+    if (reply[CMD_OFF_OPT1] != U8D_RESULT_OK) {
+        return U8D_ERR_RESULT;
+    }
+    return U8D_OK;
+}
+
+uint32_t u8d_reply_be32(const uint8_t reply[U8D_CMD_SIZE])
+{
+    return reply != NULL ? get_be32(reply + CMD_OFF_DATA) : 0;
+}
+
+u8d_version u8d_reply_version(const uint8_t reply[U8D_CMD_SIZE])
+{
+    u8d_version v = {0, 0, 0, 0};
+    if (reply != NULL) {
+        v.fw_major = reply[CMD_OFF_DATA];
+        v.fw_minor = reply[CMD_OFF_DATA + 1];
+        v.hw_major = reply[CMD_OFF_DATA + 2];
+        v.hw_minor = reply[CMD_OFF_DATA + 3];
+    }
+    return v;
+}
+
+u8d_flavor u8d_flavor_of(u8d_version v)
+{
+    /* The CANalyze firmware reports itself as 0.1; the vendor's start at 1.x. */
+    return v.fw_major == 0 ? U8D_FLAVOR_CANALYZE : U8D_FLAVOR_VENDOR;
+}
+
+/* --- data ---------------------------------------------------------------- */
+
+static u8d_status check_frame(const u8d_frame *f)
+{
+    if ((f->flags & ~CAN_FLAGS_KNOWN) != 0) {
+        return U8D_ERR_TYPE;
+    }
+    if (f->dlc > 8) {
+        return U8D_ERR_DLC;
+    }
+    if (!id_fits(f->id, f->flags)) {
+        return U8D_ERR_RANGE;
+    }
+    return U8D_OK;
+}
+
+u8d_status u8d_encode_tx(uint8_t out[U8D_TX_RECORD_SIZE], const u8d_frame *f)
+{
+    if (out == NULL || f == NULL) {
+        return U8D_ERR_ARG;
+    }
+    u8d_status st = check_frame(f);
+    if (st != U8D_OK) {
+        return st;
+    }
+    out[0] = U8D_DATA_START;
+    out[TX_OFF_FLAGS] = f->flags;
+    put_be32(out + TX_OFF_ID, f->id);
+    out[TX_OFF_DLC] = f->dlc;
+    memset(out + TX_OFF_DATA, 0, 8);
+    if (!(f->flags & U8D_FLAG_RTR)) {
+        memcpy(out + TX_OFF_DATA, f->data, f->dlc);
+    }
+    out[U8D_TX_RECORD_SIZE - 1] = U8D_DATA_END;
+    return U8D_OK;
+}
+
+u8d_status u8d_decode_tx(const uint8_t *in, size_t len, u8d_frame *f)
+{
+    if (in == NULL || f == NULL) {
+        return U8D_ERR_ARG;
+    }
+    if (len < U8D_TX_RECORD_SIZE) {
+        return U8D_ERR_SHORT;
+    }
+    if (len > U8D_TX_RECORD_SIZE) {
+        return U8D_ERR_LENGTH;
+    }
+    if (in[0] != U8D_DATA_START || in[U8D_TX_RECORD_SIZE - 1] != U8D_DATA_END) {
+        return U8D_ERR_MARKER;
+    }
+    f->flags = in[TX_OFF_FLAGS];
+    f->id = get_be32(in + TX_OFF_ID);
+    f->dlc = in[TX_OFF_DLC];
+    memcpy(f->data, in + TX_OFF_DATA, 8);
+    return check_frame(f);
+}
+
+void u8d_encode_rx(uint8_t out[U8D_RX_RECORD_SIZE], const u8d_rx_record *r, u8d_flavor flavor)
+{
+    if (out == NULL || r == NULL) {
+        return;
+    }
+    out[0] = U8D_DATA_START;
+    out[RX_OFF_TYPE] = r->type;
+    out[RX_OFF_FLAGS] = r->frame.flags;
+    put_be32(out + RX_OFF_ID, r->frame.id);
+    out[RX_OFF_DLC] = r->frame.dlc;
+    memcpy(out + RX_OFF_DATA, r->frame.data, 8);
+    if (flavor == U8D_FLAVOR_CANALYZE) {
+        put_le32(out + RX_OFF_TIMESTAMP, r->timestamp);
+    } else {
+        put_be32(out + RX_OFF_TIMESTAMP, r->timestamp & VENDOR_TS_MASK);
+    }
+    out[U8D_RX_RECORD_SIZE - 1] = U8D_DATA_END;
+}
+
+static u8d_status check_record_kind(uint8_t type, uint8_t flags)
+{
+    if (type == U8D_TYPE_CAN) {
+        return (flags & ~CAN_FLAGS_KNOWN) == 0 ? U8D_OK : U8D_ERR_TYPE;
+    }
+    if (type == U8D_TYPE_STATUS) {
+        return flags == U8D_FLAG_ERR ? U8D_OK : U8D_ERR_TYPE;
+    }
+    return U8D_ERR_TYPE;
+}
+
+/* `in` holds exactly U8D_RX_RECORD_SIZE readable bytes. */
+static u8d_status decode_rx_record(const uint8_t *in, u8d_flavor flavor, u8d_rx_record *r)
+{
+    if (in[0] != U8D_DATA_START || in[U8D_RX_RECORD_SIZE - 1] != U8D_DATA_END) {
+        return U8D_ERR_MARKER;
+    }
+    uint8_t type = in[RX_OFF_TYPE];
+    uint8_t flags = in[RX_OFF_FLAGS];
+    u8d_status st = check_record_kind(type, flags);
+    if (st != U8D_OK) {
+        return st;
+    }
+    uint8_t dlc = in[RX_OFF_DLC];
+    if (dlc > 8) {
+        return U8D_ERR_DLC;
+    }
+    uint32_t id = get_be32(in + RX_OFF_ID);
+    /* Status records carry no id (vendor: 0, CANalyze: a stale one). */
+    if (type == U8D_TYPE_CAN && !id_fits(id, flags)) {
+        return U8D_ERR_RANGE;
+    }
+    r->type = type;
+    r->frame.flags = flags;
+    r->frame.id = id;
+    r->frame.dlc = dlc;
+    memcpy(r->frame.data, in + RX_OFF_DATA, 8);
+    if (flavor == U8D_FLAVOR_CANALYZE) {
+        r->timestamp = get_le32(in + RX_OFF_TIMESTAMP);
+    } else {
+        r->timestamp = get_be32(in + RX_OFF_TIMESTAMP) & VENDOR_TS_MASK;
+    }
+    return U8D_OK;
+}
+
+u8d_status u8d_decode_in_packet(const uint8_t *in, size_t len, u8d_flavor flavor,
+                                u8d_rx_record out[U8D_RX_MAX_RECORDS], size_t *count,
+                                size_t *bad_index)
+{
+    size_t unused_index;
+    if (bad_index == NULL) {
+        bad_index = &unused_index;
+    }
+    *bad_index = 0;
+    if (count != NULL) {
+        *count = 0;
+    }
+    if (in == NULL || out == NULL || count == NULL) {
+        return U8D_ERR_ARG;
+    }
+    if (len < U8D_RX_RECORD_SIZE) {
+        return U8D_ERR_SHORT;
+    }
+    size_t whole = len / U8D_RX_RECORD_SIZE;
+    if (whole > U8D_RX_MAX_RECORDS) {
+        whole = U8D_RX_MAX_RECORDS;
+    }
+    for (size_t i = 0; i < whole; i++) {
+        u8d_status st = decode_rx_record(in + i * U8D_RX_RECORD_SIZE, flavor, &out[i]);
+        if (st != U8D_OK) {
+            *bad_index = i;
+            return st;
+        }
+        *count = i + 1;
+    }
+    if (len != whole * U8D_RX_RECORD_SIZE) {
+        *bad_index = whole;
+        return U8D_ERR_LENGTH;
+    }
+    return U8D_OK;
+}
+
+/* --- timestamps ---------------------------------------------------------- */
+
+void u8d_clock_init(u8d_clock *c, u8d_flavor flavor)
+{
+    if (c == NULL) {
+        return;
+    }
+    c->flavor = flavor;
+    c->started = false;
+    c->last_raw = 0;
+    c->ticks = 0;
+}
+
+uint64_t u8d_clock_to_us(u8d_clock *c, uint32_t raw)
+{
+    if (c == NULL) {
+        return 0;
+    }
+    bool canalyze = c->flavor == U8D_FLAVOR_CANALYZE;
+    uint32_t mask = canalyze ? UINT32_MAX : VENDOR_TS_MASK;
+    raw &= mask;
+    if (c->started) {
+        /* Modular difference: one wrap between two records is taken as forward time. */
+        c->ticks += (uint32_t)(raw - c->last_raw) & mask;
+    } else {
+        c->started = true;
+        c->ticks = 0;
+    }
+    c->last_raw = raw;
+    if (canalyze) {
+        return c->ticks * CANALYZE_TICK_US;
+    }
+    return c->ticks * VENDOR_TICK_US_NUM / VENDOR_TICK_US_DEN;
+}

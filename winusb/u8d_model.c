@@ -1,0 +1,945 @@
+/* Device model of the USB2CAN firmware; contract and fidelity notes in u8d_model.h. */
+#include "u8d_model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Offsets inside a 16-byte command (protocol.md §2.1). */
+enum { CMD_CHANNEL = 1, CMD_CODE = 2, CMD_OPT1 = 3, CMD_OPT2 = 4, CMD_DATA = 5 };
+
+/* C_CAN status register bits the firmware watches (SR). */
+#define SR_EPASS 0x20u
+#define SR_EWARN 0x40u
+#define SR_BOFF 0x80u
+
+/* Fault confinement limits (ISO 11898-1). */
+#define WARNING_LIMIT 96u
+#define PASSIVE_LIMIT 128u
+#define BUS_OFF_TEC 256u
+#define REC_AFTER_PASSIVE 127u
+
+/* CANalyze HAL_CAN error bits (hcan->ErrorCode). */
+#define HAL_ERR_EWG 0x001u
+#define HAL_ERR_EPV 0x002u
+#define HAL_ERR_BOF 0x004u
+#define HAL_ERR_STF 0x008u
+#define HAL_ERR_FOR 0x010u
+#define HAL_ERR_ACK 0x020u
+#define HAL_ERR_BR 0x040u
+#define HAL_ERR_BD 0x080u
+#define HAL_ERR_CRC 0x100u
+
+#define CZ_CLOCK_HZ 48000000u
+
+typedef struct tx_slot {
+    u8d_frame frame;
+    uint64_t ready_ns;
+} tx_slot;
+
+typedef struct cz_mailbox {
+    bool full;
+    tx_slot slot;
+    uint32_t order; /* acceptance order: bxCAN breaks id ties by mailbox number */
+} cz_mailbox;
+
+struct u8d_model {
+    u8d_model_config cfg;
+    uint64_t power_on_ns;
+    uint32_t generation;
+
+    /* USB */
+    uint8_t cmd_buf[U8D_CMD_SIZE];  /* the firmware's packet buffer, kept between commands */
+    uint8_t cz_reply[U8D_CMD_SIZE]; /* CANalyze: its shared reply buffer */
+    bool cmd_dead;
+    uint8_t out_buf[U8D_TX_RECORD_SIZE];
+    bool out_stalled;
+    bool detached;
+    uint8_t in_packet[U8D_RX_MAX_RECORDS * U8D_RX_RECORD_SIZE];
+    size_t in_len;
+
+    /* TX, vendor: ring in front of the message object */
+    tx_slot txq[U8D_MODEL_TX_QUEUE_DEPTH];
+    size_t txq_head, txq_count;
+    bool mailbox_full;
+    tx_slot mailbox;
+    uint64_t mailbox_free_since;
+
+    /* TX, CANalyze */
+    cz_mailbox czbox[U8D_MODEL_CZ_MAILBOXES];
+    uint32_t cz_order;
+    int cz_awaited; /* mailbox the blocking transmit waits for, -1 = none */
+    int cz_sending; /* mailbox last offered to the bus, -1 = none */
+    uint64_t cz_busy_until;
+    uint8_t cz_last_record[U8D_RX_RECORD_SIZE]; /* its shared data buffer */
+
+    /* RX list (vendor) */
+    u8d_rx_record rxq[U8D_MODEL_RX_QUEUE_DEPTH];
+    size_t rxq_head, rxq_count;
+
+    /* CAN controller */
+    bool running;
+    bool bus_off;
+    uint32_t mode_flags;
+    u8d_bittiming bt;
+    uint32_t bitrate;
+    uint16_t tec, rec;
+    u8d_lec lec;
+    uint8_t reported_state; /* SR state bits last reported by the firmware */
+    u8d_lec reported_lec;
+
+    uint32_t stats[U8D_STAT_RESET];
+    uint32_t lost;
+    u8d_lec injected_lec;
+    unsigned injected_count;
+};
+
+/* --- small helpers ---------------------------------------------------------- */
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static bool is_vendor(const u8d_model *m)
+{
+    return m->cfg.flavor != U8D_FLAVOR_CANALYZE;
+}
+
+static bool error_passive(const u8d_model *m)
+{
+    return m->tec >= PASSIVE_LIMIT || m->rec >= PASSIVE_LIMIT;
+}
+
+static uint8_t tec_register(const u8d_model *m)
+{
+    return m->tec > 255u ? 255u : (uint8_t)m->tec;
+}
+
+static uint8_t rec_register(const u8d_model *m)
+{
+    return m->rec > 127u ? 127u : (uint8_t)m->rec;
+}
+
+static uint8_t state_bits(const u8d_model *m)
+{
+    uint8_t sr = 0;
+    if (m->bus_off)
+        sr |= SR_BOFF;
+    if (error_passive(m))
+        sr |= SR_EPASS;
+    if (m->tec >= WARNING_LIMIT || m->rec >= WARNING_LIMIT)
+        sr |= SR_EWARN;
+    return sr;
+}
+
+void u8d_model_config_vendor(u8d_model_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->flavor = U8D_FLAVOR_VENDOR;
+    cfg->version = (u8d_version){1, 7, 1, 0};
+    memcpy(cfg->serial, "ED000001", 9);
+}
+
+void u8d_model_config_canalyze(u8d_model_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->flavor = U8D_FLAVOR_CANALYZE;
+    cfg->version = (u8d_version){0, 1, 0, 1};
+    memcpy(cfg->serial, "CA000001", 9);
+}
+
+u8d_model *u8d_model_create(const u8d_model_config *cfg, uint64_t power_on_ns)
+{
+    if (cfg == NULL)
+        return NULL;
+    u8d_model *m = calloc(1, sizeof *m);
+    if (m == NULL)
+        return NULL;
+    m->cfg = *cfg;
+    m->cfg.serial[8] = '\0';
+    m->power_on_ns = power_on_ns;
+    m->cz_awaited = -1;
+    m->cz_sending = -1;
+    m->reported_lec = U8D_LEC_NONE;
+    return m;
+}
+
+void u8d_model_destroy(u8d_model *m)
+{
+    free(m);
+}
+
+const u8d_model_config *u8d_model_get_config(const u8d_model *m)
+{
+    return &m->cfg;
+}
+
+uint32_t u8d_model_timestamp(const u8d_model *m, uint64_t now_ns)
+{
+    uint64_t since = now_ns > m->power_on_ns ? now_ns - m->power_on_ns : 0;
+    if (!is_vendor(m))
+        return (uint32_t)(since / 1000000u);
+    return (uint32_t)(since * U8D_MODEL_TICK_DEN / U8D_MODEL_TICK_NUM_NS) & 0x1FFFFFFFu;
+}
+
+/* --- RX path ------------------------------------------------------------------ */
+
+/* The main loop loads the IN endpoint as soon as it is free and records wait. */
+static void load_in_packet(u8d_model *m)
+{
+    if (m->in_len != 0 || !is_vendor(m))
+        return;
+    while (m->rxq_count > 0 && m->in_len < sizeof m->in_packet) {
+        u8d_encode_rx(m->in_packet + m->in_len, &m->rxq[m->rxq_head], U8D_FLAVOR_VENDOR);
+        m->in_len += U8D_RX_RECORD_SIZE;
+        m->rxq_head = (m->rxq_head + 1) % U8D_MODEL_RX_QUEUE_DEPTH;
+        m->rxq_count--;
+    }
+}
+
+static bool rx_list_push(u8d_model *m, const u8d_rx_record *r)
+{
+    if (m->rxq_count == U8D_MODEL_RX_QUEUE_DEPTH)
+        return false;
+    m->rxq[(m->rxq_head + m->rxq_count) % U8D_MODEL_RX_QUEUE_DEPTH] = *r;
+    m->rxq_count++;
+    load_in_packet(m);
+    return true;
+}
+
+/* CANalyze: one shared 21-byte buffer; a busy IN endpoint loses the record. */
+static void cz_send_record(u8d_model *m)
+{
+    if (m->in_len != 0) {
+        m->lost++;
+        return;
+    }
+    memcpy(m->in_packet, m->cz_last_record, U8D_RX_RECORD_SIZE);
+    m->in_len = U8D_RX_RECORD_SIZE;
+}
+
+static void cz_receive_frame(u8d_model *m, uint64_t now_ns, const u8d_frame *f)
+{
+    u8d_rx_record r = {.type = U8D_TYPE_CAN, .frame = *f};
+    r.timestamp = u8d_model_timestamp(m, now_ns);
+    if (f->flags & U8D_FLAG_EXT)
+        r.frame.id &= 0x1FFFFFFu; /* its 25-bit mask bug (protocol.md §5) */
+    /* Data bytes past the dlc stay as the previous frame left them. */
+    uint8_t stale[8];
+    memcpy(stale, m->cz_last_record + 8, 8);
+    unsigned n = f->dlc > 8 ? 8 : f->dlc;
+    memcpy(r.frame.data, stale, 8);
+    memcpy(r.frame.data, f->data, n);
+    u8d_encode_rx(m->cz_last_record, &r, U8D_FLAVOR_CANALYZE);
+    cz_send_record(m);
+}
+
+static void store_rx_frame(u8d_model *m, uint64_t now_ns, const u8d_frame *f)
+{
+    if (!is_vendor(m)) {
+        cz_receive_frame(m, now_ns, f);
+        return;
+    }
+    u8d_rx_record r = {.type = U8D_TYPE_CAN, .frame = *f};
+    r.frame.dlc &= 0x0Fu;
+    r.timestamp = u8d_model_timestamp(m, now_ns);
+    if (!rx_list_push(m, &r)) {
+        m->stats[U8D_STAT_OVERRUNS]++;
+        return;
+    }
+    m->stats[U8D_STAT_RX_FRAMES]++;
+    m->stats[U8D_STAT_RX_BYTES] += (f->flags & U8D_FLAG_RTR) ? 0u : (f->dlc > 8 ? 8u : f->dlc);
+}
+
+/* --- status records ----------------------------------------------------------- */
+
+static void vendor_status_record(u8d_model *m, uint64_t now_ns, uint8_t code)
+{
+    u8d_rx_record r = {.type = U8D_TYPE_STATUS};
+    r.frame.flags = U8D_FLAG_ERR;
+    r.frame.dlc = 4;
+    r.frame.data[0] = code;
+    r.frame.data[1] = rec_register(m) & 0x7Fu;
+    r.frame.data[2] = tec_register(m);
+    r.timestamp = u8d_model_timestamp(m, now_ns);
+    (void)rx_list_push(m, &r); /* a full list loses it without a count (FW SendErrorMessage) */
+}
+
+static uint8_t lec_status_code(u8d_lec lec)
+{
+    static const uint8_t codes[] = {U8D_SC_OK,   U8D_SC_STUFF, U8D_SC_FORM, U8D_SC_ACK,
+                                    U8D_SC_BIT1, U8D_SC_BIT0,  U8D_SC_CRC,  0};
+    return codes[lec & 7u];
+}
+
+/* The firmware main loop's pass over SR: state change first, then LEC change. */
+static void vendor_report(u8d_model *m, uint64_t now_ns)
+{
+    if (!m->running)
+        return;
+    uint8_t sr = state_bits(m);
+    if (sr != m->reported_state) {
+        m->reported_state = sr;
+        if (sr & SR_BOFF) {
+            m->stats[U8D_STAT_BUSOFF]++;
+            vendor_status_record(m, now_ns, U8D_SC_BUSOFF);
+        } else if (sr & SR_EPASS) {
+            vendor_status_record(m, now_ns, U8D_SC_BUSHEAVY);
+        } else if (sr & SR_EWARN) {
+            m->stats[U8D_STAT_WARNINGS]++;
+            vendor_status_record(m, now_ns, U8D_SC_BUSLIGHT);
+        } else {
+            vendor_status_record(m, now_ns, U8D_SC_OK);
+        }
+    }
+    if (m->lec != m->reported_lec) {
+        m->reported_lec = m->lec;
+        if (m->lec != U8D_LEC_UNUSED)
+            vendor_status_record(m, now_ns, lec_status_code(m->lec));
+    }
+}
+
+static uint32_t hal_lec_bit(u8d_lec lec)
+{
+    static const uint32_t bits[] = {0,          HAL_ERR_STF, HAL_ERR_FOR, HAL_ERR_ACK,
+                                    HAL_ERR_BR, HAL_ERR_BD,  HAL_ERR_CRC, 0};
+    return bits[lec & 7u];
+}
+
+/* CANalyze: HAL_CAN_ErrorCallback on each error interrupt. ErrorCode holds
+ * every error flag still set plus the new LEC; its switch maps single bits,
+ * anything else goes out raw (truncated to the byte). */
+static void cz_error_record(u8d_model *m, u8d_lec lec, bool state_edge)
+{
+    if (!m->running)
+        return;
+    uint32_t code = hal_lec_bit(lec);
+    if (code == 0 && !state_edge)
+        return;
+    if (m->tec >= WARNING_LIMIT || m->rec >= WARNING_LIMIT)
+        code |= HAL_ERR_EWG;
+    if (error_passive(m))
+        code |= HAL_ERR_EPV;
+    if (m->bus_off)
+        code |= HAL_ERR_BOF;
+    uint8_t byte;
+    switch (code) {
+    case HAL_ERR_EWG:
+        byte = U8D_SC_BUSLIGHT;
+        break;
+    case HAL_ERR_EPV:
+        byte = U8D_SC_BUSHEAVY;
+        break;
+    case HAL_ERR_BOF:
+        byte = U8D_SC_BUSOFF;
+        break;
+    case HAL_ERR_STF:
+        byte = U8D_SC_STUFF;
+        break;
+    case HAL_ERR_FOR:
+        byte = U8D_SC_FORM;
+        break;
+    case HAL_ERR_ACK:
+        byte = U8D_SC_ACK;
+        break;
+    case HAL_ERR_BR:
+        byte = U8D_SC_BIT1;
+        break;
+    case HAL_ERR_BD:
+        byte = U8D_SC_BIT0;
+        break;
+    case HAL_ERR_CRC:
+        byte = U8D_SC_CRC;
+        break;
+    default:
+        byte = (uint8_t)code;
+        break;
+    }
+    m->cz_last_record[0] = U8D_DATA_START;
+    m->cz_last_record[1] = U8D_TYPE_STATUS;
+    m->cz_last_record[2] = U8D_FLAG_ERR;
+    m->cz_last_record[8] = byte;
+    m->cz_last_record[U8D_RX_RECORD_SIZE - 1] = U8D_DATA_END;
+    cz_send_record(m);
+}
+
+/* Reports what changed after a bus event (vendor main loop / CANalyze IRQ). */
+static void report_event(u8d_model *m, uint64_t now_ns, u8d_lec error, uint8_t state_before)
+{
+    if (is_vendor(m))
+        vendor_report(m, now_ns);
+    else
+        cz_error_record(m, error, (state_bits(m) & ~state_before) != 0);
+}
+
+/* --- TX path ---------------------------------------------------------------- */
+
+static void vendor_refill_mailbox(u8d_model *m, uint64_t now_ns)
+{
+    if (m->mailbox_full || m->txq_count == 0 || !m->running || m->bus_off)
+        return;
+    (void)now_ns;
+    m->mailbox = m->txq[m->txq_head];
+    if (m->mailbox.ready_ns < m->mailbox_free_since)
+        m->mailbox.ready_ns = m->mailbox_free_since;
+    m->txq_head = (m->txq_head + 1) % U8D_MODEL_TX_QUEUE_DEPTH;
+    m->txq_count--;
+    m->mailbox_full = true;
+}
+
+static void vendor_free_mailbox(u8d_model *m, uint64_t now_ns)
+{
+    m->mailbox_full = false;
+    m->mailbox_free_since = now_ns;
+    vendor_refill_mailbox(m, now_ns);
+}
+
+/* CANalyze transmit order: lowest identifier first (bxCAN TXFP = 0), then mailbox. */
+static int cz_next_mailbox(const u8d_model *m)
+{
+    int best = -1;
+    uint32_t best_key = 0;
+    for (int i = 0; i < U8D_MODEL_CZ_MAILBOXES; i++) {
+        if (!m->czbox[i].full)
+            continue;
+        uint32_t key = u8d_frame_arbitration_key(&m->czbox[i].slot.frame);
+        if (best < 0 || key < best_key ||
+            (key == best_key && m->czbox[i].order < m->czbox[best].order)) {
+            best = i;
+            best_key = key;
+        }
+    }
+    return best;
+}
+
+static void cz_free_mailbox(u8d_model *m, int i, uint64_t now_ns)
+{
+    m->czbox[i].full = false;
+    if (m->cz_awaited == i) {
+        m->cz_awaited = -1;
+        m->cz_busy_until = now_ns;
+    }
+}
+
+/* The frame last offered to the bus, whichever flavour. */
+static tx_slot *current_tx(u8d_model *m)
+{
+    if (is_vendor(m))
+        return m->mailbox_full ? &m->mailbox : NULL;
+    int i = m->cz_sending;
+    return i >= 0 && m->czbox[i].full ? &m->czbox[i].slot : NULL;
+}
+
+static void drop_current_tx(u8d_model *m, uint64_t now_ns)
+{
+    if (is_vendor(m)) {
+        if (m->mailbox_full)
+            vendor_free_mailbox(m, now_ns);
+        return;
+    }
+    if (m->cz_sending >= 0 && m->czbox[m->cz_sending].full)
+        cz_free_mailbox(m, m->cz_sending, now_ns);
+    m->cz_sending = -1;
+}
+
+/* Masks a record's fields the way the firmware copies them into the controller. */
+static void firmware_mask_frame(const u8d_model *m, u8d_frame *f)
+{
+    f->flags &= U8D_FLAG_EXT | U8D_FLAG_RTR;
+    f->id &= (f->flags & U8D_FLAG_EXT) ? 0x1FFFFFFFu : 0x7FFu;
+    f->dlc &= 0x0Fu;
+    if (!is_vendor(m))
+        f->flags &= (uint8_t)~U8D_FLAG_RTR; /* CANalyze sends RTR requests as data frames */
+}
+
+static u8d_model_out vendor_data_out(u8d_model *m, uint64_t now_ns, const u8d_frame *f)
+{
+    tx_slot slot = {.frame = *f, .ready_ns = now_ns};
+    m->txq[(m->txq_head + m->txq_count) % U8D_MODEL_TX_QUEUE_DEPTH] = slot;
+    m->txq_count++;
+    vendor_refill_mailbox(m, now_ns);
+    return U8D_MODEL_OUT_ACCEPTED;
+}
+
+static u8d_model_out cz_data_out(u8d_model *m, uint64_t now_ns, const u8d_frame *f)
+{
+    if (!m->running) {
+        m->lost++; /* HAL_CAN_Transmit on an uninitialised handle fails */
+        return U8D_MODEL_OUT_ACCEPTED;
+    }
+    for (int i = 0; i < U8D_MODEL_CZ_MAILBOXES; i++) {
+        if (!m->czbox[i].full) {
+            m->czbox[i].full = true;
+            m->czbox[i].slot = (tx_slot){.frame = *f, .ready_ns = now_ns};
+            m->czbox[i].order = m->cz_order++;
+            m->cz_awaited = i;
+            m->cz_busy_until = now_ns + U8D_MODEL_CZ_TX_TIMEOUT_NS;
+            return U8D_MODEL_OUT_ACCEPTED;
+        }
+    }
+    m->lost++;
+    return U8D_MODEL_OUT_ACCEPTED;
+}
+
+u8d_model_out u8d_model_out_ready(const u8d_model *m, uint64_t now_ns)
+{
+    if (m->detached || m->out_stalled)
+        return U8D_MODEL_OUT_STALLED;
+    if (is_vendor(m))
+        return m->txq_count < U8D_MODEL_TX_QUEUE_DEPTH ? U8D_MODEL_OUT_ACCEPTED : U8D_MODEL_OUT_NAK;
+    if (m->cz_awaited >= 0 && now_ns < m->cz_busy_until)
+        return U8D_MODEL_OUT_NAK;
+    return U8D_MODEL_OUT_ACCEPTED;
+}
+
+u8d_model_out u8d_model_data_out(u8d_model *m, uint64_t now_ns, const uint8_t *record, size_t len)
+{
+    u8d_model_out ready = u8d_model_out_ready(m, now_ns);
+    if (ready != U8D_MODEL_OUT_ACCEPTED)
+        return ready;
+    if (!is_vendor(m) && m->cz_awaited >= 0) {
+        m->cz_awaited = -1; /* the 10 ms wait ran out; the frame stays in its mailbox */
+    }
+    /* The endpoint buffer keeps what the previous packet left past len. */
+    bool length_ok = is_vendor(m) ? len <= U8D_TX_RECORD_SIZE : len == U8D_TX_RECORD_SIZE;
+    if (record == NULL)
+        len = 0;
+    if (len > U8D_TX_RECORD_SIZE)
+        len = U8D_TX_RECORD_SIZE;
+    if (len > 0)
+        memcpy(m->out_buf, record, len);
+    u8d_frame f;
+    u8d_status st = u8d_decode_tx(m->out_buf, U8D_TX_RECORD_SIZE, &f);
+    if (!length_ok || st == U8D_ERR_MARKER || st == U8D_ERR_SHORT || st == U8D_ERR_LENGTH ||
+        st == U8D_ERR_ARG) {
+        m->out_stalled = true; /* never re-armed: the transfer completed, the pipe is dead */
+        m->generation++;
+        return U8D_MODEL_OUT_ACCEPTED;
+    }
+    firmware_mask_frame(m, &f);
+    return is_vendor(m) ? vendor_data_out(m, now_ns, &f) : cz_data_out(m, now_ns, &f);
+}
+
+size_t u8d_model_data_in(u8d_model *m, uint64_t now_ns, uint8_t packet[U8D_IN_PACKET_MAX])
+{
+    (void)now_ns;
+    if (m->detached || m->in_len == 0)
+        return 0;
+    size_t n = m->in_len;
+    memcpy(packet, m->in_packet, n);
+    m->in_len = 0;
+    load_in_packet(m);
+    return n;
+}
+
+size_t u8d_model_rx_pending(const u8d_model *m)
+{
+    return m->in_len / U8D_RX_RECORD_SIZE + m->rxq_count;
+}
+
+size_t u8d_model_tx_pending(const u8d_model *m)
+{
+    if (is_vendor(m))
+        return m->txq_count + (m->mailbox_full ? 1u : 0u);
+    size_t n = 0;
+    for (int i = 0; i < U8D_MODEL_CZ_MAILBOXES; i++)
+        n += m->czbox[i].full ? 1u : 0u;
+    return n;
+}
+
+/* --- CAN controller configuration ------------------------------------------- */
+
+static const unsigned speed_table_kbps[] = {1000, 800, 500, 250, 125, 100, 50, 20, 10};
+
+/* Predefined timing: the firmware writes only the 6-bit BRP field (protocol.md §3). */
+static void timing_from_index(uint8_t index, u8d_bittiming *bt)
+{
+    unsigned kbps = index < 9 ? speed_table_kbps[index] : 125u;
+    (void)u8d_bittiming_standard(kbps, bt);
+    bt->brp = (uint16_t)(((bt->brp - 1u) & 0x3Fu) + 1u);
+}
+
+/* Manual timing: register fields are value-1, masked to their width. */
+static void timing_manual(const u8d_bittiming *raw, u8d_bittiming *bt)
+{
+    bt->tseg1 = (uint8_t)(((raw->tseg1 - 1u) & 0x0Fu) + 1u);
+    bt->tseg2 = (uint8_t)(((raw->tseg2 - 1u) & 0x07u) + 1u);
+    bt->sjw = (uint8_t)(((raw->sjw - 1u) & 0x03u) + 1u);
+    bt->brp = (uint16_t)(((raw->brp - 1u) & 0x3FFu) + 1u);
+}
+
+static uint32_t cz_bitrate(const u8d_bittiming *raw)
+{
+    uint32_t brp = (uint32_t)raw->brp * 3u / 2u; /* brp * TQ_SCALE, truncated */
+    uint32_t tq = 1u + raw->tseg1 + raw->tseg2;
+    if (brp == 0 || brp > 1024u || raw->tseg1 == 0 || raw->tseg1 > 16u || raw->tseg2 == 0 ||
+        raw->tseg2 > 8u)
+        return 0;
+    return (CZ_CLOCK_HZ + brp * tq / 2u) / (brp * tq);
+}
+
+static void reset_controller(u8d_model *m, uint64_t now_ns)
+{
+    m->running = false;
+    m->bus_off = false;
+    m->tec = 0;
+    m->rec = 0;
+    m->lec = U8D_LEC_NONE;
+    m->reported_state = 0;
+    m->reported_lec = U8D_LEC_NONE;
+    if (m->mailbox_full) {
+        m->mailbox_full = false; /* message RAM re-initialised: that frame is gone */
+        m->lost++;
+    }
+    for (int i = 0; i < U8D_MODEL_CZ_MAILBOXES; i++) {
+        if (m->czbox[i].full)
+            m->lost++;
+        m->czbox[i].full = false;
+    }
+    m->cz_awaited = -1;
+    m->cz_sending = -1;
+    m->mailbox_free_since = now_ns;
+    memset(m->stats, 0, sizeof m->stats);
+    m->generation++;
+}
+
+static void command_open(u8d_model *m, uint64_t now_ns, const uint8_t *cmd)
+{
+    u8d_bittiming raw;
+    uint32_t flags;
+    u8d_decode_open(cmd, &raw, &flags);
+    reset_controller(m, now_ns);
+    if (is_vendor(m)) {
+        if (cmd[CMD_OPT1] == U8D_SPEED_MANUAL)
+            timing_manual(&raw, &m->bt);
+        else
+            timing_from_index(cmd[CMD_OPT1], &m->bt);
+        m->bitrate = u8d_bittiming_bitrate(&m->bt);
+        m->mode_flags = flags & (U8D_OPEN_SILENT | U8D_OPEN_LOOPBACK | U8D_OPEN_ONE_SHOT);
+    } else {
+        m->bt = raw;
+        m->bitrate = cz_bitrate(&raw);
+        m->mode_flags =
+            cmd[CMD_DATA + 8] & (U8D_OPEN_SILENT | U8D_OPEN_LOOPBACK | U8D_OPEN_ONE_SHOT);
+    }
+    m->running = true;
+    vendor_refill_mailbox(m, now_ns);
+}
+
+static void command_close(u8d_model *m, uint64_t now_ns)
+{
+    reset_controller(m, now_ns);
+}
+
+static bool command_set_speed(u8d_model *m, const uint8_t *cmd)
+{
+    if (!m->running)
+        return false;
+    if (cmd[CMD_OPT1] != U8D_SPEED_MANUAL) /* manual: FW uses stale values; keep the timing */
+        timing_from_index(cmd[CMD_OPT1], &m->bt);
+    m->bitrate = u8d_bittiming_bitrate(&m->bt);
+    m->generation++;
+    return true;
+}
+
+uint32_t u8d_model_status_word(const u8d_model *m)
+{
+    uint32_t w = 0;
+    if (m->bus_off)
+        w |= U8D_STATUS_BUS_OFF;
+    if (error_passive(m))
+        w |= U8D_STATUS_PASSIVE;
+    if (m->tec >= WARNING_LIMIT || m->rec >= WARNING_LIMIT)
+        w |= U8D_STATUS_BUS_WARN;
+    return w | tec_register(m) | (uint32_t)rec_register(m) << 8;
+}
+
+uint32_t u8d_model_statistic(const u8d_model *m, enum u8d_stat_index index)
+{
+    return (unsigned)index < U8D_STAT_RESET ? m->stats[index] : 0;
+}
+
+/* --- command pipe --------------------------------------------------------- */
+
+static void vendor_command(u8d_model *m, uint64_t now_ns, uint8_t *r)
+{
+    uint8_t *data = r + CMD_DATA;
+    uint8_t result = U8D_RESULT_OK;
+    switch (r[CMD_CODE]) {
+    case U8D_CMD_RESET:
+        reset_controller(m, now_ns);
+        m->detached = true;
+        break;
+    case U8D_CMD_OPEN:
+        command_open(m, now_ns, r);
+        break;
+    case U8D_CMD_CLOSE:
+        command_close(m, now_ns);
+        break;
+    case U8D_CMD_SET_SPEED:
+        result = command_set_speed(m, r) ? U8D_RESULT_OK : U8D_RESULT_ERROR;
+        break;
+    case U8D_CMD_SET_MASK_FILTER:
+    case U8D_CMD_RESET_TIMESTAMP:
+        result = r[CMD_OPT1];
+        break; /* not implemented: opt1 echoed */
+    case U8D_CMD_GET_STATUS:
+        put_be32(data, u8d_model_status_word(m));
+        break;
+    case U8D_CMD_GET_STATISTICS:
+        if (r[CMD_OPT1] < U8D_STAT_RESET) {
+            put_be32(data, m->stats[r[CMD_OPT1]]);
+        } else if (r[CMD_OPT1] == U8D_STAT_RESET) {
+            memset(m->stats, 0, sizeof m->stats);
+            put_be32(data, 0);
+        } else {
+            result = U8D_RESULT_ERROR;
+        }
+        break;
+    case U8D_CMD_GET_SERIAL:
+        memcpy(data, m->cfg.serial, 8);
+        break;
+    case U8D_CMD_GET_SOFTW_VER:
+        data[0] = m->cfg.version.fw_major;
+        data[1] = m->cfg.version.fw_minor;
+        break;
+    case U8D_CMD_GET_HARDW_VER:
+        data[0] = m->cfg.version.hw_major;
+        data[1] = m->cfg.version.hw_minor;
+        break;
+    case U8D_CMD_GET_SOFTW_HARDW_VER:
+        data[0] = m->cfg.version.fw_major;
+        data[1] = m->cfg.version.fw_minor;
+        data[2] = m->cfg.version.hw_major;
+        data[3] = m->cfg.version.hw_minor;
+        break;
+    default:
+        result = U8D_RESULT_ERROR;
+        break;
+    }
+    r[CMD_OPT1] = result;
+}
+
+/* CANalyze answers from its own transmit buffer: header fields copied, the
+ * data bytes left as an earlier reply wrote them. */
+static bool cz_command(u8d_model *m, uint64_t now_ns, const uint8_t *req)
+{
+    uint8_t *r = m->cz_reply;
+    r[0] = U8D_CMD_START;
+    r[CMD_CHANNEL] = req[CMD_CHANNEL];
+    r[CMD_CODE] = req[CMD_CODE];
+    r[CMD_OPT1] = req[CMD_OPT1];
+    r[CMD_OPT2] = req[CMD_OPT2];
+    r[U8D_CMD_SIZE - 1] = U8D_CMD_END;
+    switch (req[CMD_CODE]) {
+    case U8D_CMD_GET_SOFTW_HARDW_VER:
+        r[CMD_DATA + 0] = m->cfg.version.fw_major;
+        r[CMD_DATA + 1] = m->cfg.version.fw_minor;
+        r[CMD_DATA + 2] = m->cfg.version.hw_major;
+        r[CMD_DATA + 3] = m->cfg.version.hw_minor;
+        break;
+    case U8D_CMD_OPEN:
+        command_open(m, now_ns, req);
+        break;
+    case U8D_CMD_CLOSE:
+        command_close(m, now_ns);
+        break;
+    default:
+        return false;
+    }
+    r[CMD_OPT1] = U8D_RESULT_OK;
+    return true;
+}
+
+size_t u8d_model_command(u8d_model *m, uint64_t now_ns, const uint8_t *request, size_t len,
+                         uint8_t reply[U8D_CMD_SIZE])
+{
+    if (m->detached || m->cmd_dead)
+        return 0;
+    if (!is_vendor(m)) {
+        if (request == NULL || u8d_check_command(request, len) != U8D_OK ||
+            !cz_command(m, now_ns, request)) {
+            m->cmd_dead = true; /* Error_Handler: the OUT endpoint is never re-armed */
+            return 0;
+        }
+        memcpy(reply, m->cz_reply, U8D_CMD_SIZE);
+        return U8D_CMD_SIZE;
+    }
+    if (request == NULL || len == 0 || len > U8D_CMD_SIZE)
+        return 0;
+    memcpy(m->cmd_buf, request, len);
+    if (u8d_check_command(m->cmd_buf, U8D_CMD_SIZE) != U8D_OK)
+        return 0;
+    uint8_t r[U8D_CMD_SIZE];
+    memcpy(r, m->cmd_buf, U8D_CMD_SIZE);
+    vendor_command(m, now_ns, r);
+    memcpy(reply, r, len);
+    return len;
+}
+
+bool u8d_model_command_pipe_alive(const u8d_model *m)
+{
+    return !m->cmd_dead && !m->detached;
+}
+
+void u8d_model_usb_reinit(u8d_model *m, uint64_t now_ns)
+{
+    if (m->detached)
+        m->power_on_ns = now_ns; /* RESET ends in a watchdog reset: a fresh boot */
+    reset_controller(m, now_ns);
+    m->detached = false;
+    m->cmd_dead = false;
+    m->out_stalled = false;
+    m->in_len = 0;
+    m->rxq_count = 0;
+    m->txq_count = 0;
+}
+
+bool u8d_model_detached(const u8d_model *m)
+{
+    return m->detached;
+}
+
+/* --- inspection ------------------------------------------------------------ */
+
+void u8d_model_can_state(const u8d_model *m, u8d_model_can_view *v)
+{
+    v->running = m->running;
+    v->bus_off = m->bus_off;
+    v->silent = (m->mode_flags & U8D_OPEN_SILENT) != 0;
+    v->loopback = (m->mode_flags & U8D_OPEN_LOOPBACK) != 0;
+    v->one_shot = (m->mode_flags & U8D_OPEN_ONE_SHOT) != 0;
+    v->bt = m->bt;
+    v->bitrate = m->bitrate;
+    v->tec = m->tec;
+    v->rec = m->rec;
+    v->lec = m->lec;
+}
+
+uint32_t u8d_model_frames_lost(const u8d_model *m)
+{
+    return m->lost;
+}
+
+uint32_t u8d_model_generation(const u8d_model *m)
+{
+    return m->generation;
+}
+
+/* --- CAN face ---------------------------------------------------------------- */
+
+uint32_t u8d_frame_arbitration_key(const u8d_frame *f)
+{
+    uint32_t rtr = (f->flags & U8D_FLAG_RTR) ? 1u : 0u;
+    if (f->flags & U8D_FLAG_EXT) {
+        uint32_t id = f->id & 0x1FFFFFFFu;
+        return (id >> 18) << 21 | 1u << 20 | 1u << 19 | (id & 0x3FFFFu) << 1 | rtr;
+    }
+    return (f->id & 0x7FFu) << 21 | rtr << 20;
+}
+
+bool u8d_model_can_tx_peek(u8d_model *m, uint64_t now_ns, u8d_frame *frame, uint64_t *ready_ns)
+{
+    if (!m->running || m->bus_off || m->detached)
+        return false;
+    if ((m->mode_flags & U8D_OPEN_SILENT) && !(m->mode_flags & U8D_OPEN_LOOPBACK))
+        return false; /* silent mode cannot start a transmission */
+    if (is_vendor(m))
+        vendor_refill_mailbox(m, now_ns);
+    else
+        m->cz_sending = cz_next_mailbox(m);
+    tx_slot *s = current_tx(m);
+    if (s == NULL)
+        return false;
+    if (frame)
+        *frame = s->frame;
+    if (ready_ns)
+        *ready_ns = s->ready_ns;
+    return true;
+}
+
+void u8d_model_can_tx_done(u8d_model *m, uint64_t now_ns)
+{
+    tx_slot *s = current_tx(m);
+    if (s == NULL)
+        return;
+    u8d_frame sent = s->frame;
+    uint8_t before = state_bits(m);
+    if (m->tec > 0)
+        m->tec--;
+    m->lec = U8D_LEC_NONE;
+    m->stats[U8D_STAT_TX_FRAMES]++;
+    drop_current_tx(m, now_ns);
+    if (m->mode_flags & U8D_OPEN_LOOPBACK)
+        store_rx_frame(m, now_ns, &sent);
+    report_event(m, now_ns, U8D_LEC_NONE, before);
+}
+
+void u8d_model_can_tx_error(u8d_model *m, uint64_t now_ns, u8d_lec lec)
+{
+    if (current_tx(m) == NULL)
+        return;
+    uint8_t before = state_bits(m);
+    bool passive_ack = lec == U8D_LEC_ACK && error_passive(m);
+    if (!passive_ack)
+        m->tec = (uint16_t)(m->tec + 8u);
+    m->lec = lec;
+    if (m->tec >= BUS_OFF_TEC) {
+        m->tec = BUS_OFF_TEC;
+        m->bus_off = true;
+        m->generation++;
+    }
+    if (m->mode_flags & U8D_OPEN_ONE_SHOT)
+        drop_current_tx(m, now_ns);
+    report_event(m, now_ns, lec, before);
+}
+
+void u8d_model_can_tx_lost_arbitration(u8d_model *m, uint64_t now_ns)
+{
+    if (m->mode_flags & U8D_OPEN_ONE_SHOT)
+        drop_current_tx(m, now_ns);
+}
+
+void u8d_model_can_rx(u8d_model *m, uint64_t now_ns, const u8d_frame *frame)
+{
+    if (!m->running || m->bus_off || m->detached)
+        return;
+    uint8_t before = state_bits(m);
+    if (m->rec >= PASSIVE_LIMIT)
+        m->rec = REC_AFTER_PASSIVE;
+    else if (m->rec > 0)
+        m->rec--;
+    m->lec = U8D_LEC_NONE;
+    store_rx_frame(m, now_ns, frame);
+    report_event(m, now_ns, U8D_LEC_NONE, before);
+}
+
+void u8d_model_can_rx_error(u8d_model *m, uint64_t now_ns, u8d_lec lec)
+{
+    if (!m->running || m->bus_off || m->detached)
+        return;
+    uint8_t before = state_bits(m);
+    if (m->rec < PASSIVE_LIMIT)
+        m->rec++;
+    m->lec = lec;
+    report_event(m, now_ns, lec, before);
+}
+
+void u8d_model_inject_tx_errors(u8d_model *m, u8d_lec lec, unsigned count)
+{
+    m->injected_lec = lec;
+    m->injected_count = count;
+    m->generation++;
+}
+
+bool u8d_model_take_injected_error(u8d_model *m, u8d_lec *lec)
+{
+    if (m->injected_count == 0)
+        return false;
+    m->injected_count--;
+    *lec = m->injected_lec;
+    return true;
+}
