@@ -42,6 +42,16 @@ typedef struct {
     unsigned long timestamp;
 } client_msg;
 
+typedef struct {
+    unsigned long cntReceiveFrames;
+    unsigned long cntTransmitFrames;
+    unsigned long cntReceiveData;
+    unsigned long cntTransmitData;
+    unsigned long cntOverruns;
+    unsigned long cntBusWarnings;
+    unsigned long cntBusOff;
+} client_statistics;
+
 #define CLIENT_IDFLAG_EXTENDED 0x00000001UL
 #define CLIENT_IDFLAG_RTR 0x00000002UL
 #define CLIENT_IDFLAG_STATUS 0x00000004UL
@@ -58,7 +68,7 @@ typedef int(WINAPI *fn_send)(long handle, client_msg *msg);
 typedef int(WINAPI *fn_receive)(long handle, client_msg *msg);
 typedef int(WINAPI *fn_data_available)(long handle);
 typedef int(WINAPI *fn_get_status)(long handle, void *status);
-typedef int(WINAPI *fn_get_statistics)(long handle, void *statistics);
+typedef int(WINAPI *fn_get_statistics)(long handle, client_statistics *statistics);
 typedef int(WINAPI *fn_set_filter)(long handle, unsigned long filter);
 typedef int(WINAPI *fn_set_mask)(long handle, unsigned long mask);
 typedef unsigned long(WINAPI *fn_get_version)(void);
@@ -621,6 +631,12 @@ static void exchange_frames(const canal_driver *d)
              SEND_TIMEOUT_MS, FRAME_COUNT - job.sent, job.first_error, job.first_error_frame);
     if (received != FRAME_COUNT)
         fail("received %u of %d frames", received, FRAME_COUNT);
+
+    client_statistics stats;
+    memset(&stats, 0, sizeof stats);
+    if (d->get_statistics(rx, &stats) == CLIENT_ERROR_SUCCESS)
+        printf("receiver statistics: %lu frames, %lu overruns\n", stats.cntReceiveFrames,
+               stats.cntOverruns);
 
     client_msg extra;
     int rc = d->receive(rx, &extra);

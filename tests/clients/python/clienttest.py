@@ -107,10 +107,13 @@ class ClientTestCase(unittest.TestCase):
         """Next non-status message within timeout (None if none)."""
         deadline = time.monotonic() + timeout
         while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
+            # Whole milliseconds up to 1 s only: python-can truncates a fraction
+            # and calls again with the rest, which can become 0 ms ("forever").
+            # RecvRemainders tests that trap on purpose; nothing else may.
+            left_ms = min(1000, int((deadline - time.monotonic()) * 1000))
+            if left_ms < 1:
                 return None
-            msg = bus.recv(left)
+            msg = bus.recv(left_ms / 1000)
             if msg is None or not msg.is_error_frame:
                 return msg
 

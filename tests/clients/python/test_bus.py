@@ -26,9 +26,12 @@ class SendReceive(ClientTestCase):
     def test_rtr_with_dummy_data_keeps_its_dlc(self):
         bus0 = self.open_bus("VIRTUAL0")
         bus1 = self.open_bus("VIRTUAL1")
-        # python-can copies dlc data bytes even for RTR, so dlc 4 needs 4 dummy bytes.
-        rtr = can.Message(arbitration_id=0x55, is_extended_id=False, is_remote_frame=True,
-                          dlc=4, data=b"\x00\x00\x00\x00")
+        # python-can copies dlc data bytes even for RTR, but Message() drops the
+        # data of an RTR frame: dummy bytes have to be assigned afterwards.
+        rtr = can.Message(arbitration_id=0x55, is_extended_id=False, is_remote_frame=True, dlc=4)
+        with self.assertRaises(IndexError):
+            bus0.send(rtr)
+        rtr.data = bytearray(4)
         bus0.send(rtr)
         got = self.recv_data_frame(bus1)
         self.assertIsNotNone(got, "the RTR frame did not arrive")
@@ -94,6 +97,57 @@ class ReceiveTimeouts(ClientTestCase):
         self.assertGreaterEqual(waited, 0.45)
         # A DLL that treats 0 as "poll" makes python-can spin for the whole wait.
         self.assertLess(cpu, 0.2, f"recv(None) burnt {cpu:.3f} s of CPU in {waited:.3f} s")
+
+
+class RecvRemainders(ClientTestCase):
+    """python-can's recv(timeout) passes int(timeout * 1000) ms and, when that
+    runs out or a frame fails its filters, calls again with the remaining
+    time, truncated to whole ms. Whatever the DLL does with those calls,
+    recv(timeout) must return about `timeout` seconds later."""
+
+    def bounded_recv(self, bus, timeout):
+        """(result, seconds) of bus.recv(timeout); fails if it is still waiting
+        well after the timeout (then closes the bus to free the thread)."""
+        outcome = []
+
+        def call():
+            start = time.monotonic()
+            try:
+                outcome.append(bus.recv(timeout))
+            except can.CanError as error:
+                outcome.append(error)
+            outcome.append(time.monotonic() - start)
+
+        thread = threading.Thread(target=call, daemon=True)
+        thread.start()
+        thread.join(timeout + 1.0)
+        if thread.is_alive():
+            self.shutdown(bus)
+            thread.join(2.0)
+            self.fail(f"recv({timeout}) still blocked {timeout + 1.0:.1f} s later: "
+                      "the truncated remainder became CanalBlockingReceive(h, m, 0)")
+        return outcome[0], outcome[1]
+
+    def test_recv_with_a_timeout_of_fractional_milliseconds(self):
+        for timeout in (0.2509, 0.0509, 0.0019):
+            with self.subTest(timeout=timeout):
+                bus = self.open_bus("VIRTUAL0")
+                got, waited = self.bounded_recv(bus, timeout)
+                self.assertIsNone(got)
+                self.assertGreaterEqual(waited, timeout)
+                self.assertLess(waited, timeout + 0.1)
+                self.shutdown(bus)
+
+    def test_recv_with_filters_when_only_other_frames_arrive(self):
+        bus = self.open_bus("VIRTUAL0", can_filters=[{"can_id": 0x100, "can_mask": 0x7FF,
+                                                       "extended": False}])
+        peer = self.open_bus("VIRTUAL1")
+        other = can.Message(arbitration_id=0x200, is_extended_id=False, data=b"other")
+        threading.Timer(0.1, peer.send, args=(other,)).start()
+        got, waited = self.bounded_recv(bus, 0.5)
+        self.assertIsNone(got, f"the filter let {describe(got)} through")
+        self.assertGreaterEqual(waited, 0.5)
+        self.assertLess(waited, 0.6)
 
 
 class StatusMessages(ClientTestCase):
