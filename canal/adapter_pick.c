@@ -2,6 +2,7 @@
 
 #include "discover.h"
 #include "last_error.h"
+#include "link_virtual.h"
 
 bool u2c_pick_only_adapter(char *serial, size_t serial_size)
 {
@@ -19,4 +20,21 @@ long u2c_list_adapters(usb2canAdapterInfo *list, long max)
     if (n < 0)
         u2c_error_set("Usb2canListAdapters: %s", reason[0] ? reason : "adapter scan failed");
     return n;
+}
+
+void u2c_explain_link_failure(const char *serial, u2c_link_result result, const char *link_reason)
+{
+    const char *said = link_reason && link_reason[0] ? link_reason : "cannot open the adapter";
+    bool about_presence =
+        (result == U2C_LINK_NOT_FOUND || result == U2C_LINK_BUSY || result == U2C_LINK_ACCESS) &&
+        !u2c_virtual_serial_slot(serial, NULL);
+    char reason[U2C_ERROR_TEXT_MAX] = "";
+    int verdict =
+        about_presence ? u2c_discover_explain(serial, reason, sizeof reason) : U2C_DISCOVER_FAILED;
+    if (verdict == U2C_DISCOVER_FAILED)
+        u2c_error_set("%s", said);
+    else if (verdict == U2C_DISCOVER_OK) /* the OS sees nothing wrong: both views help */
+        u2c_error_set("%s (%s)", said, reason);
+    else
+        u2c_error_set("%s", reason);
 }

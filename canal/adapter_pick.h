@@ -6,8 +6,11 @@
  * false with discovery's reason in the last error (none, several: it names
  * them). Virtual adapters are never picked implicitly. u2c_list_adapters
  * is Usb2canListAdapters: hardware, then VIRTUAL0..VIRTUAL7, or -1 with the
- * reason in the last error. Both forward to setupapi/discover.h, which owns
- * the decisions.
+ * reason in the last error. u2c_explain_link_failure sets the last error
+ * after u2c_link_open failed for a hardware serial, preferring what the
+ * operating system says about that adapter (wrong driver, in use, not
+ * connected: which ones are) to the link's own words. All forward to
+ * setupapi/discover.h, which owns the decisions.
  */
 #ifndef USB2CAN_ADAPTER_PICK_H
 #define USB2CAN_ADAPTER_PICK_H
@@ -15,9 +18,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "link.h"
 #include "usb2can.h"
 
 bool u2c_pick_only_adapter(char *serial, size_t serial_size);
 long u2c_list_adapters(usb2canAdapterInfo *list, long max);
+void u2c_explain_link_failure(const char *serial, u2c_link_result result, const char *link_reason);
 
 #endif

@@ -65,7 +65,7 @@ static u2c_channel *open_channel(const u2c_setup *setup, unsigned long flags)
     reason[0] = '\0';
     u2c_link *link = u2c_link_open(serial, &result, reason, sizeof reason);
     if (!link) {
-        u2c_error_set("%s", reason[0] ? reason : "cannot open the adapter");
+        u2c_explain_link_failure(serial, result, reason);
         return NULL;
     }
     int code = CANAL_ERROR_SUCCESS;
