@@ -16,6 +16,7 @@
 #include "last_error.h"
 #include "link.h"
 #include "usb2can.h"
+#include "wait_policy.h"
 
 static u2c_handle_table g_handles;
 
@@ -169,7 +170,8 @@ int CANAL_CALL CanalBlockingReceive(long handle, canalMsg *pCanalMsg, unsigned l
     u2c_channel *ch = acquire(handle, "CanalBlockingReceive");
     if (!ch)
         return CANAL_ERROR_NOT_OPEN;
-    int code = u2c_channel_blocking_receive(ch, pCanalMsg, timeout);
+    uint64_t deadline = u2c_receive_deadline(handle, timeout, u2c_now_ns());
+    int code = u2c_channel_receive_until(ch, pCanalMsg, deadline, timeout);
     release(handle);
     return code;
 }

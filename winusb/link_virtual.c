@@ -53,6 +53,9 @@ static void global_lock(void)
             u2c_mutex_init(&g.lock);
             u2c_cond_init(&g.changed);
             u2c_cond_init(&g.tick);
+            /* Real bit times by default: a virtual adapter then paces its
+             * sender and fills its queues exactly as hardware does. */
+            g.paced = true;
             atomic_store(&g.init, 2);
         } else {
             u2c_sleep_ms(0); /* another thread is creating the lock: yield */

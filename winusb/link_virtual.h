@@ -1,7 +1,7 @@
 /*
  * link_virtual.h — the virtual adapters: serials VIRTUAL (= VIRTUAL0) and
  * VIRTUAL0..VIRTUAL7, case-insensitive, each a device model (u8d_model.h)
- * on ONE process-wide virtual CAN bus (vbus.h, instant mode).
+ * on ONE process-wide virtual CAN bus (vbus.h, paced in real time).
  *
  * Contract: see link.h; in particular
  * - The bus, its models and every virtual link share one global lock. The
@@ -10,8 +10,9 @@
  *   timestamps follow real time (vendor ticks of 992.1875 us). A clock
  *   thread, started with the bus and joined after the last close, runs
  *   what happens without a host call.
- * - The bus is instant by default; u2c_virtual_set_paced(true) before the
- *   first open makes it paced in real time (frames take their bit time).
+ * - The bus is paced in real time by default (frames take their bit time,
+ *   so senders are paced and queues fill as with hardware);
+ *   u2c_virtual_set_paced(false) before the first open makes it instant.
  * - Frames are delivered synchronously: a kick_out() or command() that lets
  *   frames through runs the bus and delivers every resulting IN packet to
  *   the receiving links' sinks before it returns, one frame at a time so
@@ -60,7 +61,7 @@ u2c_link *u2c_link_open_virtual(const char *serial, u2c_link_result *result, cha
  * deliver the resulting packets before returning. */
 
 /* Mode of the next virtual bus: paced (real bit times, in real time) or
- * instant (default). False, and no change, while a virtual adapter is open. */
+ * instant; paced by default. False, and no change, while a virtual adapter is open. */
 bool u2c_virtual_set_paced(bool paced);
 /* The model configuration used when `slot` is next opened (flavour,
  * versions, serial); NULL restores the default (fw 1.7 hw 1.0, serial

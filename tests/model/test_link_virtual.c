@@ -538,6 +538,9 @@ static void test_two_threads_exchange_frames(void **state)
 
 int main(void)
 {
+    /* These tests step the link deterministically: instant bus unless a test
+     * asks for the (default) paced one itself. */
+    u2c_virtual_set_paced(false);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_serial_names),
         cmocka_unit_test(test_open_busy_close_reopen),
