@@ -1,62 +1,40 @@
 #include "adapter_pick.h"
 
-#include <stdio.h>
-#include <string.h>
-
+#include "discover.h"
 #include "last_error.h"
+#include "link_virtual.h"
 
-/* Hardware adapters found by discovery; none until setupapi/discover.h lands. */
-static long list_hardware(usb2canAdapterInfo *list, long max)
+bool u2c_pick_only_adapter(char *serial, size_t serial_size)
 {
-    (void)list;
-    (void)max;
-    return 0;
-}
-
-static void fill_virtual(usb2canAdapterInfo *info, int index)
-{
-    memset(info, 0, sizeof *info);
-    snprintf(info->serial, sizeof info->serial, "VIRTUAL%d", index);
-    snprintf(info->description, sizeof info->description, "virtual adapter (device model)");
-    info->flags = USB2CAN_ADAPTER_VIRTUAL | USB2CAN_ADAPTER_USABLE;
+    char reason[U2C_ERROR_TEXT_MAX] = "";
+    if (u2c_discover_only_serial(serial, serial_size, reason, sizeof reason) == U2C_DISCOVER_OK)
+        return true;
+    u2c_error_set("no serial given: %s", reason[0] ? reason : "no adapter to pick");
+    return false;
 }
 
 long u2c_list_adapters(usb2canAdapterInfo *list, long max)
 {
-    long hardware = list_hardware(list, max);
-    if (hardware < 0)
-        return -1;
-    for (int i = 0; i < U2C_VIRTUAL_ADAPTERS; i++)
-        if (hardware + i < max)
-            fill_virtual(&list[hardware + i], i);
-    return hardware + U2C_VIRTUAL_ADAPTERS;
+    char reason[U2C_ERROR_TEXT_MAX] = "";
+    long n = u2c_discover_list(list, max, reason, sizeof reason);
+    if (n < 0)
+        u2c_error_set("Usb2canListAdapters: %s", reason[0] ? reason : "adapter scan failed");
+    return n;
 }
 
-#define PICK_LIST_MAX 16
-bool u2c_pick_only_adapter(char *serial, size_t serial_size)
+void u2c_explain_link_failure(const char *serial, u2c_link_result result, const char *link_reason)
 {
-    usb2canAdapterInfo list[PICK_LIST_MAX];
-    long total = list_hardware(list, PICK_LIST_MAX);
-    if (total < 0)
-        return false; /* discovery left the reason */
-    if (total == 0) {
-        u2c_error_set("no serial given and no USB2CAN adapter is connected; plug one in, "
-                      "or name one, e.g. \"ED000200; 500\" (\"VIRTUAL; 500\" for the virtual "
-                      "adapter)");
-        return false;
-    }
-    if (total > 1) {
-        char names[256] = "";
-        size_t used = 0;
-        for (long i = 0; i < total && i < PICK_LIST_MAX && used < sizeof names; i++) {
-            int n =
-                snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "", list[i].serial);
-            used += n > 0 ? (size_t)n : 0;
-        }
-        u2c_error_set("no serial given but %ld adapters are connected (%s); name one", total,
-                      names);
-        return false;
-    }
-    snprintf(serial, serial_size, "%s", list[0].serial);
-    return true;
+    const char *said = link_reason && link_reason[0] ? link_reason : "cannot open the adapter";
+    bool about_presence =
+        (result == U2C_LINK_NOT_FOUND || result == U2C_LINK_BUSY || result == U2C_LINK_ACCESS) &&
+        !u2c_virtual_serial_slot(serial, NULL);
+    char reason[U2C_ERROR_TEXT_MAX] = "";
+    int verdict =
+        about_presence ? u2c_discover_explain(serial, reason, sizeof reason) : U2C_DISCOVER_FAILED;
+    if (verdict == U2C_DISCOVER_FAILED)
+        u2c_error_set("%s", said);
+    else if (verdict == U2C_DISCOVER_OK) /* the OS sees nothing wrong: both views help */
+        u2c_error_set("%s (%s)", said, reason);
+    else
+        u2c_error_set("%s", reason);
 }

@@ -2,12 +2,15 @@
  * adapter_pick.h — what the CANAL surface asks of adapter discovery.
  *
  * Contract: u2c_pick_only_adapter answers CanalOpen's empty serial: it
- * writes the serial of the one connected hardware adapter, or returns false
- * with a readable reason in the last error (none, or several: it names
+ * writes the serial of the one usable, free hardware adapter, or returns
+ * false with discovery's reason in the last error (none, several: it names
  * them). Virtual adapters are never picked implicitly. u2c_list_adapters
- * is Usb2canListAdapters: hardware (from discovery, once it is built in)
- * then the virtual adapters VIRTUAL0..VIRTUAL7. Both are thin forwards so
- * discovery can replace them with one line each.
+ * is Usb2canListAdapters: hardware, then VIRTUAL0..VIRTUAL7, or -1 with the
+ * reason in the last error. u2c_explain_link_failure sets the last error
+ * after u2c_link_open failed for a hardware serial, preferring what the
+ * operating system says about that adapter (wrong driver, in use, not
+ * connected: which ones are) to the link's own words. All forward to
+ * setupapi/discover.h, which owns the decisions.
  */
 #ifndef USB2CAN_ADAPTER_PICK_H
 #define USB2CAN_ADAPTER_PICK_H
@@ -15,11 +18,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "link.h"
 #include "usb2can.h"
-
-#define U2C_VIRTUAL_ADAPTERS 8
 
 bool u2c_pick_only_adapter(char *serial, size_t serial_size);
 long u2c_list_adapters(usb2canAdapterInfo *list, long max);
+void u2c_explain_link_failure(const char *serial, u2c_link_result result, const char *link_reason);
 
 #endif

@@ -16,6 +16,7 @@
 #include "last_error.h"
 #include "link.h"
 #include "usb2can.h"
+#include "wait_policy.h"
 
 static u2c_handle_table g_handles;
 
@@ -65,7 +66,7 @@ static u2c_channel *open_channel(const u2c_setup *setup, unsigned long flags)
     reason[0] = '\0';
     u2c_link *link = u2c_link_open(serial, &result, reason, sizeof reason);
     if (!link) {
-        u2c_error_set("%s", reason[0] ? reason : "cannot open the adapter");
+        u2c_explain_link_failure(serial, result, reason);
         return NULL;
     }
     int code = CANAL_ERROR_SUCCESS;
@@ -169,7 +170,8 @@ int CANAL_CALL CanalBlockingReceive(long handle, canalMsg *pCanalMsg, unsigned l
     u2c_channel *ch = acquire(handle, "CanalBlockingReceive");
     if (!ch)
         return CANAL_ERROR_NOT_OPEN;
-    int code = u2c_channel_blocking_receive(ch, pCanalMsg, timeout);
+    uint64_t deadline = u2c_receive_deadline(handle, timeout, u2c_now_ns());
+    int code = u2c_channel_receive_until(ch, pCanalMsg, deadline, timeout);
     release(handle);
     return code;
 }
@@ -361,9 +363,5 @@ unsigned long CANAL_CALL Usb2canGetLastErrorText(char *buf, unsigned long size)
 long CANAL_CALL Usb2canListAdapters(usb2canAdapterInfo *list, long max)
 {
     u2c_error_clear();
-    if (max < 0 || (!list && max > 0)) {
-        u2c_error_set("Usb2canListAdapters: list is NULL or max (%ld) is negative", max);
-        return -1;
-    }
     return u2c_list_adapters(list, max);
 }

@@ -64,6 +64,10 @@ int u2c_channel_send(u2c_channel *ch, const canalMsg *msg);
 int u2c_channel_blocking_send(u2c_channel *ch, const canalMsg *msg, unsigned long timeout_ms);
 int u2c_channel_receive(u2c_channel *ch, canalMsg *out);
 int u2c_channel_blocking_receive(u2c_channel *ch, canalMsg *out, unsigned long timeout_ms);
+/* The same with an absolute deadline on u2c_now_ns (U2C_DEADLINE_NEVER =
+ * forever); timeout_ms only words the TIMEOUT reason. */
+int u2c_channel_receive_until(u2c_channel *ch, canalMsg *out, uint64_t deadline,
+                              unsigned long timeout_ms);
 int u2c_channel_data_available(u2c_channel *ch);
 
 int u2c_channel_get_status(u2c_channel *ch, canalStatus *out);

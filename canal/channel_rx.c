@@ -131,6 +131,12 @@ int u2c_channel_blocking_receive(u2c_channel *ch, canalMsg *out, unsigned long t
 {
     uint64_t deadline =
         timeout_ms == CANAL_BLOCK_FOREVER ? U2C_DEADLINE_NEVER : u2c_deadline_after_ms(timeout_ms);
+    return u2c_channel_receive_until(ch, out, deadline, timeout_ms);
+}
+
+int u2c_channel_receive_until(u2c_channel *ch, canalMsg *out, uint64_t deadline,
+                              unsigned long timeout_ms)
+{
     int code;
     u2c_mutex_lock(&ch->lock);
     for (;;) {

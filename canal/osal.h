@@ -31,7 +31,6 @@ typedef struct { pthread_t t; } u2c_thread;
 #define U2C_MUTEX_INITIALIZER {PTHREAD_MUTEX_INITIALIZER}
 #endif
 /* U2C_MUTEX_INITIALIZER: a static mutex ready without u2c_mutex_init (never destroyed). */
-#define U2C_MUTEX_INIT U2C_MUTEX_INITIALIZER
 
 /* Deadline meaning "never". */
 #define U2C_DEADLINE_NEVER UINT64_MAX

@@ -4,6 +4,7 @@ set(U2C_CANAL_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/osal_win32.c
   ${CMAKE_CURRENT_LIST_DIR}/osal_posix.c
   ${CMAKE_CURRENT_LIST_DIR}/canal_api.c
+  ${CMAKE_CURRENT_LIST_DIR}/wait_policy.c
   ${CMAKE_CURRENT_LIST_DIR}/cfg_parse.c
   ${CMAKE_CURRENT_LIST_DIR}/last_error.c
   ${CMAKE_CURRENT_LIST_DIR}/driver_info.c

@@ -176,7 +176,8 @@ CANAL_API unsigned long CANAL_CALL CanalGetDllVersion(void);
 CANAL_API const char *CANAL_CALL CanalGetVendorString(void);
 CANAL_API CANAL_RECEIVE_HANDLE CANAL_CALL CanalGetReceiveHandle(long handle);
 CANAL_API const char *CANAL_CALL CanalGetDriverInfo(void);
-/* 8devices' newer export: `count` (id, mask) pairs, i.e. 2*count values;
+/* 8devices' newer export: `pairs` holds `count` values, read as (id, mask)
+ * pairs (so count is even: 2 per filter, as 8devices' python-can passes it);
  * bit 31 of an id selects extended frames. count 0 accepts everything. */
 CANAL_API int CANAL_CALL CanalSetFilters(long handle, unsigned long count,
                                          const unsigned long *pairs);

@@ -245,11 +245,11 @@ long u2c_discover_list(usb2canAdapterInfo *list, long max, char *reason, size_t 
 {
     set_text(reason, reason_size, "");
     if (max < 0) {
-        append(reason, reason_size, "Usb2canListAdapters: max is negative (%ld)", max);
+        append(reason, reason_size, "max is negative (%ld)", max);
         return -1;
     }
     if (max > 0 && list == NULL) {
-        append(reason, reason_size, "Usb2canListAdapters: list is NULL but max is %ld", max);
+        append(reason, reason_size, "list is NULL but max is %ld", max);
         return -1;
     }
     u2c_scan *scan = new_scan(reason, reason_size);

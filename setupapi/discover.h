@@ -12,6 +12,8 @@
  *
  * The u2c_decide_* functions are the pure halves of u2c_discover_*: they
  * take a scan instead of making one, which is how tests feed them.
+ * canal/adapter_pick.c turns these into Usb2canListAdapters, CanalOpen's
+ * serial-less choice and its open-failure reasons (as the last error).
  */
 #ifndef USB2CAN_DISCOVER_H
 #define USB2CAN_DISCOVER_H
@@ -84,9 +86,5 @@ int u2c_decide_explain(const u2c_scan *scan, const char *serial, char *reason, s
 /* Copies up to max entries of a fresh scan into list; returns how many exist,
  * or -1 with a reason (bad arguments, failed scan). list may be NULL when max is 0. */
 long u2c_discover_list(usb2canAdapterInfo *list, long max, char *reason, size_t reason_size);
-
-/* Usb2canListAdapters itself: u2c_discover_list with the reason kept as the
- * calling thread's last error (last_error.h). */
-long u2c_list_adapters(usb2canAdapterInfo *list, long max);
 
 #endif

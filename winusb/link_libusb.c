@@ -48,7 +48,7 @@ static struct {
     unsigned users;
     u2c_thread thread;
     atomic_int stop;
-} session = {.lock = U2C_MUTEX_INIT};
+} session = {.lock = U2C_MUTEX_INITIALIZER};
 
 static void session_event_loop(void *arg)
 {
@@ -417,8 +417,12 @@ static int usb_start(u2c_link *base, const u2c_link_sink *sink)
         }
     }
     if (failed) {
-        if (failed == LIBUSB_ERROR_NO_DEVICE)
-            link->gone = true;
+        if (failed == LIBUSB_ERROR_NO_DEVICE) {
+            char why[96];
+            gone_text(link, why, sizeof why);
+            mark_gone_locked(link, why); /* start() reports it: no callback */
+            link->gone_told = true;
+        }
         quiesce_locked(link);
         u2c_mutex_unlock(&link->lock);
         return result_of(failed);

@@ -50,6 +50,15 @@
  *   Overruns, Warnings (transitions reported as BUSLIGHT), BusOff
  *   (transitions reported as BUSOFF). Cleared by index 7 and by every
  *   OPEN/CLOSE.
+ * - Fault confinement (ISO 11898-1): TEC +8 per transmit error except an
+ *   ACK error while error-passive; TEC -1 per success; REC +1 per receive
+ *   error (saturating at 128 = receive-passive), -1 per good frame, and
+ *   back to 127 from passive. Warning at 96, passive at 128, bus-off above
+ *   255; bus-off lasts until OPEN (no automatic recovery, as C_CAN in FW).
+ * - Inferences (the sources do not say): in bus-off the TEC register reads
+ *   255; OUT records are queued while the controller is closed and go out
+ *   after OPEN; OPEN/CLOSE clear the message object (its frame is counted
+ *   by u8d_model_frames_lost); a loopback copy does not change REC.
  * - CANalyze (fw 0.1): answers only OPEN, CLOSE and GET_SOFTW_HARDW_VER;
  *   anything else, or a malformed command, gets no reply and kills the
  *   command pipe until u8d_model_usb_reinit. Its reply carries the stale
@@ -188,6 +197,9 @@ size_t u8d_model_tx_pending(const u8d_model *m);
 /* Frames lost without a trace in the protocol: CANalyze mailbox/IN-buffer
  * losses, vendor message object cleared by OPEN/CLOSE. */
 uint32_t u8d_model_frames_lost(const u8d_model *m);
+/* When the device will change by itself (CANalyze: its blocking transmit
+ * times out and the OUT endpoint takes data again); UINT64_MAX for never. */
+uint64_t u8d_model_next_timer_ns(const u8d_model *m);
 /* Raw timestamp the device would write at now_ns. */
 uint32_t u8d_model_timestamp(const u8d_model *m, uint64_t now_ns);
 /* Changes on every event that can change what the bus may do with this node

@@ -397,6 +397,50 @@ static void test_close_wakes_blocked_receivers(void **state)
     expect_dead_handle(h);
 }
 
+struct blocked_sender {
+    long handle;
+    int rc;
+    uint64_t returned_at;
+};
+
+static void send_forever(void *arg)
+{
+    struct blocked_sender *b = arg;
+    canalMsg m = make_msg(0, 0x200, 2, 0);
+    b->rc = CanalBlockingSend(b->handle, &m, 0);
+    b->returned_at = u2c_now_ns();
+}
+
+/* Alone on the bus nothing is acknowledged, so the queue fills; a sender
+ * waiting for room is woken by CanalClose. */
+static void test_close_wakes_blocked_sender(void **state)
+{
+    (void)state;
+    long h = open_ok("VIRTUAL5;500", 0);
+    canalMsg m = make_msg(0, 0x200, 2, 0);
+    int rc = CANAL_ERROR_SUCCESS;
+    int sent = 0;
+    for (; sent < 5000 && rc == CANAL_ERROR_SUCCESS; sent++)
+        rc = CanalSend(h, &m);
+    assert_int_equal(rc, CANAL_ERROR_FIFO_FULL);
+    assert_true(sent > 1024);
+    uint64_t t0 = u2c_now_ns();
+    assert_int_equal(CanalBlockingSend(h, &m, 30), CANAL_ERROR_TIMEOUT);
+    assert_true(u2c_now_ns() - t0 >= 30 * MS);
+
+    struct blocked_sender b = {.handle = h};
+    u2c_thread th;
+    assert_int_equal(u2c_thread_start(&th, send_forever, &b), 0);
+    u2c_sleep_ms(50);
+    uint64_t t1 = u2c_now_ns();
+    assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
+    u2c_thread_join(&th);
+    assert_int_equal(b.rc, CANAL_ERROR_NOT_OPEN);
+    print_message("blocked sender woke %.3f ms after CanalClose began\n",
+                  (b.returned_at - t1) / 1e6);
+    assert_true(b.returned_at - t1 < 100 * MS);
+}
+
 /* --- filters ------------------------------------------------------------------ */
 
 static void send_ids(long h, const unsigned long *ids, const unsigned long *flags, size_t n)
@@ -772,6 +816,7 @@ int main(void)
         cmocka_unit_test(test_timeout_never_early),
         cmocka_unit_test(test_timeout_zero_waits_forever),
         cmocka_unit_test(test_close_wakes_blocked_receivers),
+        cmocka_unit_test(test_close_wakes_blocked_sender),
         cmocka_unit_test(test_filter_from_setup_string),
         cmocka_unit_test(test_filter_set_filter_and_mask),
         cmocka_unit_test(test_filter_set_filters_pairs),

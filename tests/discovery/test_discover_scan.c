@@ -16,7 +16,9 @@
 
 #include <cmocka.h>
 
+#include "canal.h"
 #include "discover.h"
+#include "usb2can.h"
 
 static void assert_virtual_tail(const usb2canAdapterInfo *list, long hardware)
 {
@@ -36,9 +38,9 @@ static void test_bad_arguments_are_refused_with_a_reason(void **state)
     char reason[256];
     usb2canAdapterInfo one;
     assert_int_equal(u2c_discover_list(NULL, 3, reason, sizeof reason), -1);
-    assert_string_equal(reason, "Usb2canListAdapters: list is NULL but max is 3");
+    assert_string_equal(reason, "list is NULL but max is 3");
     assert_int_equal(u2c_discover_list(&one, -1, reason, sizeof reason), -1);
-    assert_string_equal(reason, "Usb2canListAdapters: max is negative (-1)");
+    assert_string_equal(reason, "max is negative (-1)");
 }
 
 static void test_count_only_matches_the_full_list(void **state)
@@ -239,6 +241,35 @@ static void test_open_errors_of_every_kind(void **state)
                         "(USB\\VID_0483&PID_1234\\5&2C8A51B&0&3) (WinUSB)");
 }
 
+/* CanalOpen can only return 0; the last error says what discovery found. */
+static void assert_open_fails_with(const char *setup, const char *expected)
+{
+    assert_int_equal(CanalOpen(setup, 0), 0);
+    assert_string_equal(Usb2canGetLastError(), expected);
+}
+
+static void test_canal_open_failures_name_the_fix(void **state)
+{
+    (void)state;
+    assert_open_fails_with(
+        "ED000215;500",
+        "ED000215 is bound to driver 'usb2can', not WinUSB; bind it to WinUSB with Zadig");
+    assert_open_fails_with("ed000301; 250", "ED000301 is in use by another program");
+    assert_open_fails_with("; 500", "no serial given: several USB2CAN adapters connected "
+                                    "(ED000200, ED000400, adapter without serial "
+                                    "(USB\\VID_0483&PID_1234\\5&2C8A51B&0&3)); name one in the "
+                                    "setup string");
+    assert_open_fails_with("ED000777;500",
+                           "no adapter with serial ED000777; connected: ED000200 (WinUSB), "
+                           "ED000215 (usb2can), ED000216 (no driver), ED000301 (in use), "
+                           "ED000400 (libusbK), ED000500 (WinUSB), adapter without serial "
+                           "(USB\\VID_0483&PID_1234\\5&2C8A51B&0&3) (WinUSB)");
+    usb2canAdapterInfo list[U2C_SCAN_MAX];
+    assert_int_equal(Usb2canListAdapters(list, U2C_SCAN_MAX), 7 + U2C_VIRTUAL_ADAPTERS);
+    assert_string_equal(list[0].serial, "ED000200");
+    assert_string_equal(Usb2canGetLastError(), "");
+}
+
 static void test_serial_less_open_takes_the_one_usable_free_adapter(void **state)
 {
     (void)state;
@@ -297,6 +328,18 @@ static void test_nothing_connected(void **state)
                                 "(virtual adapters: VIRTUAL0..VIRTUAL7)");
     assert_int_equal(u2c_discover_explain("virtual7", reason, sizeof reason), U2C_DISCOVER_OK);
     assert_string_equal(reason, "VIRTUAL7 is a virtual adapter");
+
+    assert_int_equal(CanalOpen("ED000215;500", 0), 0);
+    assert_string_equal(Usb2canGetLastError(),
+                        "no adapter with serial ED000215; no USB2CAN adapter connected "
+                        "(virtual adapters: VIRTUAL0..VIRTUAL7)");
+    assert_int_equal(CanalOpen(";500", 0), 0);
+    assert_string_equal(Usb2canGetLastError(), "no serial given: no USB2CAN adapter connected "
+                                               "(virtual adapters: VIRTUAL0..VIRTUAL7)");
+    /* A virtual adapter's own words are kept. */
+    assert_int_equal(CanalOpen("VIRTUAL9;500", 0), 0);
+    assert_string_equal(Usb2canGetLastError(), "no virtual adapter named VIRTUAL9; virtual "
+                                               "adapters are VIRTUAL and VIRTUAL0..VIRTUAL7");
 }
 
 int main(void)
@@ -310,6 +353,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_serial_less_open_refuses_to_choose, seed_all_kinds,
                                         clear_all_kinds),
         cmocka_unit_test_setup_teardown(test_open_errors_of_every_kind, seed_all_kinds,
+                                        clear_all_kinds),
+        cmocka_unit_test_setup_teardown(test_canal_open_failures_name_the_fix, seed_all_kinds,
                                         clear_all_kinds),
         cmocka_unit_test_setup_teardown(test_serial_less_open_takes_the_one_usable_free_adapter,
                                         seed_one_usable, clear_one_usable),

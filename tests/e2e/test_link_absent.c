@@ -9,8 +9,10 @@
 
 #include <cmocka.h>
 
+#include "canal.h"
 #include "link_libusb.h"
 #include "osal.h"
+#include "usb2can.h"
 
 static void test_open_without_adapter_is_not_found(void **state)
 {
@@ -43,11 +45,21 @@ static void test_bad_arguments_do_not_crash(void **state)
     assert_int_equal(strlen(tiny), 3); /* truncated, still terminated */
 }
 
+static void test_canal_open_without_adapter_fails_with_a_reason(void **state)
+{
+    (void)state;
+    assert_int_equal(CanalOpen("ED000200;500", 0), 0);
+    const char *why = Usb2canGetLastError();
+    print_message("CanalOpen: %s\n", why);
+    assert_true(strstr(why, "ED000200") || strstr(why, "USB is not available"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_without_adapter_is_not_found),
         cmocka_unit_test(test_bad_arguments_do_not_crash),
+        cmocka_unit_test(test_canal_open_without_adapter_fails_with_a_reason),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,8 +15,8 @@
 
 #include "osal.h"
 
-#define BUS_NUMBER 1
-#define FIRST_DEVNUM 2
+#define BUS_NUMBER 1u
+#define FIRST_DEVNUM 2u
 #define CONTROL_SETUP_SIZE 8
 #define RX_RECORD 21
 
