@@ -310,8 +310,8 @@ cli = os.path.join(out_dir, "cli.txt")
 if os.path.exists(cli):
     w("## usb2can-cli bench")
     w("")
-    w(f"{cmd('cli')}{status('cli')}: two virtual adapters on the in-process bus (instant mode, "
-      "no bit timing), public CANAL API only:")
+    w(f"{cmd('cli')}{status('cli')}: two virtual adapters on the in-process bus (paced at real "
+      "bit times, so the bus bounds the throughput), public CANAL API only:")
     w("")
     w("```")
     with open(cli) as f:
