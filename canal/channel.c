@@ -373,6 +373,8 @@ void u2c_channel_diagnostics(u2c_channel *ch, u2c_channel_diag *out)
     *out = ch->diag;
     out->rx_queued = rx_ring_count(&ch->ring);
     out->tx_queued = tx_queue_count(&ch->txq);
+    out->rx_waiters = ch->rx_waiters;
+    out->tx_waiters = ch->tx_waiters;
     out->version = ch->version;
     out->flavor = ch->flavor;
     u2c_mutex_unlock(&ch->lock);

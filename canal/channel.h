@@ -48,6 +48,8 @@ typedef struct u2c_channel_diag {
     uint32_t rx_queued;
     uint32_t rx_capacity;
     uint32_t tx_queued;
+    uint32_t rx_waiters; /* threads blocked in CanalBlockingReceive now */
+    uint32_t tx_waiters; /* threads blocked in CanalBlockingSend (or close) now */
     uint32_t bitrate;    /* bit/s currently configured */
     u8d_version version; /* as the adapter reported it at open */
     u8d_flavor flavor;

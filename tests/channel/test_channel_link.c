@@ -434,6 +434,19 @@ static void test_tx_queue_full_and_blocking_send(void **state)
 
 /* --- receive waits and unplug ---------------------------------------------- */
 
+/* Waits until `n` threads are blocked in a receive, so a wake-up latency
+ * measures the wake-up and not a slow thread start. */
+static void wait_for_rx_waiters(u2c_channel *ch, uint32_t n)
+{
+    uint64_t deadline = u2c_now_ns() + 10000000000ull;
+    u2c_channel_diag diag;
+    do {
+        u2c_sleep_ms(1);
+        u2c_channel_diagnostics(ch, &diag);
+    } while (diag.rx_waiters < n && u2c_now_ns() < deadline);
+    assert_int_equal(diag.rx_waiters, n);
+}
+
 struct receiver {
     u2c_channel *ch;
     unsigned long timeout;
@@ -459,7 +472,7 @@ static void test_unplug_wakes_and_fails_everything(void **state)
     u2c_thread th;
     canalMsg m;
     assert_int_equal(u2c_thread_start(&th, receive_blocking, &r), 0);
-    u2c_sleep_ms(30);
+    wait_for_rx_waiters(ch, 1);
     uint64_t unplugged = u2c_now_ns();
     fake_link_unplug(&g_fake, "device unplugged");
     u2c_thread_join(&th);
@@ -504,7 +517,7 @@ static void test_shutdown_wakes_receiver(void **state)
     struct receiver r = {.ch = ch, .timeout = 0};
     u2c_thread th;
     assert_int_equal(u2c_thread_start(&th, receive_blocking, &r), 0);
-    u2c_sleep_ms(30);
+    wait_for_rx_waiters(ch, 1);
     uint64_t t0 = u2c_now_ns();
     u2c_channel_shutdown(ch);
     u2c_thread_join(&th);
