@@ -161,6 +161,13 @@ static void test_compute_refuses_unreachable_rates(void **state)
     assert_int_equal(u8d_bittiming_compute(3500000, &bt, &ppm), U8D_ERR_RANGE);
     assert_int_equal(ppm, 15873);
     assert_timing(&bt, 7, 1, 1, 1);
+    /* The lowest unreachable rate: the nearest is brp 22 * 18 tq = 80808 bit/s,
+     * 5010 ppm below; one bit/s less (81214) is 4998 ppm and accepted. */
+    assert_int_equal(u8d_bittiming_compute(81215, &bt, &ppm), U8D_ERR_RANGE);
+    assert_int_equal(ppm, 5010);
+    assert_timing(&bt, 15, 2, 1, 22);
+    assert_int_equal(u8d_bittiming_compute(81214, &bt, &ppm), U8D_OK);
+    assert_int_equal(ppm, 4998);
     /* Just outside 0.5 %: 4 Mbit/s is 5222.6 ppm below 4.021 Mbit/s. */
     assert_int_equal(u8d_bittiming_compute(4021000, &bt, &ppm), U8D_ERR_RANGE);
     assert_int_equal(ppm, 5223);
@@ -173,6 +180,42 @@ static void test_compute_refuses_unreachable_rates(void **state)
     assert_timing(&bt, 16, 8, 1, 1024);
     assert_int_equal(u8d_bittiming_compute(UINT32_MAX, &bt, &ppm), U8D_ERR_RANGE);
     assert_int_equal(ppm, 999069);
+}
+
+/* Over a sweep of rates: the result is always a valid timing, the reported
+ * error is the real one, and success means within 0.5 %. */
+static void test_compute_sweep_invariants(void **state)
+{
+    (void)state;
+    unsigned accepted = 0, refused = 0;
+    for (uint32_t rate = 1250; rate <= 4100000; rate += 9973) {
+        u8d_bittiming bt;
+        uint32_t ppm = UINT32_MAX;
+        u8d_status st = u8d_bittiming_compute(rate, &bt, &ppm);
+        assert_int_equal(u8d_bittiming_check(&bt, NULL, 0), U8D_OK);
+        assert_int_equal(bt.sjw, 1);
+        unsigned tq = 1u + bt.tseg1 + bt.tseg2;
+        assert_true(tq >= 8 && tq <= 25);
+        double actual = 32e6 / ((double)bt.brp * tq);
+        double real_ppm = (actual > rate ? actual - rate : rate - actual) * 1e6 / rate;
+        assert_true(ppm <= real_ppm + 0.5 && (double)ppm + 0.5 >= real_ppm);
+        if (rate <= 81214) {
+            assert_int_equal(st, U8D_OK);
+        }
+        if (st == U8D_OK) {
+            assert_true(real_ppm <= 5000.0);
+            accepted++;
+        } else {
+            assert_int_equal(st, U8D_ERR_RANGE);
+            assert_true(real_ppm > 5000.0);
+            refused++;
+        }
+    }
+    /* Every rate from 1250 to 81214 bit/s is reachable within 0.5 % (an
+     * exhaustive scan showed 81215 to be the first that is not); above, the
+     * few tq-per-bit choices at 32 MHz leave gaps. */
+    assert_true(accepted > 0);
+    assert_true(refused > 0);
 }
 
 static void test_compute_bad_arguments(void **state)
@@ -210,6 +253,7 @@ int main(void)
         cmocka_unit_test(test_compute_other_rates),
         cmocka_unit_test(test_compute_reproduces_the_table),
         cmocka_unit_test(test_compute_refuses_unreachable_rates),
+        cmocka_unit_test(test_compute_sweep_invariants),
         cmocka_unit_test(test_compute_bad_arguments),
         cmocka_unit_test(test_bitrate_of_degenerate_timings),
     };
