@@ -245,7 +245,7 @@ static bool parse_kbps(parser *p, const token *t, u2c_setup *out)
         return true;
     }
     if (kbps > MAX_KBPS)
-        return fail_token(p, t, "%u kbit/s is above the 1000 kbit/s CAN allows", (unsigned)kbps);
+        return fail_token(p, t, "%u kbit/s is above CAN's maximum of 1000 kbit/s", (unsigned)kbps);
     if (u8d_bittiming_standard(kbps, &out->timing)) {
         out->bitrate = u8d_bittiming_bitrate(&out->timing);
         out->bitrate_error_ppm = 0;
@@ -318,8 +318,8 @@ static bool parse_manual_timing(parser *p, unsigned first, u2c_setup *out)
     out->bitrate_error_ppm = 0;
     if (out->bitrate > MAX_BITRATE)
         return fail(p,
-                    "tokens %u-%u (tseg1;tseg2;sjw;brp = %u;%u;%u;%u) give %u bit/s, above the "
-                    "1000 kbit/s CAN allows",
+                    "tokens %u-%u (tseg1;tseg2;sjw;brp = %u;%u;%u;%u) give %u bit/s, above CAN's "
+                    "maximum of 1000 kbit/s",
                     first + 1, first + 4, (unsigned)v[0], (unsigned)v[1], (unsigned)v[2],
                     (unsigned)v[3], (unsigned)out->bitrate);
     return true;

@@ -4,9 +4,10 @@
  * Contract: u2c_setup_parse is a pure function of its input; it never writes
  * the caller's string and reads it only up to its NUL, at most U2C_SETUP_MAX
  * bytes; it allocates nothing. On success *out holds everything CanalOpen
- * needs. On failure it returns false, leaves *out unspecified, and writes a
- * readable reason naming the offending token and its position ("token 2
- * 'abc': kbps is not a number ..."); reason may be NULL.
+ * needs and reason is "". On failure it returns false, leaves *out
+ * unspecified, and writes a readable reason naming the offending token and
+ * its position ("token 2 'abc': kbps is not a number ..."). reason may be
+ * NULL; a short buffer gets a truncated, NUL-terminated reason.
  *
  * Grammar (tokens separated by ';', spaces and tabs around a token ignored):
  *   serial ; kbps [ ; tseg1 ; tseg2 ; sjw ; brp ]   (the four exactly when kbps is 0)

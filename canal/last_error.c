@@ -42,10 +42,27 @@ static void utc_from_epoch(int64_t t, int *year, unsigned *mon, unsigned *day, u
     *year = (int)(yoe + era * 400 + (*mon <= 2 ? 1 : 0));
 }
 
+/* The log file's name, or false when USB2CAN_LOG is unset or empty. */
+static bool log_path(char *path, size_t size)
+{
+#if defined(_WIN32)
+    /* The process environment, not msvcrt's copy of it: a host that links
+     * another C runtime (python.exe) sets variables there. */
+    DWORD n = GetEnvironmentVariableA(LOG_ENV, path, (DWORD)size);
+    return n > 0 && n < size;
+#else
+    const char *value = getenv(LOG_ENV);
+    if (value == NULL || value[0] == '\0')
+        return false;
+    int n = snprintf(path, size, "%s", value);
+    return n > 0 && (size_t)n < size;
+#endif
+}
+
 static void append_to_log_file(const char *text)
 {
-    const char *path = getenv(LOG_ENV);
-    if (path == NULL || path[0] == '\0')
+    char path[1024];
+    if (!log_path(path, sizeof path))
         return;
     int year;
     unsigned mon, day, hour, min, sec;

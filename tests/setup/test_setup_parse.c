@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -247,6 +248,11 @@ static void test_python_can_truncated_rates(void **state)
 static void test_other_rates_within_tolerance(void **state)
 {
     (void)state;
+    /* 32 MHz / 7 kbit/s = 4571.4 cycles; brp 254 x 18 tq = 4572 -> 6999 bit/s. */
+    u2c_setup seven = parse_ok("X;7");
+    assert_int_equal(seven.bitrate, 6999);
+    assert_timing(&seven, 15, 2, 1, 254);
+    assert_int_equal(seven.bitrate_error_ppm, 125);
     static const char *const texts[] = {"X;7",   "X;40",  "X;95",  "X;200",
                                         "X;400", "X;666", "X;999", "X;2"};
     static const uint32_t wanted[] = {7000, 40000, 95000, 200000, 400000, 666000, 999000, 2000};
@@ -259,6 +265,31 @@ static void test_other_rates_within_tolerance(void **state)
         assert_true((uint64_t)diff * 1000000u <= (uint64_t)wanted[i] * U2C_BITRATE_TOLERANCE_PPM);
         assert_true(s.bitrate_error_ppm <= U2C_BITRATE_TOLERANCE_PPM);
     }
+}
+
+/* Acceptance depends only on whether some brp x tq (8..25 tq) lands within
+ * 0.5 %, so the set is fixed: all of 2..100 kbit/s, 490 of 1..1000 in all. */
+static void test_accepted_integer_rates(void **state)
+{
+    (void)state;
+    unsigned accepted = 0;
+    for (unsigned kbps = 1; kbps <= 1000; kbps++) {
+        char text[32];
+        snprintf(text, sizeof text, "X;%u", kbps);
+        u2c_setup s;
+        char reason[256] = "";
+        bool ok = u2c_setup_parse(text, &s, reason, sizeof reason);
+        if (ok) {
+            accepted++;
+            assert_true(s.bitrate_error_ppm <= U2C_BITRATE_TOLERANCE_PPM);
+        } else {
+            assert_non_null(strstr(reason, "cannot be made"));
+        }
+        if (kbps >= 2 && kbps <= 100 && !ok)
+            print_error("%u kbit/s refused: %s\n", kbps, reason);
+        assert_true(ok || kbps < 2 || kbps > 100);
+    }
+    assert_int_equal(accepted, 490);
 }
 
 /* --- malformed strings --------------------------------------------------- */
@@ -279,8 +310,8 @@ static void test_refused_bad_kbps(void **state)
 {
     (void)state;
     expect_refused("ED000200;abc", "token 2 'abc'", "kbps is not a number");
-    expect_refused("ED000200;2000", "token 2 '2000'", "above the 1000 kbit/s");
-    expect_refused("ED000200;1001", "token 2", "above the 1000 kbit/s");
+    expect_refused("ED000200;2000", "token 2 '2000'", "above CAN's maximum of 1000 kbit/s");
+    expect_refused("ED000200;1001", "token 2", "above CAN's maximum of 1000 kbit/s");
     expect_refused("ED000200;-500", "token 2 '-500'", "kbps must not be negative");
     expect_refused("ED000200;+500", "token 2", "without a sign");
     expect_refused("ED000200;5 00", "token 2 '5 00'", "kbps is not a number");
@@ -298,6 +329,10 @@ static void test_refused_rate_the_clock_cannot_make(void **state)
     /* The slowest rate: 32 MHz / (1024 * 25 tq) = 1250 bit/s. */
     expect_refused("ED000200;1", "token 2 '1'", "1000 bit/s cannot be made");
     expect_refused("ED000200;1", "nearest timing is 1250 bit/s", "off by 25.00 %");
+    /* 32 MHz / 101 kbit/s = 316.8 clock cycles per bit; the nearest brp x tq
+     * product is 315 = 15 x 21, 0.58 % fast. */
+    expect_refused("ED000200;101", "token 2 '101': 101000 bit/s cannot be made",
+                   "nearest timing is 101587 bit/s, off by 0.58 %");
 }
 
 static void test_refused_manual_timing(void **state)
@@ -317,7 +352,8 @@ static void test_refused_manual_timing(void **state)
     expect_refused("ED000200;0;13;2;3;4", "token 5 '3'", "sjw (3) must not exceed tseg2 (2)");
     expect_refused("ED000200;0;13;x;1;4", "token 4 'x'", "tseg2 is not a number");
     expect_refused("ED000200;0;13;2;1;-4", "token 6", "brp must not be negative");
-    expect_refused("ED000200;0;1;1;1;1", "give 10666667 bit/s", "above the 1000 kbit/s");
+    expect_refused("ED000200;0;1;1;1;1", "give 10666667 bit/s",
+                   "above CAN's maximum of 1000 kbit/s");
     expect_refused("ED000200;500;13;2;1;4", "token 3", "read only when kbps is 0");
 }
 
@@ -463,6 +499,7 @@ int main(void)
         cmocka_unit_test(test_standard_rates_use_firmware_table),
         cmocka_unit_test(test_python_can_truncated_rates),
         cmocka_unit_test(test_other_rates_within_tolerance),
+        cmocka_unit_test(test_accepted_integer_rates),
         cmocka_unit_test(test_refused_missing_parts),
         cmocka_unit_test(test_refused_bad_kbps),
         cmocka_unit_test(test_refused_rate_the_clock_cannot_make),
