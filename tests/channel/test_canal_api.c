@@ -397,7 +397,6 @@ static void test_close_wakes_blocked_receivers(void **state)
     expect_dead_handle(h);
 }
 
-
 struct blocked_sender {
     long handle;
     int rc;
