@@ -17,7 +17,7 @@ native_pkgs=(
   mingw-w64 binutils-mingw-w64
   libcmocka-dev libusb-1.0-0-dev
   umockdev libumockdev-dev gir1.2-umockdev-1.0
-  clang libclang-rt-14-dev
+  clang llvm libclang-rt-14-dev
   nsis python3 python3-can valgrind clang-format
 )
 wine_pkgs=(wine wine64 wine32:i386 libgstreamer-plugins-base1.0-0:i386)

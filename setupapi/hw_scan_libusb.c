@@ -50,7 +50,10 @@ static void read_sysfs_driver(const char *name, char *out, size_t size)
         return;
     target[length] = '\0';
     const char *slash = strrchr(target, '/');
-    snprintf(out, size, "%s", slash ? slash + 1 : target);
+    const char *driver = slash ? slash + 1 : target;
+    size_t length_to_copy = strnlen(driver, size - 1); /* driver names are short; cut if not */
+    memcpy(out, driver, length_to_copy);
+    out[length_to_copy] = '\0';
 }
 
 /* sysfs name of the device, e.g. "1-1.4" (bus 1, port 1, then port 4). */

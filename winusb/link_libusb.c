@@ -1,12 +1,862 @@
-/* Placeholder until the libusb link lands: hardware cannot be opened yet. */
+/*
+ * link_libusb.c — the product's link over libusb-1.0 (contract: link.h,
+ * link_libusb.h). The same code runs on Windows (static libusb, WinUSB,
+ * libusbK or libusb0 back end) and Linux (usbfs).
+ *
+ * Shape: one process-wide session (libusb context + one event thread),
+ * reference-counted by the open links. Each link owns a fixed set of
+ * transfers allocated at open: RX_TRANSFERS bulk IN transfers on 0x81 that
+ * are resubmitted from their own completion, and TX_TRANSFERS bulk OUT
+ * transfers on 0x02, each carrying one 16-byte record pulled from the sink.
+ * Commands are synchronous exchanges on 0x04/0x83, serialised by a mutex.
+ *
+ * Locking: link->lock guards the transfer states and the sink; it may be
+ * held while calling sink->next_out (the channel never calls into the link
+ * with its own lock held, so link lock -> channel lock is the only order).
+ * in_packet and gone are called without link->lock. `busy` counts submitted
+ * transfers plus sink calls in progress; stop() waits for it to reach 0.
+ */
 #include "link_libusb.h"
 
+#include "osal.h"
+
+#include <libusb.h>
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RX_TRANSFERS 16
+#define TX_TRANSFERS 8
+#define USB2CAN_INTERFACE 0
+#define DEFAULT_COMMAND_TIMEOUT_MS 1000u
+/* Consecutive failed transfers on one pipe after which the device counts as gone. */
+#define ERROR_STREAK_LIMIT 32
+/* How long stop() waits for the back end to return cancelled transfers. */
+#define STOP_TIMEOUT_MS 5000u
+/* The event thread wakes at least this often even if nobody interrupts it. */
+#define EVENT_WAKE_SECONDS 1
+
+/* --- process-wide session --------------------------------------------------- */
+
+static struct {
+    u2c_mutex lock; /* guards ctx, users and thread */
+    libusb_context *ctx;
+    unsigned users;
+    u2c_thread thread;
+    atomic_int stop;
+} session = {.lock = U2C_MUTEX_INITIALIZER};
+
+static void session_event_loop(void *arg)
+{
+    libusb_context *ctx = arg;
+    while (!atomic_load(&session.stop)) {
+        struct timeval tv = {.tv_sec = EVENT_WAKE_SECONDS, .tv_usec = 0};
+        int r = libusb_handle_events_timeout_completed(ctx, &tv, NULL);
+        if (r < 0 && r != LIBUSB_ERROR_INTERRUPTED && r != LIBUSB_ERROR_TIMEOUT)
+            u2c_sleep_ms(1); /* a broken poll set must not spin a core */
+    }
+}
+
+/* Returns the context with one more user, creating it (and its event thread)
+ * for the first user; NULL with a reason when libusb cannot start. */
+static libusb_context *session_acquire(char *reason, size_t reason_size)
+{
+    libusb_context *ctx = NULL;
+    u2c_mutex_lock(&session.lock);
+    if (session.users == 0) {
+        int r = libusb_init(&session.ctx);
+        if (r != 0) {
+            snprintf(reason, reason_size, "USB is not available on this system (libusb: %s)",
+                     libusb_strerror(r));
+            session.ctx = NULL;
+            goto out;
+        }
+        atomic_store(&session.stop, 0);
+        if (u2c_thread_start(&session.thread, session_event_loop, session.ctx) != 0) {
+            snprintf(reason, reason_size, "cannot start the USB event thread");
+            libusb_exit(session.ctx);
+            session.ctx = NULL;
+            goto out;
+        }
+    }
+    session.users++;
+    ctx = session.ctx;
+out:
+    u2c_mutex_unlock(&session.lock);
+    return ctx;
+}
+
+/* Drops one user; the last one stops the event thread and the context. */
+static void session_release(void)
+{
+    u2c_mutex_lock(&session.lock);
+    if (--session.users == 0) {
+        atomic_store(&session.stop, 1);
+        libusb_interrupt_event_handler(session.ctx);
+        u2c_thread_join(&session.thread);
+        libusb_exit(session.ctx);
+        session.ctx = NULL;
+    }
+    u2c_mutex_unlock(&session.lock);
+}
+
+/* --- link state --------------------------------------------------------------- */
+
+typedef struct usb_link usb_link;
+
+typedef struct rx_slot {
+    usb_link *link;
+    struct libusb_transfer *transfer;
+    bool in_flight;
+    uint8_t buf[U8D_IN_PACKET_MAX];
+} rx_slot;
+
+typedef enum tx_state {
+    TX_IDLE,      /* free for the next record */
+    TX_LOADED,    /* holds a record whose submission failed; sent before any other */
+    TX_IN_FLIGHT, /* submitted, waiting for the device to take it */
+} tx_state;
+
+typedef struct tx_slot {
+    usb_link *link;
+    struct libusb_transfer *transfer;
+    tx_state state;
+    uint8_t buf[U8D_TX_RECORD_SIZE];
+} tx_slot;
+
+struct usb_link {
+    u2c_link base; /* first: the link.h handle is this struct */
+    libusb_device_handle *handle;
+    bool claimed;
+
+    u2c_mutex command_lock; /* one command exchange at a time */
+
+    u2c_mutex lock;   /* guards everything below */
+    u2c_cond settled; /* signalled when busy drops to 0 */
+    u2c_link_sink sink;
+    bool streaming; /* between start() and stop() */
+    bool gone;      /* the device disappeared */
+    bool gone_told; /* sink->gone has been called */
+    char gone_reason[96];
+    unsigned busy; /* transfers submitted + sink calls outside a transfer */
+    unsigned rx_error_streak;
+    unsigned tx_error_streak;
+    int tx_loaded; /* index of the TX_LOADED slot, or -1 */
+    rx_slot rx[RX_TRANSFERS];
+    tx_slot tx[TX_TRANSFERS];
+};
+
+static const u2c_link_ops usb_link_ops;
+
+/* Maps a libusb error to the link's result codes. */
+static u2c_link_result result_of(int libusb_error)
+{
+    switch (libusb_error) {
+    case LIBUSB_SUCCESS:
+        return U2C_LINK_OK;
+    case LIBUSB_ERROR_TIMEOUT:
+        return U2C_LINK_TIMEOUT;
+    case LIBUSB_ERROR_NO_DEVICE:
+        return U2C_LINK_GONE;
+    case LIBUSB_ERROR_NO_MEM:
+        return U2C_LINK_NO_MEMORY;
+    case LIBUSB_ERROR_BUSY:
+        return U2C_LINK_BUSY;
+    case LIBUSB_ERROR_OVERFLOW:
+        return U2C_LINK_PROTOCOL;
+    default:
+        return U2C_LINK_IO;
+    }
+}
+
+/* Marks the link gone (with link->lock held). Returns true when the caller
+ * must now call sink->gone: once per link, and only while streaming. */
+static bool mark_gone_locked(usb_link *link, const char *why)
+{
+    if (!link->gone) {
+        link->gone = true;
+        snprintf(link->gone_reason, sizeof link->gone_reason, "%s", why);
+    }
+    if (link->streaming && !link->gone_told && link->sink.gone) {
+        link->gone_told = true;
+        return true;
+    }
+    return false;
+}
+
+static void busy_done_locked(usb_link *link)
+{
+    if (--link->busy == 0)
+        u2c_cond_broadcast(&link->settled);
+}
+
+/* Calls sink->gone without link->lock; the call counts as busy so that
+ * stop() cannot return while it runs. Called and returns with the lock held. */
+static void tell_gone_locked(usb_link *link)
+{
+    link->busy++;
+    u2c_link_sink sink = link->sink;
+    u2c_mutex_unlock(&link->lock);
+    sink.gone(sink.ctx, link->gone_reason);
+    u2c_mutex_lock(&link->lock);
+    busy_done_locked(link);
+}
+
+static void gone_text(usb_link *link, char *out, size_t size)
+{
+    snprintf(out, size, "USB2CAN %s was unplugged", link->base.serial);
+}
+
+/* --- transmit --------------------------------------------------------------- */
+
+static tx_slot *tx_free_slot_locked(usb_link *link)
+{
+    for (int i = 0; i < TX_TRANSFERS; i++)
+        if (link->tx[i].state == TX_IDLE)
+            return &link->tx[i];
+    return NULL;
+}
+
+/* Fills free OUT transfers from the sink and submits them, oldest record
+ * first. Returns true when the device turned out to be gone and the caller
+ * must tell the sink. Lock held. */
+static bool tx_pump_locked(usb_link *link)
+{
+    while (link->streaming && !link->gone) {
+        tx_slot *slot;
+        if (link->tx_loaded >= 0) {
+            slot = &link->tx[link->tx_loaded];
+        } else {
+            slot = tx_free_slot_locked(link);
+            if (!slot || !link->sink.next_out(link->sink.ctx, slot->buf))
+                return false;
+            slot->state = TX_LOADED;
+            link->tx_loaded = (int)(slot - link->tx);
+        }
+        int r = libusb_submit_transfer(slot->transfer);
+        if (r != 0) {
+            /* The record stays loaded and goes first on the next kick. */
+            if (r == LIBUSB_ERROR_NO_DEVICE) {
+                char why[96];
+                gone_text(link, why, sizeof why);
+                return mark_gone_locked(link, why);
+            }
+            return false;
+        }
+        slot->state = TX_IN_FLIGHT;
+        link->tx_loaded = -1;
+        link->busy++;
+    }
+    return false;
+}
+
+static void LIBUSB_CALL tx_done(struct libusb_transfer *transfer)
+{
+    tx_slot *slot = transfer->user_data;
+    usb_link *link = slot->link;
+    bool tell = false;
+
+    u2c_mutex_lock(&link->lock);
+    slot->state = TX_IDLE;
+    switch (transfer->status) {
+    case LIBUSB_TRANSFER_COMPLETED:
+        link->tx_error_streak = 0;
+        break;
+    case LIBUSB_TRANSFER_CANCELLED:
+        break;
+    case LIBUSB_TRANSFER_NO_DEVICE: {
+        char why[96];
+        gone_text(link, why, sizeof why);
+        tell = mark_gone_locked(link, why);
+        break;
+    }
+    default:
+        /* The record may or may not have reached the device; USB retries
+         * at the packet level already, so a failure here is not retried. */
+        if (++link->tx_error_streak >= ERROR_STREAK_LIMIT && link->streaming) {
+            char why[96];
+            snprintf(why, sizeof why, "USB2CAN %s: transmit pipe keeps failing (%s)",
+                     link->base.serial, libusb_error_name((int)transfer->status));
+            tell = mark_gone_locked(link, why);
+        }
+        break;
+    }
+    if (!tell)
+        tell = tx_pump_locked(link);
+    if (tell)
+        tell_gone_locked(link);
+    busy_done_locked(link);
+    u2c_mutex_unlock(&link->lock);
+}
+
+/* --- receive ---------------------------------------------------------------- */
+
+static void LIBUSB_CALL rx_done(struct libusb_transfer *transfer)
+{
+    rx_slot *slot = transfer->user_data;
+    usb_link *link = slot->link;
+    bool tell = false;
+
+    u2c_mutex_lock(&link->lock);
+    slot->in_flight = false;
+    bool deliver = link->streaming && transfer->status == LIBUSB_TRANSFER_COMPLETED;
+    u2c_link_sink sink = link->sink;
+    u2c_mutex_unlock(&link->lock);
+
+    /* Only the event thread runs completions, so packets reach the sink in
+     * the order the device sent them. */
+    if (deliver)
+        sink.in_packet(sink.ctx, transfer->buffer, (size_t)transfer->actual_length);
+
+    u2c_mutex_lock(&link->lock);
+    bool resubmit = link->streaming && !link->gone;
+    switch (transfer->status) {
+    case LIBUSB_TRANSFER_COMPLETED:
+        link->rx_error_streak = 0;
+        break;
+    case LIBUSB_TRANSFER_CANCELLED:
+        resubmit = false;
+        break;
+    case LIBUSB_TRANSFER_NO_DEVICE: {
+        char why[96];
+        gone_text(link, why, sizeof why);
+        tell = mark_gone_locked(link, why);
+        resubmit = false;
+        break;
+    }
+    default:
+        if (++link->rx_error_streak >= ERROR_STREAK_LIMIT && resubmit) {
+            char why[96];
+            snprintf(why, sizeof why, "USB2CAN %s: receive pipe keeps failing (%s)",
+                     link->base.serial, libusb_error_name((int)transfer->status));
+            tell = mark_gone_locked(link, why);
+            resubmit = false;
+        }
+        break;
+    }
+    if (resubmit) {
+        int r = libusb_submit_transfer(transfer);
+        if (r == 0) {
+            slot->in_flight = true;
+        } else {
+            char why[96];
+            if (r == LIBUSB_ERROR_NO_DEVICE)
+                gone_text(link, why, sizeof why);
+            else
+                snprintf(why, sizeof why, "USB2CAN %s: cannot resubmit a receive transfer (%s)",
+                         link->base.serial, libusb_error_name(r));
+            tell = mark_gone_locked(link, why);
+        }
+    }
+    if (tell)
+        tell_gone_locked(link);
+    if (!slot->in_flight)
+        busy_done_locked(link);
+    u2c_mutex_unlock(&link->lock);
+}
+
+/* --- stop / start ----------------------------------------------------------- */
+
+/* Cancels every transfer and waits until every completion has run. Lock held. */
+static void quiesce_locked(usb_link *link)
+{
+    link->streaming = false;
+    for (int i = 0; i < RX_TRANSFERS; i++)
+        if (link->rx[i].in_flight)
+            libusb_cancel_transfer(link->rx[i].transfer);
+    for (int i = 0; i < TX_TRANSFERS; i++) {
+        if (link->tx[i].state == TX_IN_FLIGHT)
+            libusb_cancel_transfer(link->tx[i].transfer);
+        else if (link->tx[i].state == TX_LOADED)
+            link->tx[i].state = TX_IDLE; /* the channel is closing: its queue goes too */
+    }
+    link->tx_loaded = -1;
+    uint64_t deadline = u2c_deadline_after_ms(STOP_TIMEOUT_MS);
+    while (link->busy > 0)
+        if (!u2c_cond_wait_until(&link->settled, &link->lock, deadline))
+            break; /* the back end lost a transfer; destroy() closes the handle, which unlinks it */
+}
+
+static void usb_stop(u2c_link *base)
+{
+    usb_link *link = (usb_link *)base;
+    u2c_mutex_lock(&link->lock);
+    quiesce_locked(link);
+    u2c_mutex_unlock(&link->lock);
+}
+
+static int usb_start(u2c_link *base, const u2c_link_sink *sink)
+{
+    usb_link *link = (usb_link *)base;
+    if (!sink || !sink->in_packet || !sink->next_out || !sink->gone)
+        return U2C_LINK_IO;
+    u2c_mutex_lock(&link->lock);
+    if (link->gone) {
+        u2c_mutex_unlock(&link->lock);
+        return U2C_LINK_GONE;
+    }
+    if (link->streaming) {
+        u2c_mutex_unlock(&link->lock);
+        return U2C_LINK_OK;
+    }
+    link->sink = *sink;
+    link->gone_told = false;
+    link->rx_error_streak = 0;
+    link->tx_error_streak = 0;
+    link->streaming = true;
+    int failed = 0;
+    for (int i = 0; i < RX_TRANSFERS && !failed; i++) {
+        failed = libusb_submit_transfer(link->rx[i].transfer);
+        if (!failed) {
+            link->rx[i].in_flight = true;
+            link->busy++;
+        }
+    }
+    if (failed) {
+        if (failed == LIBUSB_ERROR_NO_DEVICE) {
+            char why[96];
+            gone_text(link, why, sizeof why);
+            mark_gone_locked(link, why); /* start() reports it: no callback */
+            link->gone_told = true;
+        }
+        quiesce_locked(link);
+        u2c_mutex_unlock(&link->lock);
+        return result_of(failed);
+    }
+    if (tx_pump_locked(link))
+        tell_gone_locked(link);
+    u2c_mutex_unlock(&link->lock);
+    return U2C_LINK_OK;
+}
+
+static void usb_kick_out(u2c_link *base)
+{
+    usb_link *link = (usb_link *)base;
+    u2c_mutex_lock(&link->lock);
+    if (tx_pump_locked(link))
+        tell_gone_locked(link);
+    u2c_mutex_unlock(&link->lock);
+}
+
+/* --- commands --------------------------------------------------------------- */
+
+/* A command's transfer failed with r: GONE also marks the link (and tells a
+ * streaming sink) so that every later call fails fast. */
+static int command_failed(usb_link *link, int r)
+{
+    if (r == LIBUSB_ERROR_NO_DEVICE) {
+        char why[96];
+        gone_text(link, why, sizeof why);
+        u2c_mutex_lock(&link->lock);
+        if (mark_gone_locked(link, why))
+            tell_gone_locked(link);
+        u2c_mutex_unlock(&link->lock);
+    }
+    return result_of(r);
+}
+
+static int usb_command(u2c_link *base, const uint8_t request[U8D_CMD_SIZE],
+                       uint8_t reply[U8D_CMD_SIZE], unsigned timeout_ms)
+{
+    usb_link *link = (usb_link *)base;
+    if (!request || !reply)
+        return U2C_LINK_IO;
+    if (timeout_ms == 0)
+        timeout_ms = DEFAULT_COMMAND_TIMEOUT_MS; /* libusb's 0 would wait forever */
+
+    u2c_mutex_lock(&link->command_lock);
+    u2c_mutex_lock(&link->lock);
+    bool gone = link->gone;
+    u2c_mutex_unlock(&link->lock);
+    int result = U2C_LINK_GONE;
+    if (gone)
+        goto out;
+
+    uint8_t out[U8D_CMD_SIZE];
+    memcpy(out, request, sizeof out);
+    int sent = 0;
+    int r =
+        libusb_bulk_transfer(link->handle, U8D_EP_CMD_OUT, out, (int)sizeof out, &sent, timeout_ms);
+    if (r != 0) {
+        result = command_failed(link, r);
+        goto out;
+    }
+    if (sent != (int)sizeof out) {
+        result = U2C_LINK_IO;
+        goto out;
+    }
+
+    /* Room for a whole packet: a device that answers long is malformed, not an overflow. */
+    uint8_t in[U8D_IN_PACKET_MAX];
+    int got = 0;
+    r = libusb_bulk_transfer(link->handle, U8D_EP_CMD_IN, in, (int)sizeof in, &got, timeout_ms);
+    if (r != 0) {
+        result = command_failed(link, r);
+        goto out;
+    }
+    if (got != U8D_CMD_SIZE) {
+        result = U2C_LINK_PROTOCOL;
+        goto out;
+    }
+    memcpy(reply, in, U8D_CMD_SIZE);
+    result = U2C_LINK_OK;
+out:
+    u2c_mutex_unlock(&link->command_lock);
+    return result;
+}
+
+/* --- destroy ---------------------------------------------------------------- */
+
+static void free_transfers(usb_link *link)
+{
+    for (int i = 0; i < RX_TRANSFERS; i++)
+        libusb_free_transfer(link->rx[i].transfer);
+    for (int i = 0; i < TX_TRANSFERS; i++)
+        libusb_free_transfer(link->tx[i].transfer);
+}
+
+static void usb_destroy(u2c_link *base)
+{
+    usb_link *link = (usb_link *)base;
+    if (!link)
+        return;
+    usb_stop(base);
+    if (link->claimed)
+        libusb_release_interface(link->handle, USB2CAN_INTERFACE); /* fails harmlessly if gone */
+    libusb_close(link->handle);
+    free_transfers(link);
+    u2c_cond_destroy(&link->settled);
+    u2c_mutex_destroy(&link->lock);
+    u2c_mutex_destroy(&link->command_lock);
+    free(link);
+    session_release();
+}
+
+static const u2c_link_ops usb_link_ops = {
+    .command = usb_command,
+    .start = usb_start,
+    .kick_out = usb_kick_out,
+    .stop = usb_stop,
+    .destroy = usb_destroy,
+};
+
+/* --- open ------------------------------------------------------------------- */
+
+static bool same_serial(const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        char ca = *a >= 'a' && *a <= 'z' ? (char)(*a - 'a' + 'A') : *a;
+        char cb = *b >= 'a' && *b <= 'z' ? (char)(*b - 'a' + 'A') : *b;
+        if (ca != cb)
+            return false;
+        if (ca == '\0')
+            return true;
+    }
+}
+
+/* A readable report of what enumeration saw, for the NOT_FOUND reason. */
+typedef struct survey {
+    char serials[160]; /* "ED000200, ED000201" */
+    unsigned seen;
+    unsigned in_use;       /* could not be opened: another program has it */
+    unsigned no_access;    /* could not be opened: permissions */
+    unsigned wrong_driver; /* could not be opened: a driver libusb cannot use */
+} survey;
+
+static void survey_add_serial(survey *s, const char *serial)
+{
+    size_t used = strlen(s->serials);
+    snprintf(s->serials + used, sizeof s->serials - used, "%s%s", s->seen ? ", " : "", serial);
+    s->seen++;
+}
+
+static void survey_add_open_error(survey *s, int r)
+{
+    if (r == LIBUSB_ERROR_NOT_SUPPORTED)
+        s->wrong_driver++;
+#if defined(_WIN32)
+    else if (r == LIBUSB_ERROR_ACCESS || r == LIBUSB_ERROR_BUSY)
+        s->in_use++; /* WinUSB grants one program at a time */
+#else
+    else if (r == LIBUSB_ERROR_ACCESS)
+        s->no_access++;
+    else if (r == LIBUSB_ERROR_BUSY)
+        s->in_use++;
+#endif
+    else
+        s->in_use++;
+}
+
+static void appendf(char *buf, size_t size, const char *fmt, ...)
+{
+    size_t used = strlen(buf);
+    if (used + 1 >= size)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + used, size - used, fmt, ap);
+    va_end(ap);
+}
+
+/* Result and reason when no openable device had the serial. */
+static u2c_link_result survey_verdict(const survey *s, const char *serial, char *reason,
+                                      size_t size)
+{
+    snprintf(reason, size, "no USB2CAN with serial %s; ", serial);
+    if (s->seen)
+        appendf(reason, size, "connected: %s", s->serials);
+    else if (!s->in_use && !s->no_access && !s->wrong_driver)
+        appendf(reason, size, "none connected");
+    else
+        appendf(reason, size, "none could be opened");
+    u2c_link_result result = U2C_LINK_NOT_FOUND;
+    if (s->in_use) {
+        appendf(reason, size, "; %u more in use by another program", s->in_use);
+        result = U2C_LINK_BUSY;
+    }
+    if (s->no_access) {
+        appendf(reason, size,
+                "; %u more not accessible (no permission: install a udev rule for 0483:1234)",
+                s->no_access);
+        result = U2C_LINK_ACCESS;
+    }
+    if (s->wrong_driver) {
+        appendf(reason, size,
+                "; %u more bound to a driver libusb cannot use (bind it to WinUSB with Zadig)",
+                s->wrong_driver);
+        result = U2C_LINK_ACCESS;
+    }
+    return result;
+}
+
+static bool has_bulk_endpoint(const struct libusb_interface_descriptor *alt, uint8_t address)
+{
+    for (int i = 0; i < alt->bNumEndpoints; i++) {
+        const struct libusb_endpoint_descriptor *ep = &alt->endpoint[i];
+        if (ep->bEndpointAddress == address &&
+            (ep->bmAttributes & 0x03) == LIBUSB_TRANSFER_TYPE_BULK)
+            return true;
+    }
+    return false;
+}
+
+/* Checks that interface 0 has the four bulk endpoints; names a missing one. */
+static bool endpoints_present(libusb_device *dev, char *missing, size_t size)
+{
+    struct libusb_config_descriptor *config = NULL;
+    if (libusb_get_active_config_descriptor(dev, &config) != 0 &&
+        libusb_get_config_descriptor(dev, 0, &config) != 0) {
+        snprintf(missing, size, "its configuration descriptor cannot be read");
+        return false;
+    }
+    bool ok = false;
+    if (config->bNumInterfaces < 1 || config->interface[0].num_altsetting < 1) {
+        snprintf(missing, size, "it has no interface 0");
+        goto out;
+    }
+    const struct libusb_interface_descriptor *alt = &config->interface[0].altsetting[0];
+    static const uint8_t wanted[] = {U8D_EP_DATA_IN, U8D_EP_DATA_OUT, U8D_EP_CMD_IN,
+                                     U8D_EP_CMD_OUT};
+    for (size_t i = 0; i < sizeof wanted; i++) {
+        if (!has_bulk_endpoint(alt, wanted[i])) {
+            snprintf(missing, size, "bulk endpoint 0x%02X is missing", wanted[i]);
+            goto out;
+        }
+    }
+    ok = true;
+out:
+    libusb_free_config_descriptor(config);
+    return ok;
+}
+
+static usb_link *link_alloc(libusb_device_handle *handle)
+{
+    usb_link *link = calloc(1, sizeof *link);
+    if (!link)
+        return NULL;
+    link->base.ops = &usb_link_ops;
+    link->handle = handle;
+    link->tx_loaded = -1;
+    for (int i = 0; i < RX_TRANSFERS; i++) {
+        rx_slot *slot = &link->rx[i];
+        slot->link = link;
+        slot->transfer = libusb_alloc_transfer(0);
+        if (!slot->transfer)
+            goto fail;
+        libusb_fill_bulk_transfer(slot->transfer, handle, U8D_EP_DATA_IN, slot->buf,
+                                  (int)sizeof slot->buf, rx_done, slot, 0);
+    }
+    for (int i = 0; i < TX_TRANSFERS; i++) {
+        tx_slot *slot = &link->tx[i];
+        slot->link = link;
+        slot->transfer = libusb_alloc_transfer(0);
+        if (!slot->transfer)
+            goto fail;
+        libusb_fill_bulk_transfer(slot->transfer, handle, U8D_EP_DATA_OUT, slot->buf,
+                                  (int)sizeof slot->buf, tx_done, slot, 0);
+    }
+    u2c_mutex_init(&link->command_lock);
+    u2c_mutex_init(&link->lock);
+    u2c_cond_init(&link->settled);
+    return link;
+fail:
+    free_transfers(link); /* libusb_free_transfer(NULL) is a no-op */
+    free(link);
+    return NULL;
+}
+
+/* Turns an opened device with the right serial into a link: checks it is a
+ * USB2CAN, claims interface 0 and allocates the transfers. */
+static usb_link *link_claim(libusb_device *dev, libusb_device_handle *handle,
+                            const struct libusb_device_descriptor *desc, const char *serial,
+                            u2c_link_result *result, char *reason, size_t reason_size)
+{
+    char text[64];
+    if (desc->iProduct != 0 &&
+        libusb_get_string_descriptor_ascii(handle, desc->iProduct, (unsigned char *)text,
+                                           (int)sizeof text) > 0 &&
+        strcmp(text, U8D_PRODUCT_STRING) != 0) {
+        *result = U2C_LINK_NOT_FOUND;
+        snprintf(reason, reason_size, "device %s (0483:1234) is not a USB2CAN: product is \"%s\"",
+                 serial, text);
+        return NULL;
+    }
+    if (!endpoints_present(dev, text, sizeof text)) {
+        *result = U2C_LINK_PROTOCOL;
+        snprintf(reason, reason_size, "device %s does not look like a USB2CAN: %s", serial, text);
+        return NULL;
+    }
+    /* Linux: usb_8dev may own the interface; it gets it back on release.
+     * Elsewhere this is not supported and harmless. */
+    libusb_set_auto_detach_kernel_driver(handle, 1);
+    int r = libusb_claim_interface(handle, USB2CAN_INTERFACE);
+    if (r != 0) {
+        switch (r) {
+        case LIBUSB_ERROR_BUSY:
+        case LIBUSB_ERROR_ACCESS:
+            *result = U2C_LINK_BUSY;
+            snprintf(reason, reason_size, "USB2CAN %s is in use by another program or handle (%s)",
+                     serial, libusb_error_name(r));
+            break;
+        case LIBUSB_ERROR_NOT_SUPPORTED:
+            *result = U2C_LINK_ACCESS;
+            snprintf(reason, reason_size,
+                     "USB2CAN %s uses a driver libusb cannot use: bind it to WinUSB with Zadig",
+                     serial);
+            break;
+        case LIBUSB_ERROR_NO_DEVICE:
+            *result = U2C_LINK_NOT_FOUND;
+            snprintf(reason, reason_size, "USB2CAN %s was unplugged while opening", serial);
+            break;
+        default:
+            *result = result_of(r);
+            snprintf(reason, reason_size, "cannot claim USB2CAN %s: %s", serial,
+                     libusb_error_name(r));
+            break;
+        }
+        return NULL;
+    }
+    usb_link *link = link_alloc(handle);
+    if (!link) {
+        libusb_release_interface(handle, USB2CAN_INTERFACE);
+        *result = U2C_LINK_NO_MEMORY;
+        snprintf(reason, reason_size, "out of memory opening USB2CAN %s", serial);
+        return NULL;
+    }
+    link->claimed = true;
+    snprintf(link->base.serial, sizeof link->base.serial, "%s", serial);
+    return link;
+}
+
+/* Opens dev and reads its serial; false (and a survey entry) if it cannot. */
+static bool read_serial(libusb_device *dev, const struct libusb_device_descriptor *desc,
+                        libusb_device_handle **handle, char *serial, size_t size, survey *s)
+{
+    int r = libusb_open(dev, handle);
+    if (r != 0) {
+        survey_add_open_error(s, r);
+        return false;
+    }
+    serial[0] = '\0';
+    if (desc->iSerialNumber == 0 ||
+        libusb_get_string_descriptor_ascii(*handle, desc->iSerialNumber, (unsigned char *)serial,
+                                           (int)size) <= 0) {
+        survey_add_serial(s, "(no serial)");
+        libusb_close(*handle);
+        return false;
+    }
+    survey_add_serial(s, serial);
+    return true;
+}
+
+static usb_link *open_matching(libusb_context *ctx, const char *wanted, u2c_link_result *result,
+                               char *reason, size_t reason_size)
+{
+    libusb_device **list = NULL;
+    ssize_t count = libusb_get_device_list(ctx, &list);
+    if (count < 0) {
+        *result = result_of((int)count);
+        snprintf(reason, reason_size, "cannot list USB devices: %s", libusb_error_name((int)count));
+        return NULL;
+    }
+    survey s = {{0}, 0, 0, 0, 0};
+    usb_link *link = NULL;
+    bool decided = false;
+    for (ssize_t i = 0; i < count && !decided; i++) {
+        struct libusb_device_descriptor desc;
+        if (libusb_get_device_descriptor(list[i], &desc) != 0 || desc.idVendor != U8D_USB_VID ||
+            desc.idProduct != U8D_USB_PID)
+            continue;
+        libusb_device_handle *handle = NULL;
+        char serial[sizeof link->base.serial];
+        if (!read_serial(list[i], &desc, &handle, serial, sizeof serial, &s))
+            continue;
+        if (!same_serial(serial, wanted)) {
+            libusb_close(handle);
+            continue;
+        }
+        decided = true;
+        link = link_claim(list[i], handle, &desc, serial, result, reason, reason_size);
+        if (!link)
+            libusb_close(handle);
+    }
+    libusb_free_device_list(list, 1);
+    if (!decided)
+        *result = survey_verdict(&s, wanted, reason, reason_size);
+    return link;
+}
 
 u2c_link *u2c_link_open_libusb(const char *serial, u2c_link_result *result, char *reason,
                                size_t reason_size)
 {
-    *result = U2C_LINK_NOT_FOUND;
-    snprintf(reason, reason_size, "no adapter with serial %s (USB support not built)", serial);
-    return NULL;
+    u2c_link_result ignored_result;
+    char ignored_reason[1];
+    if (!result)
+        result = &ignored_result;
+    if (!reason || reason_size == 0) {
+        reason = ignored_reason;
+        reason_size = sizeof ignored_reason;
+    }
+    reason[0] = '\0';
+    if (!serial || !*serial) {
+        *result = U2C_LINK_NOT_FOUND;
+        snprintf(reason, reason_size, "no serial number given");
+        return NULL;
+    }
+    libusb_context *ctx = session_acquire(reason, reason_size);
+    if (!ctx) {
+        *result = U2C_LINK_NOT_FOUND;
+        return NULL;
+    }
+    usb_link *link = open_matching(ctx, serial, result, reason, reason_size);
+    if (!link) {
+        session_release();
+        return NULL;
+    }
+    *result = U2C_LINK_OK;
+    return &link->base;
 }

@@ -21,13 +21,24 @@ typedef struct vlink {
     char gone_reason[64];
 } vlink;
 
+/* The thread that lets time pass: paced bus events and device timers. One
+ * per bus lifetime; told to quit through its own context so that a new bus
+ * can start while the old thread is still being joined. */
+typedef struct clock_ctx {
+    u2c_thread thread;
+    bool quit;
+} clock_ctx;
+
 /* Process-wide state. The lock is created once (first use) and lives as
  * long as the process; the bus lives from the first open to the last close. */
 static struct {
     atomic_int init; /* 0 none, 1 initialising, 2 ready */
     u2c_mutex lock;
     u2c_cond changed; /* gone / destroy, for commands waiting out a timeout */
+    u2c_cond tick;    /* wakes the clock thread: something changed */
     vbus *bus;
+    clock_ctx *clock;
+    bool paced; /* mode of the next bus */
     vlink *slots[U2C_VIRTUAL_SLOTS];
     u8d_model_config config[U2C_VIRTUAL_SLOTS];
     bool config_set[U2C_VIRTUAL_SLOTS];
@@ -41,6 +52,7 @@ static void global_lock(void)
         if (atomic_compare_exchange_strong(&g.init, &expected, 1)) {
             u2c_mutex_init(&g.lock);
             u2c_cond_init(&g.changed);
+            u2c_cond_init(&g.tick);
             atomic_store(&g.init, 2);
         } else {
             u2c_sleep_ms(0); /* another thread is creating the lock: yield */
@@ -113,6 +125,18 @@ static bool pump_in(vlink *l, uint64_t now)
     return moved;
 }
 
+/* Whether time alone can change anything: a paced bus or a device timer. */
+static bool clock_needed(void)
+{
+    if (vbus_get_mode(g.bus) == VBUS_PACED)
+        return true;
+    for (unsigned i = 0; i < U2C_VIRTUAL_SLOTS; i++) {
+        if (g.slots[i] != NULL && u8d_model_next_timer_ns(g.slots[i]->model) != UINT64_MAX)
+            return true;
+    }
+    return false;
+}
+
 /* Lets everything happen that can happen at `now`: one TX record per link,
  * one bus attempt, then every host reads what arrived; until quiet. */
 static void settle(uint64_t now)
@@ -132,6 +156,8 @@ static void settle(uint64_t now)
                 moved |= pump_in(g.slots[i], now);
         }
     } while (moved);
+    if (clock_needed())
+        u2c_cond_signal(&g.tick); /* the next deadline may have moved */
 }
 
 static void mark_gone(vlink *l, const char *why)
@@ -144,6 +170,59 @@ static void mark_gone(vlink *l, const char *why)
     if (l->started && l->sink.gone != NULL)
         l->sink.gone(l->sink.ctx, l->gone_reason);
     u2c_cond_broadcast(&g.changed);
+}
+
+/* The earliest time something happens without a host call. */
+static uint64_t next_deadline(void)
+{
+    uint64_t next = vbus_next_event_ns(g.bus);
+    for (unsigned i = 0; i < U2C_VIRTUAL_SLOTS; i++) {
+        vlink *l = g.slots[i];
+        if (l == NULL || !l->started || l->gone || !l->out_wanted)
+            continue;
+        uint64_t t = u8d_model_next_timer_ns(l->model);
+        if (t < next)
+            next = t;
+    }
+    return next;
+}
+
+/* Frees the bus (lock held) and returns its clock thread, told to quit, for
+ * join_clock once the lock is released. */
+static clock_ctx *stop_bus(void)
+{
+    vbus_destroy(g.bus);
+    g.bus = NULL;
+    clock_ctx *clock = g.clock;
+    g.clock = NULL;
+    if (clock != NULL) {
+        clock->quit = true;
+        u2c_cond_broadcast(&g.tick);
+    }
+    return clock;
+}
+
+static void join_clock(clock_ctx *clock)
+{
+    if (clock != NULL) {
+        u2c_thread_join(&clock->thread);
+        free(clock);
+    }
+}
+
+static void clock_main(void *arg)
+{
+    clock_ctx *ctx = arg;
+    global_lock();
+    while (!ctx->quit) {
+        uint64_t now = u2c_now_ns();
+        settle(now);
+        uint64_t deadline = next_deadline();
+        if (deadline <= now)
+            deadline = now + 100000u; /* never spin: an event that did not move is retried */
+        (void)u2c_cond_wait_until(&g.tick, &g.lock, deadline);
+    }
+    global_unlock();
 }
 
 /* --- link operations ---------------------------------------------------------------- */
@@ -233,14 +312,14 @@ static void vl_destroy(u2c_link *link)
     bool last = true;
     for (unsigned i = 0; i < U2C_VIRTUAL_SLOTS; i++)
         last = last && g.slots[i] == NULL;
-    if (last) {
-        vbus_destroy(g.bus);
-        g.bus = NULL;
-    } else {
+    clock_ctx *clock = NULL;
+    if (last)
+        clock = stop_bus();
+    else
         settle(u2c_now_ns()); /* a node left: parked frames may now fail differently */
-    }
     u2c_cond_broadcast(&g.changed);
     global_unlock();
+    join_clock(clock);
     free(l);
 }
 
@@ -262,6 +341,22 @@ static void slot_config(unsigned slot, u8d_model_config *cfg)
     }
     u8d_model_config_vendor(cfg);
     snprintf(cfg->serial, sizeof cfg->serial, "VIRTUAL%u", slot);
+}
+
+/* The bus and its clock thread (with the lock held). */
+static bool start_bus(uint64_t now)
+{
+    g.bus = vbus_create(g.paced ? VBUS_PACED : VBUS_INSTANT, now);
+    clock_ctx *clock = calloc(1, sizeof *clock);
+    if (g.bus == NULL || clock == NULL ||
+        u2c_thread_start(&clock->thread, clock_main, clock) != 0) {
+        free(clock);
+        vbus_destroy(g.bus);
+        g.bus = NULL;
+        return false;
+    }
+    g.clock = clock;
+    return true;
 }
 
 u2c_link *u2c_link_open_virtual(const char *serial, u2c_link_result *result, char *reason,
@@ -304,18 +399,21 @@ u2c_link *u2c_link_open_virtual(const char *serial, u2c_link_result *result, cha
     }
     uint64_t now = u2c_now_ns();
     bool new_bus = g.bus == NULL;
-    if (new_bus)
-        g.bus = vbus_create(VBUS_INSTANT, now);
+    if (new_bus && !start_bus(now)) {
+        global_unlock();
+        free(l);
+        *result = U2C_LINK_NO_MEMORY;
+        set_reason(reason, reason_size, "out of memory (or no thread) starting the virtual bus");
+        return NULL;
+    }
     u8d_model_config cfg;
     slot_config(slot, &cfg);
-    l->model = g.bus ? u8d_model_create(&cfg, now) : NULL;
+    l->model = u8d_model_create(&cfg, now);
     if (l->model == NULL || vbus_attach(g.bus, l->model) < 0) {
         u8d_model_destroy(l->model);
-        if (new_bus) {
-            vbus_destroy(g.bus);
-            g.bus = NULL;
-        }
+        clock_ctx *clock = new_bus ? stop_bus() : NULL;
         global_unlock();
+        join_clock(clock);
         free(l);
         *result = U2C_LINK_NO_MEMORY;
         set_reason(reason, reason_size, "out of memory opening a virtual adapter");
@@ -328,6 +426,16 @@ u2c_link *u2c_link_open_virtual(const char *serial, u2c_link_result *result, cha
 }
 
 /* --- test hooks ---------------------------------------------------------------------- */
+
+bool u2c_virtual_set_paced(bool paced)
+{
+    global_lock();
+    bool idle = g.bus == NULL;
+    if (idle)
+        g.paced = paced;
+    global_unlock();
+    return idle;
+}
 
 bool u2c_virtual_set_config(unsigned slot, const u8d_model_config *cfg)
 {

@@ -7,7 +7,11 @@
  * - The bus, its models and every virtual link share one global lock. The
  *   bus is created by the first open and freed after the last destroy.
  * - Time is the monotonic clock (u2c_now_ns), read under the lock, so model
- *   timestamps follow real time (vendor ticks of 992.1875 us).
+ *   timestamps follow real time (vendor ticks of 992.1875 us). A clock
+ *   thread, started with the bus and joined after the last close, runs
+ *   what happens without a host call.
+ * - The bus is instant by default; u2c_virtual_set_paced(true) before the
+ *   first open makes it paced in real time (frames take their bit time).
  * - Frames are delivered synchronously: a kick_out() or command() that lets
  *   frames through runs the bus and delivers every resulting IN packet to
  *   the receiving links' sinks before it returns, one frame at a time so
@@ -15,9 +19,11 @@
  *   with next_out while the model accepts them and stops at the first NAK;
  *   pulling resumes by itself when the TX queue drains (a frame finally
  *   ACKed because a second node opened, for example).
- * - Sink callbacks run on the thread that caused them (any link's caller),
- *   with the global lock held, possibly before start() returns. They must
- *   not call into any virtual link.
+ * - Sink callbacks run on the thread that caused them (any link's caller)
+ *   or on the bus's clock thread (paced bus events, device timers such as
+ *   the CANalyze 10 ms transmit timeout), always with the global lock held,
+ *   possibly before start() returns. They must not call into any virtual
+ *   link.
  * - A command the model does not answer blocks for the full timeout_ms and
  *   returns U2C_LINK_TIMEOUT, as on hardware (lock not held while waiting).
  * - After stop() returns no sink callback of that link runs any more.
@@ -53,6 +59,9 @@ u2c_link *u2c_link_open_virtual(const char *serial, u2c_link_result *result, cha
  * Each takes the global lock; those that change a device settle the bus and
  * deliver the resulting packets before returning. */
 
+/* Mode of the next virtual bus: paced (real bit times, in real time) or
+ * instant (default). False, and no change, while a virtual adapter is open. */
+bool u2c_virtual_set_paced(bool paced);
 /* The model configuration used when `slot` is next opened (flavour,
  * versions, serial); NULL restores the default (fw 1.7 hw 1.0, serial
  * "VIRTUALn"). Kept across bus lifetimes. False for a bad slot. */

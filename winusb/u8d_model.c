@@ -819,6 +819,13 @@ void u8d_model_can_state(const u8d_model *m, u8d_model_can_view *v)
     v->lec = m->lec;
 }
 
+uint64_t u8d_model_next_timer_ns(const u8d_model *m)
+{
+    if (!is_vendor(m) && m->cz_awaited >= 0 && !m->out_stalled && !m->detached)
+        return m->cz_busy_until;
+    return UINT64_MAX;
+}
+
 uint32_t u8d_model_frames_lost(const u8d_model *m)
 {
     return m->lost;

@@ -188,6 +188,9 @@ size_t u8d_model_tx_pending(const u8d_model *m);
 /* Frames lost without a trace in the protocol: CANalyze mailbox/IN-buffer
  * losses, vendor message object cleared by OPEN/CLOSE. */
 uint32_t u8d_model_frames_lost(const u8d_model *m);
+/* When the device will change by itself (CANalyze: its blocking transmit
+ * times out and the OUT endpoint takes data again); UINT64_MAX for never. */
+uint64_t u8d_model_next_timer_ns(const u8d_model *m);
 /* Raw timestamp the device would write at now_ns. */
 uint32_t u8d_model_timestamp(const u8d_model *m, uint64_t now_ns);
 /* Changes on every event that can change what the bus may do with this node

@@ -51,15 +51,48 @@ struct vbus {
 
 /* --- frame bits ---------------------------------------------------------------- */
 
-typedef struct bitstream {
-    uint8_t bits[160];
-    unsigned n;
-} bitstream;
+/* SOF .. end of CRC, walked once: CRC-15 and stuff bits computed on the fly. */
+typedef struct bit_walk {
+    uint32_t crc;
+    unsigned bits;    /* unstuffed bits so far */
+    unsigned stuffed; /* stuff bits so far */
+    unsigned run;
+    unsigned last; /* 2 = none yet */
+} bit_walk;
 
-static void push_bits(bitstream *s, uint32_t value, unsigned count)
+typedef struct frame_layout {
+    unsigned to_crc_end; /* SOF .. last CRC bit, stuff bits included */
+    unsigned to_arb_end; /* SOF .. RTR bit, stuff bits included */
+    unsigned stuffed;
+} frame_layout;
+
+static void walk_bit(bit_walk *w, unsigned bit)
 {
-    for (unsigned i = count; i-- > 0;)
-        s->bits[s->n++] = (uint8_t)((value >> i) & 1u);
+    w->bits++;
+    if (bit == w->last) {
+        w->run++;
+    } else {
+        w->last = bit;
+        w->run = 1;
+    }
+    if (w->run == 5) {
+        w->stuffed++;
+        w->last = !bit; /* the stuff bit starts the next run */
+        w->run = 1;
+    }
+}
+
+/* Bits covered by the CRC (SOF .. data). */
+static void walk_crc_bits(bit_walk *w, uint32_t value, unsigned count)
+{
+    for (unsigned i = count; i-- > 0;) {
+        unsigned bit = (value >> i) & 1u;
+        unsigned next = bit ^ ((w->crc >> 14) & 1u);
+        w->crc = (w->crc << 1) & 0x7FFFu;
+        if (next)
+            w->crc ^= 0x4599u;
+        walk_bit(w, bit);
+    }
 }
 
 static unsigned frame_data_len(const u8d_frame *f)
@@ -69,76 +102,48 @@ static unsigned frame_data_len(const u8d_frame *f)
     return f->dlc > 8 ? 8u : f->dlc;
 }
 
-/* SOF .. end of CRC sequence, unstuffed. *arb_end gets the index after RTR. */
-static void build_stream(const u8d_frame *f, bitstream *s, unsigned *arb_end)
+static void layout_of(const u8d_frame *f, frame_layout *out)
 {
+    bit_walk w = {.last = 2};
     uint32_t rtr = (f->flags & U8D_FLAG_RTR) ? 1u : 0u;
-    s->n = 0;
-    push_bits(s, 0, 1); /* SOF */
+    walk_crc_bits(&w, 0, 1); /* SOF */
     if (f->flags & U8D_FLAG_EXT) {
         uint32_t id = f->id & 0x1FFFFFFFu;
-        push_bits(s, id >> 18, 11);
-        push_bits(s, 1, 1); /* SRR */
-        push_bits(s, 1, 1); /* IDE */
-        push_bits(s, id & 0x3FFFFu, 18);
-        push_bits(s, rtr, 1);
-        *arb_end = s->n;
-        push_bits(s, 0, 2); /* r1, r0 */
+        walk_crc_bits(&w, id >> 18, 11);
+        walk_crc_bits(&w, 3, 2); /* SRR, IDE */
+        walk_crc_bits(&w, id & 0x3FFFFu, 18);
+        walk_crc_bits(&w, rtr, 1);
+        out->to_arb_end = w.bits + w.stuffed;
+        walk_crc_bits(&w, 0, 2); /* r1, r0 */
     } else {
-        push_bits(s, f->id & 0x7FFu, 11);
-        push_bits(s, rtr, 1);
-        *arb_end = s->n;
-        push_bits(s, 0, 2); /* IDE, r0 */
+        walk_crc_bits(&w, f->id & 0x7FFu, 11);
+        walk_crc_bits(&w, rtr, 1);
+        out->to_arb_end = w.bits + w.stuffed;
+        walk_crc_bits(&w, 0, 2); /* IDE, r0 */
     }
-    push_bits(s, f->dlc & 0x0Fu, 4);
+    walk_crc_bits(&w, f->dlc & 0x0Fu, 4);
     unsigned n = frame_data_len(f);
     for (unsigned i = 0; i < n; i++)
-        push_bits(s, f->data[i], 8);
-    uint32_t crc = 0;
-    for (unsigned i = 0; i < s->n; i++) {
-        uint32_t next = s->bits[i] ^ ((crc >> 14) & 1u);
-        crc = (crc << 1) & 0x7FFFu;
-        if (next)
-            crc ^= 0x4599u;
-    }
-    push_bits(s, crc, 15);
-}
-
-/* Stuff bits inserted in stream bits [0, upto). */
-static unsigned count_stuff(const bitstream *s, unsigned upto)
-{
-    unsigned stuffed = 0, run = 0;
-    uint8_t last = 2;
-    for (unsigned i = 0; i < upto; i++) {
-        if (s->bits[i] == last) {
-            run++;
-        } else {
-            last = s->bits[i];
-            run = 1;
-        }
-        if (run == 5) {
-            stuffed++;
-            last = (uint8_t)!last; /* the stuff bit starts a new run */
-            run = 1;
-        }
-    }
-    return stuffed;
+        walk_crc_bits(&w, f->data[i], 8);
+    uint32_t crc = w.crc;
+    for (unsigned i = 15; i-- > 0;)
+        walk_bit(&w, (crc >> i) & 1u);
+    out->to_crc_end = w.bits + w.stuffed;
+    out->stuffed = w.stuffed;
 }
 
 unsigned vbus_frame_stuff_bits(const u8d_frame *f)
 {
-    bitstream s;
-    unsigned arb_end;
-    build_stream(f, &s, &arb_end);
-    return count_stuff(&s, s.n);
+    frame_layout l;
+    layout_of(f, &l);
+    return l.stuffed;
 }
 
 unsigned vbus_frame_bits(const u8d_frame *f)
 {
-    bitstream s;
-    unsigned arb_end;
-    build_stream(f, &s, &arb_end);
-    return s.n + count_stuff(&s, s.n) + TAIL_BITS + IFS_BITS;
+    frame_layout l;
+    layout_of(f, &l);
+    return l.to_crc_end + TAIL_BITS + IFS_BITS;
 }
 
 uint64_t vbus_bits_to_ns(uint64_t bits, uint32_t bitrate)
@@ -283,10 +288,9 @@ static void resolve(vbus *b, int s, attempt *a)
                 destroyers |= bit;
         }
     }
-    bitstream st;
-    unsigned arb_end;
-    build_stream(&a->frame, &st, &arb_end);
-    unsigned to_crc_end = st.n + count_stuff(&st, st.n);
+    frame_layout lay;
+    layout_of(&a->frame, &lay);
+    unsigned to_crc_end = lay.to_crc_end;
     unsigned to_ack_delim = to_crc_end + 2u; /* CRC delimiter, ACK slot */
     unsigned error_tail = ERROR_FLAG_BITS + ERROR_DELIMITER_BITS + IFS_BITS;
     u8d_lec injected;
@@ -304,7 +308,7 @@ static void resolve(vbus *b, int s, attempt *a)
         a->outcome = VBUS_BIT_ERROR;
         a->sender_lec = U8D_LEC_BIT1;
         a->error_mask = compatible | incompatible;
-        unsigned at = arb_end + count_stuff(&st, arb_end);
+        unsigned at = lay.to_arb_end;
         a->bits_to_event = at;
         a->bits = at + 2u * ERROR_FLAG_BITS + ERROR_DELIMITER_BITS + IFS_BITS;
         if (sv.loopback)

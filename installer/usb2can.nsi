@@ -1,0 +1,309 @@
+; usb2can Windows installer.
+;
+; Puts usb2can.dll where LoadLibrary("usb2can.dll") finds it from every
+; program without a path: the 64-bit DLL in System32 and the 32-bit DLL in
+; SysWOW64 on 64-bit Windows (each process sees the one of its own bitness),
+; the 32-bit DLL in System32 on 32-bit Windows. Everything else goes to
+; $PROGRAMFILES64\usb2can: the CLI per architecture, headers, import
+; libraries, README, LICENSE, a python-can example and the uninstaller.
+;
+; The uninstaller removes exactly the files listed here (one list serves
+; both, see U2C_PROGRAM_FILES) and only folders that are then empty. A
+; usb2can.dll found in a system folder without a usb2can installation (the
+; vendor's DLL, say) is kept in $INSTDIR\backup and put back on uninstall.
+;
+; makensis -DVERSION=X.Y.Z -DPAYLOAD=<staged files> -DOUTFILE=<setup.exe>
+;          [-DCLI_X64] [-DCLI_X86] usb2can.nsi       (scripts/make-installer.sh)
+
+!ifdef VERSION & PAYLOAD & OUTFILE
+!else
+  !error "define VERSION, PAYLOAD and OUTFILE (see scripts/make-installer.sh)"
+!endif
+
+Unicode true
+ManifestSupportedOS all
+RequestExecutionLevel admin
+SetCompressor /SOLID lzma
+
+!include LogicLib.nsh
+!include x64.nsh
+!include FileFunc.nsh
+
+!define PRODUCT "usb2can"
+!define PUBLISHER "usb2can contributors"
+!define UNINST_KEY "Software\Microsoft\Windows\CurrentVersion\Uninstall\${PRODUCT}"
+!define UNINSTALLER "uninstall.exe"
+; Exit code of installer and uninstaller when a file was in use and is only
+; replaced or removed at the next restart (ERROR_SUCCESS_REBOOT_REQUIRED).
+!define EXIT_RESTART_NEEDED 3010
+
+Name "${PRODUCT} ${VERSION}"
+OutFile "${OUTFILE}"
+InstallDir "$PROGRAMFILES64\${PRODUCT}"
+ShowInstDetails show
+ShowUnInstDetails show
+
+VIProductVersion "${VERSION}.0"
+VIFileVersion "${VERSION}.0"
+VIAddVersionKey "ProductName" "${PRODUCT}"
+VIAddVersionKey "ProductVersion" "${VERSION}"
+VIAddVersionKey "FileVersion" "${VERSION}"
+VIAddVersionKey "FileDescription" "${PRODUCT} ${VERSION} setup"
+VIAddVersionKey "CompanyName" "${PUBLISHER}"
+VIAddVersionKey "LegalCopyright" "Copyright (c) 2026 ${PUBLISHER}, MIT License"
+
+LicenseData "${PAYLOAD}/LICENSE"
+Page license
+Page directory
+Page instfiles
+UninstPage uninstConfirm
+UninstPage instfiles
+
+; ---------------------------------------------------------------------------
+; The files under $INSTDIR, listed once. ACTION is U2C_INSTALL_FILE or
+; U2C_REMOVE_FILE; DIR is relative to $INSTDIR and to the payload.
+!macro U2C_PROGRAM_FILES ACTION
+  !insertmacro ${ACTION} "" "LICENSE"
+  !insertmacro ${ACTION} "" "README.md"
+  !insertmacro ${ACTION} "" "example_python_can.py"
+  !insertmacro ${ACTION} "include" "canal.h"
+  !insertmacro ${ACTION} "include" "usb2can.h"
+  !insertmacro ${ACTION} "lib\x64" "usb2can.lib"
+  !insertmacro ${ACTION} "lib\x64" "libusb2can.dll.a"
+  !insertmacro ${ACTION} "lib\x86" "usb2can.lib"
+  !insertmacro ${ACTION} "lib\x86" "libusb2can.dll.a"
+  !ifdef CLI_X64
+    !insertmacro ${ACTION} "x64" "usb2can-cli.exe"
+  !endif
+  !ifdef CLI_X86
+    !insertmacro ${ACTION} "x86" "usb2can-cli.exe"
+  !endif
+!macroend
+
+; Folders under $INSTDIR, deepest first, removed on uninstall when empty.
+!macro U2C_REMOVE_EMPTY_FOLDERS
+  RMDir "$INSTDIR\lib\x64"
+  RMDir "$INSTDIR\lib\x86"
+  RMDir "$INSTDIR\lib"
+  RMDir "$INSTDIR\include"
+  RMDir "$INSTDIR\x64"
+  RMDir "$INSTDIR\x86"
+  RMDir "$INSTDIR\backup\x64"
+  RMDir "$INSTDIR\backup\x86"
+  RMDir "$INSTDIR\backup"
+  RMDir "$INSTDIR"
+!macroend
+
+!macro U2C_INSTALL_FILE DIR NAME
+  !if "${DIR}" == ""
+    SetOutPath "$INSTDIR"
+    File "${PAYLOAD}/${NAME}"
+  !else
+    SetOutPath "$INSTDIR\${DIR}"
+    !searchreplace U2C_SOURCE_DIR "${DIR}" "\" "/"
+    File "${PAYLOAD}/${U2C_SOURCE_DIR}/${NAME}"
+    !undef U2C_SOURCE_DIR
+  !endif
+!macroend
+
+!macro U2C_REMOVE_FILE DIR NAME
+  !if "${DIR}" == ""
+    Delete "$INSTDIR\${NAME}"
+  !else
+    Delete "$INSTDIR\${DIR}\${NAME}"
+  !endif
+!macroend
+
+; ---------------------------------------------------------------------------
+; The system folders. File-system redirection must be off while they are
+; touched, or a 32-bit installer's System32 is silently SysWOW64.
+
+!macro U2C_INSTALL_SYSTEM_DLL SYSTEM_DIR ARCH
+  ; SetOverwrite try: a DLL loaded by a running program cannot be replaced;
+  ; then the new one is staged and swapped in at the next restart.
+  SetOverwrite try
+  ClearErrors
+  File "/oname=${SYSTEM_DIR}\usb2can.dll" "${PAYLOAD}/${ARCH}/usb2can.dll"
+  ${If} ${Errors}
+    SetOverwrite on
+    File "/oname=${SYSTEM_DIR}\usb2can.dll.new" "${PAYLOAD}/${ARCH}/usb2can.dll"
+    Rename /REBOOTOK "${SYSTEM_DIR}\usb2can.dll.new" "${SYSTEM_DIR}\usb2can.dll"
+    DetailPrint "${SYSTEM_DIR}\usb2can.dll is in use: it is replaced at the next restart"
+  ${EndIf}
+  SetOverwrite on
+!macroend
+
+; A usb2can.dll without usb2can's version resource is somebody else's (the
+; vendor's, say): keep it to put back on uninstall. One of ours (an earlier
+; version that is still in use, its deletion pending) is simply replaced.
+!macro U2C_BACKUP_FOREIGN_DLL SYSTEM_DIR ARCH
+  ${If} ${FileExists} "${SYSTEM_DIR}\usb2can.dll"
+    Push "${SYSTEM_DIR}\usb2can.dll"
+    Call ProductNameOf
+    Pop $0
+    ${If} $0 != "${PRODUCT}"
+      CreateDirectory "$INSTDIR\backup\${ARCH}"
+      CopyFiles /SILENT /FILESONLY "${SYSTEM_DIR}\usb2can.dll" "$INSTDIR\backup\${ARCH}\usb2can.dll"
+      DetailPrint "kept the existing ${SYSTEM_DIR}\usb2can.dll in $INSTDIR\backup\${ARCH}"
+    ${EndIf}
+  ${EndIf}
+!macroend
+
+!macro U2C_REMOVE_SYSTEM_DLL SYSTEM_DIR ARCH
+  Delete /REBOOTOK "${SYSTEM_DIR}\usb2can.dll"
+  ${If} ${FileExists} "$INSTDIR\backup\${ARCH}\usb2can.dll"
+    CopyFiles /SILENT /FILESONLY "$INSTDIR\backup\${ARCH}\usb2can.dll" "${SYSTEM_DIR}\usb2can.dll"
+    Delete "$INSTDIR\backup\${ARCH}\usb2can.dll"
+    DetailPrint "put the earlier ${SYSTEM_DIR}\usb2can.dll back"
+  ${EndIf}
+!macroend
+
+; ACTION(SYSTEM_DIR, ARCH) for each system folder of this Windows.
+!macro U2C_FOR_EACH_SYSTEM_DIR ACTION
+  ${If} ${RunningX64}
+    ${DisableX64FSRedirection}
+    !insertmacro ${ACTION} "$WINDIR\System32" "x64"
+    !insertmacro ${ACTION} "$WINDIR\SysWOW64" "x86"
+    ${EnableX64FSRedirection}
+  ${Else}
+    !insertmacro ${ACTION} "$WINDIR\System32" "x86"
+  ${EndIf}
+!macroend
+
+; The uninstall entry lives in the 64-bit registry view on 64-bit Windows,
+; where Add/Remove Programs lists 64-bit products.
+!macro U2C_NATIVE_REGISTRY_VIEW
+  ${If} ${RunningX64}
+    SetRegView 64
+  ${EndIf}
+!macroend
+
+!macro U2C_REQUIRE_ADMIN
+  UserInfo::GetAccountType
+  Pop $0
+  ${If} $0 != "Admin"
+    MessageBox MB_ICONSTOP "usb2can installs into the Windows system folders: run it as administrator." /SD IDOK
+    SetErrorLevel 740 ; ERROR_ELEVATION_REQUIRED
+    Quit
+  ${EndIf}
+!macroend
+
+; ---------------------------------------------------------------------------
+
+Function .onInit
+  !insertmacro U2C_REQUIRE_ADMIN
+  !insertmacro U2C_NATIVE_REGISTRY_VIEW
+FunctionEnd
+
+; Pops a file name, pushes the ProductName of its version resource (US
+; English, Unicode: the block canal/version.rc.in writes), or "".
+Function ProductNameOf
+  Exch $0 ; file
+  Push $1
+  Push $2
+  Push $3
+  Push $4
+  StrCpy $4 ""
+  System::Call 'version::GetFileVersionInfoSizeW(w r0, *i .r1) i .r1'
+  ${If} $1 > 0
+    System::Alloc $1
+    Pop $2
+    System::Call 'version::GetFileVersionInfoW(w r0, i 0, i r1, p r2) i .r3'
+    ${If} $3 <> 0
+      System::Call 'version::VerQueryValueW(p r2, w "\StringFileInfo\040904b0\ProductName", *p .r3, *i .r1) i .r1'
+      ${If} $1 <> 0
+        System::Call '*$3(&w64 .r4)'
+      ${EndIf}
+    ${EndIf}
+    System::Free $2
+  ${EndIf}
+  StrCpy $0 $4
+  Pop $4
+  Pop $3
+  Pop $2
+  Pop $1
+  Exch $0
+FunctionEnd
+
+; Runs the uninstaller of an earlier installation in place and waits for it,
+; so an upgrade never leaves two entries or stale files.
+Function RemovePrevious
+  ClearErrors
+  ReadRegStr $R0 HKLM "${UNINST_KEY}" "DisplayName"
+  ${If} ${Errors}
+    Return
+  ${EndIf}
+  ReadRegStr $R0 HKLM "${UNINST_KEY}" "InstallLocation"
+  ${If} $R0 == ""
+  ${OrIfNot} ${FileExists} "$R0\${UNINSTALLER}"
+    DetailPrint "the earlier installation has no uninstaller: installing over it"
+    DeleteRegKey HKLM "${UNINST_KEY}"
+    Return
+  ${EndIf}
+  DetailPrint "removing the earlier installation in $R0"
+  ClearErrors
+  ; _?= runs the uninstaller in place (no copy to %TEMP%), so ExecWait
+  ; really waits for it; it cannot delete itself then, so we do.
+  ExecWait '"$R0\${UNINSTALLER}" /S _?=$R0' $R2
+  ${If} $R2 == ${EXIT_RESTART_NEEDED}
+    SetRebootFlag true
+  ${ElseIf} ${Errors}
+  ${OrIf} $R2 != 0
+    MessageBox MB_ICONSTOP "Could not remove the earlier usb2can in $R0 (exit code $R2)." /SD IDOK
+    SetErrorLevel 2
+    Abort
+  ${EndIf}
+  Delete "$R0\${UNINSTALLER}"
+  RMDir "$R0"
+FunctionEnd
+
+Section "usb2can"
+  Call RemovePrevious
+  !insertmacro U2C_FOR_EACH_SYSTEM_DIR U2C_BACKUP_FOREIGN_DLL
+  !insertmacro U2C_FOR_EACH_SYSTEM_DIR U2C_INSTALL_SYSTEM_DLL
+  !insertmacro U2C_PROGRAM_FILES U2C_INSTALL_FILE
+  SetOutPath "$INSTDIR"
+  WriteUninstaller "$INSTDIR\${UNINSTALLER}"
+
+  WriteRegStr HKLM "${UNINST_KEY}" "DisplayName" "${PRODUCT}"
+  WriteRegStr HKLM "${UNINST_KEY}" "DisplayVersion" "${VERSION}"
+  WriteRegStr HKLM "${UNINST_KEY}" "Publisher" "${PUBLISHER}"
+  WriteRegStr HKLM "${UNINST_KEY}" "InstallLocation" "$INSTDIR"
+  WriteRegStr HKLM "${UNINST_KEY}" "DisplayIcon" "$INSTDIR\${UNINSTALLER}"
+  WriteRegStr HKLM "${UNINST_KEY}" "UninstallString" '"$INSTDIR\${UNINSTALLER}"'
+  WriteRegStr HKLM "${UNINST_KEY}" "QuietUninstallString" '"$INSTDIR\${UNINSTALLER}" /S'
+  WriteRegDWORD HKLM "${UNINST_KEY}" "NoModify" 1
+  WriteRegDWORD HKLM "${UNINST_KEY}" "NoRepair" 1
+  ${GetSize} "$INSTDIR" "/S=0K" $0 $1 $2
+  IntOp $0 $0 + 1024 ; the two DLLs in the system folders, roughly
+  WriteRegDWORD HKLM "${UNINST_KEY}" "EstimatedSize" $0
+SectionEnd
+
+Function .onInstSuccess
+  ${If} ${RebootFlag}
+    MessageBox MB_ICONINFORMATION "A running program uses usb2can.dll: restart Windows to finish the installation." /SD IDOK
+    SetErrorLevel ${EXIT_RESTART_NEEDED}
+  ${EndIf}
+FunctionEnd
+
+; ---------------------------------------------------------------------------
+
+Function un.onInit
+  !insertmacro U2C_REQUIRE_ADMIN
+  !insertmacro U2C_NATIVE_REGISTRY_VIEW
+FunctionEnd
+
+Section "Uninstall"
+  !insertmacro U2C_FOR_EACH_SYSTEM_DIR U2C_REMOVE_SYSTEM_DLL
+  !insertmacro U2C_PROGRAM_FILES U2C_REMOVE_FILE
+  Delete "$INSTDIR\${UNINSTALLER}"
+  !insertmacro U2C_REMOVE_EMPTY_FOLDERS
+  DeleteRegKey HKLM "${UNINST_KEY}"
+SectionEnd
+
+Function un.onUninstSuccess
+  ${If} ${RebootFlag}
+    MessageBox MB_ICONINFORMATION "A running program uses usb2can.dll: it is removed when Windows restarts." /SD IDOK
+    SetErrorLevel ${EXIT_RESTART_NEEDED}
+  ${EndIf}
+FunctionEnd

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Runs every test of the project on a fresh Debian 12 machine (as root):
+# installs the toolchain (scripts/bootstrap.sh), builds every preset and runs
+# its tests — natively, with ASan/UBSan, with TSan, the fuzzers, and the
+# Windows builds under 32- and 64-bit Wine. Exits non-zero on any failure.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+bash scripts/bootstrap.sh || exit 1
+
+export WINEPREFIX="$root/build/wineprefix"
+export WINEDEBUG=-all
+cleanup() { WINEPREFIX="$root/build/wineprefix" wineserver -k >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+
+if [ ! -f "$WINEPREFIX/system.reg" ]; then
+  echo "[test] creating the Wine prefix $WINEPREFIX"
+  mkdir -p "$WINEPREFIX"
+  WINEDLLOVERRIDES="mscoree,mshtml=" wineboot -i >/dev/null 2>&1
+  wineserver -w
+fi
+
+# preset and the ctest label filter it runs ("" = every test of that build)
+runs=(
+  "linux|"
+  "windows-x86|"
+  "windows-x64|"
+  "linux-tsan|threads"
+  "linux-fuzz|fuzz"
+  "linux-release|clients"
+)
+
+total_pass=0 total_fail=0 failed_presets=()
+for run in "${runs[@]}"; do
+  preset=${run%%|*} label=${run#*|}
+  echo "=== $preset: configure and build"
+  if ! cmake --preset "$preset" >"build/$preset.configure.log" 2>&1; then
+    tail -40 "build/$preset.configure.log"; failed_presets+=("$preset(configure)"); total_fail=$((total_fail + 1)); continue
+  fi
+  if ! cmake --build --preset "$preset" >"build/$preset.build.log" 2>&1; then
+    grep -E 'error|Error' "build/$preset.build.log" | head -40; failed_presets+=("$preset(build)"); total_fail=$((total_fail + 1)); continue
+  fi
+  echo "=== $preset: tests${label:+ labelled $label}"
+  args=(--preset "$preset" --output-on-failure)
+  [ -n "$label" ] && args+=(-L "$label")
+  ctest "${args[@]}" 2>&1 | tee "build/$preset.test.log"
+  status=${PIPESTATUS[0]}
+  summary=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "build/$preset.test.log" | tail -1)
+  if [ -z "$summary" ]; then
+    echo "no tests ran for $preset${label:+ (label $label)}"; failed_presets+=("$preset(no tests)"); total_fail=$((total_fail + 1)); continue
+  fi
+  failed=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$summary")
+  all=$(sed -E 's/.* failed out of ([0-9]+).*/\1/' <<<"$summary")
+  total_pass=$((total_pass + all - failed)); total_fail=$((total_fail + failed))
+  [ "$status" -eq 0 ] || failed_presets+=("$preset")
+done
+
+echo
+echo "=== summary"
+[ ${#failed_presets[@]} -eq 0 ] || echo "failing: ${failed_presets[*]}"
+echo "$total_pass passed, $total_fail failed"
+[ ${#failed_presets[@]} -eq 0 ] && [ "$total_fail" -eq 0 ]

@@ -1,0 +1,266 @@
+/* model_rig.c — see model_rig.h. */
+#include "model_rig.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "osal.h"
+#include "vbus.h"
+
+/* Records the device under test may hold before the far end sends more. */
+#define RIG_GATE 24
+
+struct model_rig {
+    mock_bus *bus;
+    mock_usb *usb;
+    u8d_model_config config;
+    unsigned far_kbps;
+    vbus *can;
+    u8d_model *device; /* under test, behind USB */
+    u8d_model *far;    /* the other node on the bus, driven by the test */
+    bool far_open;
+    /* the device's command pipe: a reply waiting for an IN on 0x83 */
+    uint8_t reply[U8D_CMD_SIZE];
+    size_t reply_len;
+    /* far end */
+    u8d_frame *queue;
+    size_t queue_head, queue_count;
+    u8d_frame *log;
+    uint64_t log_total;
+};
+
+static void far_command_open(model_rig *r, uint64_t now)
+{
+    uint8_t req[U8D_CMD_SIZE], reply[U8D_CMD_SIZE];
+    if (r->far_open) {
+        u8d_bittiming bt;
+        u8d_bittiming_standard(r->far_kbps, &bt);
+        u8d_encode_open(req, &bt, 0);
+    } else {
+        u8d_encode_command(req, U8D_CMD_CLOSE, 0, 0, NULL);
+    }
+    u8d_model_command(r->far, now, req, sizeof req, reply);
+}
+
+/* Takes the far adapter's IN packets into the log. */
+static void far_drain(model_rig *r, uint64_t now)
+{
+    uint8_t packet[U8D_IN_PACKET_MAX];
+    size_t n;
+    while ((n = u8d_model_data_in(r->far, now, packet)) > 0) {
+        u8d_rx_record rec[U8D_RX_MAX_RECORDS];
+        size_t count = 0, bad = 0;
+        u8d_decode_in_packet(packet, n, U8D_FLAVOR_VENDOR, rec, &count, &bad);
+        for (size_t i = 0; i < count; i++)
+            if (rec[i].type == U8D_TYPE_CAN)
+                r->log[r->log_total++ % RIG_FAR_LOG] = rec[i].frame;
+    }
+}
+
+/* Feeds the far adapter from the queue while the device under test has room. */
+static void far_feed(model_rig *r, uint64_t now)
+{
+    while (r->queue_count > 0 &&
+           u8d_model_rx_pending(r->device) + u8d_model_tx_pending(r->far) < RIG_GATE) {
+        uint8_t rec[U8D_TX_RECORD_SIZE];
+        u8d_encode_tx(rec, &r->queue[r->queue_head]);
+        if (u8d_model_data_out(r->far, now, rec, sizeof rec) != U8D_MODEL_OUT_ACCEPTED)
+            return;
+        r->queue_head = (r->queue_head + 1) % RIG_FAR_QUEUE;
+        r->queue_count--;
+    }
+}
+
+/* Runs the bus to now, one frame at a time so the far end never overruns. */
+static void pump(model_rig *r, uint64_t now)
+{
+    if (!r->device)
+        return;
+    for (;;) {
+        far_feed(r, now);
+        bool stepped = vbus_step(r->can, now);
+        far_drain(r, now);
+        if (!stepped)
+            return;
+    }
+}
+
+/* --- the device's USB face ---------------------------------------------------- */
+
+static bool rig_out(void *device, uint8_t ep, const uint8_t *data, size_t len)
+{
+    model_rig *r = device;
+    uint64_t now = u2c_now_ns();
+    pump(r, now);
+    bool accepted = false;
+    if (ep == U8D_EP_CMD_OUT) {
+        if (u8d_model_detached(r->device) || !u8d_model_command_pipe_alive(r->device))
+            return false; /* the endpoint is never re-armed: NAK */
+        r->reply_len = u8d_model_command(r->device, now, data, len, r->reply);
+        accepted = true;
+    } else if (ep == U8D_EP_DATA_OUT) {
+        accepted = u8d_model_data_out(r->device, now, data, len) == U8D_MODEL_OUT_ACCEPTED;
+    }
+    pump(r, now);
+    return accepted;
+}
+
+static int rig_in(void *device, uint8_t ep, uint8_t *data, size_t max)
+{
+    model_rig *r = device;
+    uint64_t now = u2c_now_ns();
+    pump(r, now);
+    if (ep == U8D_EP_CMD_IN) {
+        if (r->reply_len == 0 || max < r->reply_len)
+            return -1;
+        size_t n = r->reply_len;
+        memcpy(data, r->reply, n);
+        r->reply_len = 0;
+        return (int)n;
+    }
+    if (ep != U8D_EP_DATA_IN || max < U8D_IN_PACKET_MAX)
+        return -1;
+    size_t n = u8d_model_data_in(r->device, now, data);
+    pump(r, now);
+    return n > 0 ? (int)n : -1;
+}
+
+static const mock_device_ops rig_ops = {.out = rig_out, .in = rig_in};
+
+/* --- lifecycle -------------------------------------------------------------- */
+
+/* A fresh bus with a freshly powered device and the far end. Lock held. */
+static void power_up(model_rig *r, uint64_t now)
+{
+    r->can = vbus_create(VBUS_INSTANT, now);
+    r->device = u8d_model_create(&r->config, now);
+    u8d_model_config far_config;
+    u8d_model_config_vendor(&far_config);
+    r->far = u8d_model_create(&far_config, now);
+    vbus_attach(r->can, r->device);
+    vbus_attach(r->can, r->far);
+    far_command_open(r, now);
+    r->reply_len = 0;
+}
+
+static void power_down(model_rig *r)
+{
+    vbus_destroy(r->can);
+    u8d_model_destroy(r->device);
+    u8d_model_destroy(r->far);
+    r->can = NULL;
+    r->device = NULL;
+    r->far = NULL;
+}
+
+model_rig *rig_create(mock_bus *bus, const mock_identity *id, u8d_flavor flavor, unsigned far_kbps)
+{
+    model_rig *r = calloc(1, sizeof *r);
+    r->bus = bus;
+    r->far_kbps = far_kbps;
+    r->far_open = true;
+    if (flavor == U8D_FLAVOR_CANALYZE)
+        u8d_model_config_canalyze(&r->config);
+    else
+        u8d_model_config_vendor(&r->config);
+    strncpy(r->config.serial, id->serial, sizeof r->config.serial - 1);
+    r->queue = calloc(RIG_FAR_QUEUE, sizeof *r->queue);
+    r->log = calloc(RIG_FAR_LOG, sizeof *r->log);
+    mock_bus_lock(bus);
+    power_up(r, u2c_now_ns());
+    mock_bus_unlock(bus);
+    r->usb = mock_usb_plug(bus, id, &rig_ops, r);
+    return r;
+}
+
+void rig_destroy(model_rig *r)
+{
+    if (!r)
+        return;
+    power_down(r);
+    free(r->queue);
+    free(r->log);
+    free(r);
+}
+
+mock_usb *rig_usb(model_rig *r)
+{
+    return r->usb;
+}
+
+void rig_unplug(model_rig *r)
+{
+    mock_usb_unplug(r->usb);
+}
+
+void rig_replug(model_rig *r)
+{
+    mock_bus_lock(r->bus);
+    power_down(r);
+    power_up(r, u2c_now_ns());
+    r->queue_count = 0;
+    mock_bus_unlock(r->bus);
+    mock_usb_plug_again(r->usb);
+}
+
+/* --- far end ---------------------------------------------------------------- */
+
+bool rig_far_send(model_rig *r, const u8d_frame *f)
+{
+    mock_bus_lock(r->bus);
+    bool ok = r->queue_count < RIG_FAR_QUEUE;
+    if (ok)
+        r->queue[(r->queue_head + r->queue_count++) % RIG_FAR_QUEUE] = *f;
+    pump(r, u2c_now_ns());
+    mock_bus_unlock(r->bus);
+    return ok;
+}
+
+void rig_far_set_open(model_rig *r, bool open)
+{
+    mock_bus_lock(r->bus);
+    r->far_open = open;
+    uint64_t now = u2c_now_ns();
+    far_command_open(r, now);
+    pump(r, now);
+    mock_bus_unlock(r->bus);
+}
+
+size_t rig_far_received(model_rig *r, size_t from, u8d_frame *out, size_t max)
+{
+    mock_bus_lock(r->bus);
+    pump(r, u2c_now_ns());
+    size_t n = 0;
+    uint64_t oldest = r->log_total > RIG_FAR_LOG ? r->log_total - RIG_FAR_LOG : 0;
+    for (uint64_t i = from; i < r->log_total && n < max; i++)
+        if (i >= oldest)
+            out[n++] = r->log[i % RIG_FAR_LOG];
+    mock_bus_unlock(r->bus);
+    return n;
+}
+
+uint64_t rig_far_received_total(model_rig *r)
+{
+    mock_bus_lock(r->bus);
+    pump(r, u2c_now_ns());
+    uint64_t n = r->log_total;
+    mock_bus_unlock(r->bus);
+    return n;
+}
+
+size_t rig_far_queued(model_rig *r)
+{
+    mock_bus_lock(r->bus);
+    size_t n = r->queue_count;
+    mock_bus_unlock(r->bus);
+    return n;
+}
+
+void rig_with_device(model_rig *r, rig_model_fn fn, void *ctx)
+{
+    mock_bus_lock(r->bus);
+    uint64_t now = u2c_now_ns();
+    fn(r->device, now, ctx);
+    pump(r, now);
+    mock_bus_unlock(r->bus);
+}

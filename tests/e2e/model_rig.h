@@ -1,0 +1,57 @@
+/*
+ * model_rig.h — one emulated USB2CAN for the end-to-end tests: the device
+ * model (u8d_model.h) behind the usbfs mock, on its own virtual CAN bus
+ * (vbus.h, instant mode) with a second model as the far end that the test
+ * drives directly.
+ *
+ * Contract: the device under test answers the host through mock_device_ops
+ * exactly as u8d_model decides (commands, NAKs, IN packets). Whenever the
+ * host touches the device, the rig first runs the bus to the current time:
+ * the far end feeds its adapter from the test's send queue, but only while
+ * the device under test holds fewer than `gate` received records (an
+ * infinitely fast bus would otherwise overrun any host, which is not what
+ * these tests measure); every frame the far end receives is logged. All
+ * rig state lives under the mock bus lock; the rig_* calls take it. Time is
+ * u2c_now_ns, read with the lock held, so models never see time go back.
+ */
+#ifndef USB2CAN_TESTS_MODEL_RIG_H
+#define USB2CAN_TESTS_MODEL_RIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "u8d_model.h"
+#include "usbfs_mock.h"
+
+#define RIG_FAR_LOG 32768 /* frames the far end remembers (a ring) */
+#define RIG_FAR_QUEUE 16384
+
+typedef struct model_rig model_rig;
+
+/* Plugs a device with this identity; the model takes the flavour and the
+ * serial (first 8 characters). The far end opens at far_kbps. */
+model_rig *rig_create(mock_bus *bus, const mock_identity *id, u8d_flavor flavor, unsigned far_kbps);
+/* After mock_bus_free (the mock stops calling the device first). */
+void rig_destroy(model_rig *r);
+mock_usb *rig_usb(model_rig *r);
+
+/* Unplugs the device; rig_replug() plugs it in again as after a power
+ * cycle (a fresh model, lists empty, controller closed). */
+void rig_unplug(model_rig *r);
+void rig_replug(model_rig *r);
+
+/* Far end: queues a frame to send (false when the queue is full), opens or
+ * closes the far adapter (closed = nobody ACKs), and reads what it received:
+ * frames numbered from 0 in arrival order; returns how many were copied. */
+bool rig_far_send(model_rig *r, const u8d_frame *f);
+void rig_far_set_open(model_rig *r, bool open);
+size_t rig_far_received(model_rig *r, size_t from, u8d_frame *out, size_t max);
+uint64_t rig_far_received_total(model_rig *r);
+size_t rig_far_queued(model_rig *r);
+
+/* Runs fn on the device under test under the lock, then runs the bus. */
+typedef void (*rig_model_fn)(u8d_model *m, uint64_t now_ns, void *ctx);
+void rig_with_device(model_rig *r, rig_model_fn fn, void *ctx);
+
+#endif

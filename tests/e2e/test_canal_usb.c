@@ -1,0 +1,495 @@
+/* The public CANAL API end to end over real libusb: CanalOpen("ED000200;500")
+ * finds an emulated USB2CAN (usbfs through umockdev, the device model behind
+ * it, a far node on its virtual bus) and everything in between is the
+ * product: channel, link, libusb, usbfs. Asserts the bytes on the wire,
+ * lossless ordered streaming both ways, status frames, unplug while threads
+ * are blocked, and two adapters at once. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "canal.h"
+#include "model_rig.h"
+#include "osal.h"
+#include "u8d_codec.h"
+#include "u8d_model.h"
+#include "usb2can.h"
+#include "usbfs_mock.h"
+
+#define FRAMES_EACH_WAY 10000u
+#define UNPLUG_ROUNDS 20
+#define UNPLUG_LIMIT_MS 500u
+
+static const mock_identity adapter_200 = {"ED000200", "USB2CAN converter", "edevices", 0xFF};
+static const mock_identity adapter_201 = {"ED000201", "USB2CAN converter", "edevices", 0xFF};
+static const mock_identity canalyze_200 = {"ED000200", "USB2CAN converter", "STMicroelectronics",
+                                           0x00};
+
+typedef struct fixture {
+    mock_bus *bus;
+    model_rig *rig[2];
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    f->bus = mock_bus_new();
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    mock_bus_free(f->bus);
+    rig_destroy(f->rig[0]);
+    rig_destroy(f->rig[1]);
+    free(f);
+    return 0;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static long open_ok(const char *setup_string, unsigned long flags)
+{
+    long h = CanalOpen(setup_string, flags);
+    if (h <= 0)
+        fail_msg("CanalOpen(\"%s\") failed: %s", setup_string, Usb2canGetLastError());
+    return h;
+}
+
+static canalMsg numbered(uint32_t id, uint32_t n, uint8_t tag)
+{
+    canalMsg m;
+    memset(&m, 0, sizeof m);
+    m.id = id;
+    m.sizeData = 8;
+    put_be32(m.data, n);
+    m.data[4] = tag;
+    return m;
+}
+
+/* Commands the device saw on EP 0x04, as command codes. */
+static size_t command_codes(fixture *f, int i, uint8_t *codes, size_t max)
+{
+    uint8_t log[MOCK_COMMAND_LOG][16];
+    mock_bus_lock(f->bus);
+    size_t n = mock_usb_command_log(rig_usb(f->rig[i]), log, MOCK_COMMAND_LOG);
+    mock_bus_unlock(f->bus);
+    if (n > max)
+        n = max;
+    for (size_t k = 0; k < n; k++)
+        codes[k] = log[k][2];
+    return n;
+}
+
+/* --- bytes on the wire -------------------------------------------------------- */
+
+static void test_open_sends_the_golden_open_command(void **state)
+{
+    fixture *f = *state;
+    f->rig[0] = rig_create(f->bus, &adapter_200, U8D_FLAVOR_VENDOR, 500);
+    long h = open_ok("ED000200;500", USB2CAN_FLAG_STATUS_FRAMES);
+
+    uint8_t log[MOCK_COMMAND_LOG][16];
+    mock_bus_lock(f->bus);
+    size_t n = mock_usb_command_log(rig_usb(f->rig[0]), log, MOCK_COMMAND_LOG);
+    mock_bus_unlock(f->bus);
+    assert_int_equal(n, 2);
+    const uint8_t version[16] = {0x11, 0, 0x0C, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x22};
+    /* Seed 002: OPEN at 500 kbit/s with status frames. */
+    const uint8_t open[16] = {0x11, 0x00, 0x02, 0x09, 0x00, 0x0D, 0x02, 0x01,
+                              0x00, 0x04, 0x00, 0x00, 0x00, 0x08, 0x00, 0x22};
+    assert_memory_equal(log[0], version, 16);
+    assert_memory_equal(log[1], open, 16);
+
+    /* A frame goes out as one 16-byte record in one transfer. */
+    canalMsg m = numbered(0x123, 7, 0xEE);
+    assert_int_equal(CanalSend(h, &m), CANAL_ERROR_SUCCESS);
+    u8d_frame got;
+    uint64_t deadline = u2c_deadline_after_ms(5000);
+    while (rig_far_received(f->rig[0], 0, &got, 1) == 0 && u2c_now_ns() < deadline)
+        u2c_sleep_ms(1);
+    assert_int_equal(got.id, 0x123);
+    assert_int_equal(be32(got.data), 7);
+    mock_bus_lock(f->bus);
+    mock_wire_stats st = mock_usb_stats(rig_usb(f->rig[0]));
+    mock_bus_unlock(f->bus);
+    assert_int_equal(st.tx_transfers, 1);
+    assert_int_equal(st.tx_bad_length, 0);
+
+    assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
+    mock_bus_lock(f->bus);
+    n = mock_usb_command_log(rig_usb(f->rig[0]), log, MOCK_COMMAND_LOG);
+    assert_int_equal(mock_usb_urbs_in_flight(rig_usb(f->rig[0])), 0);
+    mock_bus_unlock(f->bus);
+    assert_int_equal(n, 3);
+    const uint8_t close[16] = {0x11, 0, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x22};
+    assert_memory_equal(log[2], close, 16);
+}
+
+static void test_canalyze_gets_only_open_close_and_version(void **state)
+{
+    fixture *f = *state;
+    f->rig[0] = rig_create(f->bus, &canalyze_200, U8D_FLAVOR_CANALYZE, 500);
+    long h = open_ok("ED000200;500", USB2CAN_FLAG_STATUS_FRAMES);
+    /* Everything a client might call; none of it may reach the device as a
+     * command it does not know (that would kill its command pipe). */
+    canalStatus status;
+    canalStatistics stats;
+    assert_int_equal(CanalGetStatus(h, &status), CANAL_ERROR_SUCCESS);
+    assert_int_equal(CanalGetStatistics(h, &stats), CANAL_ERROR_SUCCESS);
+    assert_non_null(CanalGetVendorString());
+    assert_int_equal(CanalSetFilter(h, 0), CANAL_ERROR_SUCCESS);
+    assert_int_equal(CanalSetMask(h, 0), CANAL_ERROR_SUCCESS);
+    assert_int_equal(CanalSetBaudrate(h, 250), CANAL_ERROR_SUCCESS);
+    assert_int_equal(CanalSetBaudrate(h, 500), CANAL_ERROR_SUCCESS);
+    canalMsg m = numbered(0x42, 1, 0xCC);
+    assert_int_equal(CanalSend(h, &m), CANAL_ERROR_SUCCESS);
+    u8d_frame far = {.id = 0x77, .dlc = 8};
+    put_be32(far.data, 9);
+    assert_true(rig_far_send(f->rig[0], &far));
+    canalMsg in;
+    assert_int_equal(CanalBlockingReceive(h, &in, 2000), CANAL_ERROR_SUCCESS);
+    assert_int_equal(in.id, 0x77);
+    assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
+
+    uint8_t codes[MOCK_COMMAND_LOG];
+    size_t n = command_codes(f, 0, codes, sizeof codes);
+    assert_true(n >= 4);
+    for (size_t k = 0; k < n; k++)
+        if (codes[k] != U8D_CMD_OPEN && codes[k] != U8D_CMD_CLOSE &&
+            codes[k] != U8D_CMD_GET_SOFTW_HARDW_VER)
+            fail_msg("command %zu to a CANalyze was 0x%02X", k, codes[k]);
+    assert_int_equal(codes[0], U8D_CMD_GET_SOFTW_HARDW_VER);
+    assert_int_equal(codes[n - 1], U8D_CMD_CLOSE);
+}
+
+/* --- streaming ------------------------------------------------------------------ */
+
+typedef struct sender {
+    long handle;
+    uint32_t count;
+    uint8_t tag;
+    int failures;
+    int last_error;
+} sender;
+
+static void run_sender(void *arg)
+{
+    sender *s = arg;
+    for (uint32_t n = 0; n < s->count; n++) {
+        canalMsg m = numbered(0x123, n, s->tag);
+        int r = CanalBlockingSend(s->handle, &m, 5000);
+        if (r != CANAL_ERROR_SUCCESS) {
+            s->failures++;
+            s->last_error = r;
+            return;
+        }
+    }
+}
+
+static void test_ten_thousand_frames_each_way(void **state)
+{
+    fixture *f = *state;
+    f->rig[0] = rig_create(f->bus, &adapter_200, U8D_FLAVOR_VENDOR, 500);
+    long h = open_ok("ED000200;500", USB2CAN_FLAG_STATUS_FRAMES);
+    for (uint32_t n = 0; n < FRAMES_EACH_WAY; n++) {
+        u8d_frame fr = {.id = 0x100, .dlc = 8};
+        put_be32(fr.data, n);
+        fr.data[4] = 0x5A;
+        assert_true(rig_far_send(f->rig[0], &fr));
+    }
+    uint64_t t0 = u2c_now_ns();
+    sender tx = {h, FRAMES_EACH_WAY, 0x5A, 0, 0};
+    u2c_thread t;
+    assert_int_equal(u2c_thread_start(&t, run_sender, &tx), 0);
+
+    unsigned received = 0, out_of_order = 0, status_msgs = 0;
+    while (received < FRAMES_EACH_WAY) {
+        canalMsg m;
+        int r = CanalBlockingReceive(h, &m, 10000);
+        if (r != CANAL_ERROR_SUCCESS)
+            fail_msg("CanalBlockingReceive after %u frames: %d (%s)", received, r,
+                     Usb2canGetLastError());
+        if (m.flags & CANAL_IDFLAG_STATUS) {
+            status_msgs++;
+            continue;
+        }
+        if (m.id != 0x100 || m.sizeData != 8 || be32(m.data) != received || m.data[4] != 0x5A)
+            out_of_order++;
+        received++;
+    }
+    u2c_thread_join(&t);
+    uint64_t seen_total = 0;
+    uint64_t deadline = u2c_deadline_after_ms(30000);
+    while ((seen_total = rig_far_received_total(f->rig[0])) < FRAMES_EACH_WAY &&
+           u2c_now_ns() < deadline)
+        u2c_sleep_ms(2);
+    uint64_t elapsed_ms = (u2c_now_ns() - t0) / 1000000u;
+
+    static u8d_frame far[FRAMES_EACH_WAY];
+    size_t got = rig_far_received(f->rig[0], 0, far, FRAMES_EACH_WAY);
+    unsigned far_bad = 0;
+    for (size_t k = 0; k < got; k++)
+        if (far[k].id != 0x123 || be32(far[k].data) != k || far[k].data[4] != 0x5A)
+            far_bad++;
+
+    canalStatistics stats;
+    assert_int_equal(CanalGetStatistics(h, &stats), CANAL_ERROR_SUCCESS);
+    mock_bus_lock(f->bus);
+    mock_wire_stats st = mock_usb_stats(rig_usb(f->rig[0]));
+    mock_bus_unlock(f->bus);
+    print_message("CANAL: %u frames each way in %llu ms (%.0f frames/s each way); "
+                  "%u IN packets, %u of them with 3 records\n",
+                  FRAMES_EACH_WAY, (unsigned long long)elapsed_ms,
+                  FRAMES_EACH_WAY * 1000.0 / (double)(elapsed_ms ? elapsed_ms : 1), st.in_packets,
+                  st.in_by_records[3]);
+    assert_int_equal(tx.failures, 0);
+    assert_int_equal(received, FRAMES_EACH_WAY);
+    assert_int_equal(out_of_order, 0);
+    assert_int_equal(got, FRAMES_EACH_WAY);
+    assert_int_equal(far_bad, 0);
+    assert_int_equal(st.tx_transfers, FRAMES_EACH_WAY);
+    assert_int_equal(st.tx_bad_length, 0);
+    assert_true(st.in_by_records[3] > 0);
+    assert_int_equal(stats.cntReceiveFrames, FRAMES_EACH_WAY);
+    assert_int_equal(stats.cntTransmitFrames, FRAMES_EACH_WAY);
+    assert_int_equal(stats.cntOverruns, 0);
+    assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
+}
+
+static void inject_bit0_errors(u8d_model *m, uint64_t now, void *ctx)
+{
+    (void)now;
+    u8d_model_inject_tx_errors(m, U8D_LEC_BIT0, *(unsigned *)ctx);
+}
+
+static void test_status_frames_are_delivered(void **state)
+{
+    fixture *f = *state;
+    f->rig[0] = rig_create(f->bus, &adapter_200, U8D_FLAVOR_VENDOR, 500);
+    long h = open_ok("ED000200;500", USB2CAN_FLAG_STATUS_FRAMES);
+    /* 12 failed attempts take TEC to 96: a bit-0 error, then bus-light. */
+    unsigned errors = 12;
+    rig_with_device(f->rig[0], inject_bit0_errors, &errors);
+    canalMsg m = numbered(0x321, 1, 0x11);
+    assert_int_equal(CanalSend(h, &m), CANAL_ERROR_SUCCESS);
+    bool bit0 = false, buslight = false;
+    uint64_t deadline = u2c_deadline_after_ms(5000);
+    while ((!bit0 || !buslight) && u2c_now_ns() < deadline) {
+        canalMsg in;
+        if (CanalBlockingReceive(h, &in, 200) != CANAL_ERROR_SUCCESS)
+            continue;
+        assert_true(in.flags & CANAL_IDFLAG_STATUS);
+        assert_int_equal(in.sizeData, 4);
+        assert_int_equal(in.data[0], in.id);
+        if (in.id == U8D_SC_BIT0)
+            bit0 = true;
+        if (in.id == U8D_SC_BUSLIGHT) {
+            buslight = true;
+            assert_true(in.data[2] >= 96); /* TEC */
+        }
+    }
+    assert_true(bit0);
+    assert_true(buslight);
+    /* The frame still went out, after the errors. */
+    u8d_frame got;
+    deadline = u2c_deadline_after_ms(5000);
+    while (rig_far_received(f->rig[0], 0, &got, 1) == 0 && u2c_now_ns() < deadline)
+        u2c_sleep_ms(1);
+    assert_int_equal(got.id, 0x321);
+    assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
+}
+
+/* --- unplug ----------------------------------------------------------------------- */
+
+typedef struct blocked {
+    long handle;
+    int result;
+    uint64_t returned_ns;
+    char reason[256];
+    atomic_uint sent;
+} blocked;
+
+static void run_blocked_receive(void *arg)
+{
+    blocked *b = arg;
+    canalMsg m;
+    do {
+        b->result = CanalBlockingReceive(b->handle, &m, 0); /* 0 = forever */
+    } while (b->result == CANAL_ERROR_SUCCESS);
+    b->returned_ns = u2c_now_ns();
+    snprintf(b->reason, sizeof b->reason, "%s", Usb2canGetLastError());
+}
+
+static void run_sending(void *arg)
+{
+    blocked *b = arg;
+    for (;;) {
+        canalMsg m = numbered(0x555, atomic_load(&b->sent), 0x77);
+        b->result = CanalBlockingSend(b->handle, &m, 0);
+        if (b->result != CANAL_ERROR_SUCCESS)
+            break;
+        atomic_fetch_add(&b->sent, 1);
+    }
+    b->returned_ns = u2c_now_ns();
+    snprintf(b->reason, sizeof b->reason, "%s", Usb2canGetLastError());
+}
+
+static void test_unplug_wakes_blocked_threads_and_replug_opens_again(void **state)
+{
+    fixture *f = *state;
+    f->rig[0] = rig_create(f->bus, &adapter_200, U8D_FLAVOR_VENDOR, 500);
+    uint64_t worst_ms = 0, total_ms = 0;
+    for (int round = 0; round < UNPLUG_ROUNDS; round++) {
+        long h = open_ok("ED000200;500", USB2CAN_FLAG_STATUS_FRAMES);
+        blocked rx = {h, -1, 0, "", 0}, tx = {h, -1, 0, "", 0};
+        u2c_thread rt, st;
+        assert_int_equal(u2c_thread_start(&rt, run_blocked_receive, &rx), 0);
+        assert_int_equal(u2c_thread_start(&st, run_sending, &tx), 0);
+        /* Traffic is flowing and the receiver had time to block. */
+        uint64_t busy_deadline = u2c_deadline_after_ms(5000);
+        while (atomic_load(&tx.sent) < 3 && u2c_now_ns() < busy_deadline)
+            u2c_sleep_ms(1);
+        u2c_sleep_ms(20);
+
+        uint64_t t0 = u2c_now_ns();
+        rig_unplug(f->rig[0]);
+        u2c_thread_join(&rt);
+        u2c_thread_join(&st);
+        uint64_t rx_ms = (rx.returned_ns - t0) / 1000000u;
+        uint64_t tx_ms = (tx.returned_ns - t0) / 1000000u;
+        uint64_t slower = rx_ms > tx_ms ? rx_ms : tx_ms;
+        if (slower > worst_ms)
+            worst_ms = slower;
+        total_ms += slower;
+        if (getenv("E2E_VERBOSE"))
+            print_message("round %d: receive returned %d after %llu ms, send %d after %llu ms "
+                          "(%u sent); %s\n",
+                          round, rx.result, (unsigned long long)rx_ms, tx.result,
+                          (unsigned long long)tx_ms, atomic_load(&tx.sent), rx.reason);
+        assert_int_equal(rx.result, CANAL_ERROR_COMMUNICATION);
+        assert_int_equal(tx.result, CANAL_ERROR_COMMUNICATION);
+        assert_true(rx_ms < UNPLUG_LIMIT_MS);
+        assert_true(tx_ms < UNPLUG_LIMIT_MS);
+        assert_non_null(strstr(rx.reason, "unplugged"));
+        assert_true(atomic_load(&tx.sent) >= 3);
+
+        /* Later calls fail at once; close still frees everything. */
+        canalMsg m = numbered(1, 1, 1);
+        assert_int_equal(CanalSend(h, &m), CANAL_ERROR_COMMUNICATION);
+        assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
+        assert_int_equal(CanalClose(h), CANAL_ERROR_NOT_OPEN);
+        /* Away: opening says so. */
+        assert_int_equal(CanalOpen("ED000200;500", 0), 0);
+        assert_non_null(strstr(Usb2canGetLastError(), "ED000200"));
+
+        rig_replug(f->rig[0]);
+    }
+    print_message("unplug: blocked receive and send returned within %llu ms (worst), "
+                  "%llu ms on average, over %d rounds\n",
+                  (unsigned long long)worst_ms, (unsigned long long)(total_ms / UNPLUG_ROUNDS),
+                  UNPLUG_ROUNDS);
+    long h = open_ok("ED000200;500", 0);
+    canalMsg m = numbered(0x10, 3, 3);
+    assert_int_equal(CanalSend(h, &m), CANAL_ERROR_SUCCESS);
+    assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
+}
+
+/* --- two adapters ------------------------------------------------------------------ */
+
+static void test_two_adapters_at_once_stay_independent(void **state)
+{
+    fixture *f = *state;
+    f->rig[0] = rig_create(f->bus, &adapter_200, U8D_FLAVOR_VENDOR, 500);
+    f->rig[1] = rig_create(f->bus, &adapter_201, U8D_FLAVOR_VENDOR, 250);
+    long a = open_ok("ED000200;500", 0);
+    long b = open_ok("ed000201;250", 0);
+    assert_true(a != b);
+    const unsigned n = 500;
+    for (uint32_t k = 0; k < n; k++) {
+        u8d_frame fa = {.id = 0xA0, .dlc = 8}, fb = {.id = 0xB0, .dlc = 8};
+        put_be32(fa.data, k);
+        put_be32(fb.data, k);
+        assert_true(rig_far_send(f->rig[0], &fa));
+        assert_true(rig_far_send(f->rig[1], &fb));
+    }
+    sender sa = {a, n, 0xAA, 0, 0}, sb = {b, n, 0xBB, 0, 0};
+    u2c_thread ta, tb;
+    assert_int_equal(u2c_thread_start(&ta, run_sender, &sa), 0);
+    assert_int_equal(u2c_thread_start(&tb, run_sender, &sb), 0);
+    for (uint32_t k = 0; k < n; k++) {
+        canalMsg ma, mb;
+        assert_int_equal(CanalBlockingReceive(a, &ma, 10000), CANAL_ERROR_SUCCESS);
+        assert_int_equal(CanalBlockingReceive(b, &mb, 10000), CANAL_ERROR_SUCCESS);
+        assert_int_equal(ma.id, 0xA0);
+        assert_int_equal(mb.id, 0xB0);
+        assert_int_equal(be32(ma.data), k);
+        assert_int_equal(be32(mb.data), k);
+    }
+    u2c_thread_join(&ta);
+    u2c_thread_join(&tb);
+    assert_int_equal(sa.failures + sb.failures, 0);
+    uint64_t deadline = u2c_deadline_after_ms(20000);
+    while ((rig_far_received_total(f->rig[0]) < n || rig_far_received_total(f->rig[1]) < n) &&
+           u2c_now_ns() < deadline)
+        u2c_sleep_ms(2);
+    static u8d_frame far[2][500];
+    assert_int_equal(rig_far_received(f->rig[0], 0, far[0], n), n);
+    assert_int_equal(rig_far_received(f->rig[1], 0, far[1], n), n);
+    for (uint32_t k = 0; k < n; k++) {
+        assert_int_equal(far[0][k].data[4], 0xAA);
+        assert_int_equal(far[1][k].data[4], 0xBB);
+        assert_int_equal(be32(far[0][k].data), k);
+        assert_int_equal(be32(far[1][k].data), k);
+    }
+    /* One goes away; the other carries on. */
+    rig_unplug(f->rig[0]);
+    canalMsg m;
+    assert_int_equal(CanalBlockingReceive(a, &m, 2000), CANAL_ERROR_COMMUNICATION);
+    canalMsg ping = numbered(0x99, 1, 0xBB);
+    assert_int_equal(CanalSend(b, &ping), CANAL_ERROR_SUCCESS);
+    u8d_frame fr = {.id = 0xB1, .dlc = 1};
+    assert_true(rig_far_send(f->rig[1], &fr));
+    assert_int_equal(CanalBlockingReceive(b, &m, 2000), CANAL_ERROR_SUCCESS);
+    assert_int_equal(m.id, 0xB1);
+    assert_int_equal(CanalClose(a), CANAL_ERROR_SUCCESS);
+    assert_int_equal(CanalClose(b), CANAL_ERROR_SUCCESS);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_open_sends_the_golden_open_command, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_canalyze_gets_only_open_close_and_version, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_ten_thousand_frames_each_way, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_status_frames_are_delivered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unplug_wakes_blocked_threads_and_replug_opens_again,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_adapters_at_once_stay_independent, setup,
+                                        teardown),
+    };
+    if (getenv("E2E_FILTER"))
+        cmocka_set_test_filter(getenv("E2E_FILTER"));
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,622 @@
+/* The libusb link end to end: real libusb, usbfs emulated by umockdev,
+ * a USB2CAN answering behind it. Asserts the link.h contract: open by
+ * serial with readable failures, the command exchange, streaming without
+ * loss or reordering, back-pressure, stop, and unplug/replug. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "link_libusb.h"
+#include "osal.h"
+#include "model_rig.h"
+#include "u8d_codec.h"
+#include "u8d_model.h"
+#include "usbfs_mock.h"
+
+#define FRAMES_EACH_WAY 10000u
+#define UNPLUG_ROUNDS 20
+#define UNPLUG_LIMIT_MS 500u
+
+static const mock_identity vendor_200 = {"ED000200", "USB2CAN converter", "edevices", 0xFF};
+static const mock_identity vendor_201 = {"ED000201", "USB2CAN converter", "edevices", 0xFF};
+
+typedef struct fixture {
+    mock_bus *bus;
+    model_rig *rig[2];
+} fixture;
+
+/* --- a sink that checks ordering -------------------------------------------- */
+
+typedef struct test_sink {
+    u2c_mutex lock;
+    u2c_cond changed;
+    /* RX: records carry a sequence number in data[0..3] (BE) */
+    uint32_t rx_next;
+    unsigned rx_records;
+    unsigned rx_status_records;
+    unsigned rx_out_of_order;
+    unsigned rx_bad_packets;
+    /* TX: next_out hands out records numbered tx_next .. tx_limit-1 */
+    uint32_t tx_next;
+    uint32_t tx_limit;
+    /* gone */
+    unsigned gone_calls;
+    uint64_t gone_ns;
+    char gone_reason[128];
+    /* a tag so two sinks can tell their frames apart */
+    uint8_t tag;
+    unsigned foreign_records;
+} test_sink;
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static void sink_in_packet(void *ctx, const uint8_t *bytes, size_t len)
+{
+    test_sink *s = ctx;
+    u2c_mutex_lock(&s->lock);
+    if (len == 0 || len % 21 != 0)
+        s->rx_bad_packets++;
+    for (size_t off = 0; off + 21 <= len; off += 21) {
+        const uint8_t *r = bytes + off;
+        if (r[1] == 3) {
+            s->rx_status_records++;
+            continue;
+        }
+        if (r[8 + 4] != s->tag)
+            s->foreign_records++;
+        uint32_t seq = be32(r + 8);
+        if (seq != s->rx_next)
+            s->rx_out_of_order++;
+        s->rx_next = seq + 1;
+        s->rx_records++;
+    }
+    u2c_cond_broadcast(&s->changed);
+    u2c_mutex_unlock(&s->lock);
+}
+
+static int sink_next_out(void *ctx, uint8_t record[16])
+{
+    test_sink *s = ctx;
+    u2c_mutex_lock(&s->lock);
+    int have = s->tx_next < s->tx_limit;
+    if (have) {
+        memset(record, 0, 16);
+        record[0] = 0x55;
+        record[1] = 0;
+        put_be32(record + 2, 0x123);
+        record[6] = 8;
+        put_be32(record + 7, s->tx_next);
+        record[11] = s->tag;
+        record[15] = 0xAA;
+        s->tx_next++;
+    }
+    u2c_mutex_unlock(&s->lock);
+    return have;
+}
+
+static void sink_gone(void *ctx, const char *reason)
+{
+    test_sink *s = ctx;
+    u2c_mutex_lock(&s->lock);
+    s->gone_calls++;
+    s->gone_ns = u2c_now_ns();
+    snprintf(s->gone_reason, sizeof s->gone_reason, "%s", reason);
+    u2c_cond_broadcast(&s->changed);
+    u2c_mutex_unlock(&s->lock);
+}
+
+static void sink_init(test_sink *s, uint8_t tag)
+{
+    memset(s, 0, sizeof *s);
+    u2c_mutex_init(&s->lock);
+    u2c_cond_init(&s->changed);
+    s->tag = tag;
+}
+
+static void sink_destroy(test_sink *s)
+{
+    u2c_cond_destroy(&s->changed);
+    u2c_mutex_destroy(&s->lock);
+}
+
+static u2c_link_sink sink_of(test_sink *s)
+{
+    u2c_link_sink k = {s, sink_in_packet, sink_next_out, sink_gone};
+    return k;
+}
+
+/* --- helpers ------------------------------------------------------------------ */
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    f->bus = mock_bus_new();
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    mock_bus_free(f->bus);
+    rig_destroy(f->rig[0]);
+    rig_destroy(f->rig[1]);
+    free(f);
+    return 0;
+}
+
+static model_rig *plug(fixture *f, int i, const mock_identity *id, u8d_flavor flavor)
+{
+    f->rig[i] = rig_create(f->bus, id, flavor, 500);
+    return f->rig[i];
+}
+
+static u2c_link *open_ok(const char *serial)
+{
+    u2c_link_result result = U2C_LINK_IO;
+    char reason[256] = "";
+    u2c_link *link = u2c_link_open_libusb(serial, &result, reason, sizeof reason);
+    if (!link)
+        fail_msg("open %s failed: %d %s", serial, result, reason);
+    assert_int_equal(result, U2C_LINK_OK);
+    return link;
+}
+
+static void command(u2c_link *link, uint8_t cmd, uint8_t reply[16], int expect)
+{
+    uint8_t req[16] = {0x11, 0, cmd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x22};
+    assert_int_equal(link->ops->command(link, req, reply, 1000), expect);
+}
+
+/* OPEN at 500 kbit/s, as the far end. */
+static void open_device(u2c_link *link)
+{
+    u8d_bittiming bt;
+    assert_true(u8d_bittiming_standard(500, &bt));
+    uint8_t req[16], reply[16];
+    u8d_encode_open(req, &bt, 0);
+    assert_int_equal(link->ops->command(link, req, reply, 1000), U2C_LINK_OK);
+    assert_int_equal(reply[2], U8D_CMD_OPEN);
+    assert_int_equal(reply[3], 0);
+}
+
+/* Queues numbered frames at the far end; the bus carries them to the device. */
+static void far_send(fixture *f, int i, uint32_t count, uint8_t tag)
+{
+    for (uint32_t n = 0; n < count; n++) {
+        u8d_frame fr = {.id = 0x100, .flags = 0, .dlc = 8};
+        put_be32(fr.data, n);
+        fr.data[4] = tag;
+        assert_true(rig_far_send(f->rig[i], &fr));
+    }
+}
+
+/* Checks the frames the far end received since *seen: numbered, tagged, in order. */
+static void far_check(fixture *f, int i, uint64_t *seen, unsigned *bad, uint8_t tag)
+{
+    u8d_frame got[256];
+    size_t n;
+    while ((n = rig_far_received(f->rig[i], (size_t)*seen, got, 256)) > 0) {
+        for (size_t k = 0; k < n; k++) {
+            if (got[k].id != 0x123 || got[k].dlc != 8 || be32(got[k].data) != *seen ||
+                got[k].data[4] != tag)
+                (*bad)++;
+            (*seen)++;
+        }
+    }
+}
+
+static bool wait_for(test_sink *s, bool (*done)(test_sink *), unsigned ms)
+{
+    uint64_t deadline = u2c_deadline_after_ms(ms);
+    u2c_mutex_lock(&s->lock);
+    bool ok = done(s);
+    while (!ok && u2c_cond_wait_until(&s->changed, &s->lock, deadline))
+        ok = done(s);
+    ok = done(s);
+    u2c_mutex_unlock(&s->lock);
+    return ok;
+}
+
+static bool is_gone(test_sink *s)
+{
+    return s->gone_calls > 0;
+}
+
+/* --- tests ------------------------------------------------------------------- */
+
+static void test_open_without_devices_says_none_connected(void **state)
+{
+    (void)state;
+    u2c_link_result result = U2C_LINK_OK;
+    char reason[256] = "";
+    assert_null(u2c_link_open_libusb("ED000200", &result, reason, sizeof reason));
+    assert_int_equal(result, U2C_LINK_NOT_FOUND);
+    assert_string_equal(reason, "no USB2CAN with serial ED000200; none connected");
+}
+
+static void test_open_unknown_serial_lists_the_connected_ones(void **state)
+{
+    fixture *f = *state;
+    plug(f, 0, &vendor_200, U8D_FLAVOR_VENDOR);
+    plug(f, 1, &vendor_201, U8D_FLAVOR_VENDOR);
+    u2c_link_result result = U2C_LINK_OK;
+    char reason[256] = "";
+    assert_null(u2c_link_open_libusb("ED000215", &result, reason, sizeof reason));
+    assert_int_equal(result, U2C_LINK_NOT_FOUND);
+    /* Enumeration order is the system's: either order is right. */
+    if (strcmp(reason, "no USB2CAN with serial ED000215; connected: ED000200, ED000201") != 0)
+        assert_string_equal(reason,
+                            "no USB2CAN with serial ED000215; connected: ED000201, ED000200");
+}
+
+static void test_open_rejects_a_device_with_another_product_string(void **state)
+{
+    fixture *f = *state;
+    const mock_identity other = {"ED000300", "Some other gadget", "edevices", 0xFF};
+    plug(f, 0, &other, U8D_FLAVOR_VENDOR);
+    u2c_link_result result = U2C_LINK_OK;
+    char reason[256] = "";
+    assert_null(u2c_link_open_libusb("ED000300", &result, reason, sizeof reason));
+    assert_int_equal(result, U2C_LINK_NOT_FOUND);
+    assert_non_null(strstr(reason, "is not a USB2CAN"));
+    assert_non_null(strstr(reason, "Some other gadget"));
+}
+
+static void test_open_matches_serial_case_insensitively(void **state)
+{
+    fixture *f = *state;
+    plug(f, 0, &vendor_200, U8D_FLAVOR_VENDOR);
+    plug(f, 1, &vendor_201, U8D_FLAVOR_VENDOR);
+    u2c_link *link = open_ok("ed000201");
+    assert_string_equal(link->serial, "ED000201");
+    link->ops->destroy(link);
+}
+
+static void test_second_open_of_same_adapter_is_busy(void **state)
+{
+    fixture *f = *state;
+    plug(f, 0, &vendor_200, U8D_FLAVOR_VENDOR);
+    u2c_link *link = open_ok("ED000200");
+    u2c_link_result result = U2C_LINK_OK;
+    char reason[256] = "";
+    assert_null(u2c_link_open_libusb("ED000200", &result, reason, sizeof reason));
+    assert_int_equal(result, U2C_LINK_BUSY);
+    assert_non_null(strstr(reason, "ED000200 is in use"));
+    link->ops->destroy(link);
+    /* Released: it opens again. */
+    link = open_ok("ED000200");
+    link->ops->destroy(link);
+}
+
+static void test_command_exchange_on_the_wire(void **state)
+{
+    fixture *f = *state;
+    plug(f, 0, &vendor_200, U8D_FLAVOR_VENDOR);
+    u2c_link *link = open_ok("ED000200");
+    uint8_t reply[16];
+    command(link, U8D_CMD_GET_SOFTW_HARDW_VER, reply, U2C_LINK_OK);
+    const uint8_t want[16] = {0x11, 0, 12, 0, 0, 1, 7, 1, 0, 0, 0, 0, 0, 0, 0, 0x22};
+    assert_memory_equal(reply, want, 16);
+    mock_bus_lock(f->bus);
+    uint8_t log[4][16];
+    assert_int_equal(mock_usb_command_log(rig_usb(f->rig[0]), log, 4), 1);
+    mock_bus_unlock(f->bus);
+    const uint8_t sent[16] = {0x11, 0, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x22};
+    assert_memory_equal(log[0], sent, 16);
+    link->ops->destroy(link);
+}
+
+static void test_unanswered_command_times_out(void **state)
+{
+    fixture *f = *state;
+    /* CANalyze: GET_STATUS gets no reply and kills its command pipe. */
+    plug(f, 0, &vendor_200, U8D_FLAVOR_CANALYZE);
+    u2c_link *link = open_ok("ED000200");
+    uint8_t req[16] = {0x11, 0, U8D_CMD_GET_STATUS, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x22};
+    uint8_t reply[16];
+    uint64_t t0 = u2c_now_ns();
+    assert_int_equal(link->ops->command(link, req, reply, 200), U2C_LINK_TIMEOUT);
+    uint64_t waited_ms = (u2c_now_ns() - t0) / 1000000u;
+    assert_true(waited_ms >= 200);
+    assert_true(waited_ms < 1500);
+    /* The OUT endpoint now NAKs for good: the next command times out on its OUT stage. */
+    t0 = u2c_now_ns();
+    assert_int_equal(link->ops->command(link, req, reply, 100), U2C_LINK_TIMEOUT);
+    assert_true(u2c_now_ns() - t0 >= 100000000u);
+    link->ops->destroy(link);
+}
+
+static bool all_received(test_sink *s, uint32_t n)
+{
+    u2c_mutex_lock(&s->lock);
+    bool done = s->rx_records >= n;
+    u2c_mutex_unlock(&s->lock);
+    return done;
+}
+
+static void test_ten_thousand_frames_each_way(void **state)
+{
+    fixture *f = *state;
+    plug(f, 0, &vendor_200, U8D_FLAVOR_VENDOR);
+    u2c_link *link = open_ok("ED000200");
+    open_device(link);
+    test_sink s;
+    sink_init(&s, 0x5A);
+    s.tx_limit = FRAMES_EACH_WAY;
+    u2c_link_sink k = sink_of(&s);
+    uint64_t t0 = u2c_now_ns();
+    assert_int_equal(link->ops->start(link, &k), U2C_LINK_OK);
+    far_send(f, 0, FRAMES_EACH_WAY, 0x5A);
+    link->ops->kick_out(link);
+
+    uint64_t seen = 0;
+    unsigned bad = 0;
+    uint64_t deadline = u2c_deadline_after_ms(120000);
+    while ((seen < FRAMES_EACH_WAY || !all_received(&s, FRAMES_EACH_WAY)) &&
+           u2c_now_ns() < deadline) {
+        far_check(f, 0, &seen, &bad, 0x5A);
+        u2c_sleep_ms(2);
+    }
+    uint64_t elapsed_ms = (u2c_now_ns() - t0) / 1000000u;
+    link->ops->stop(link);
+
+    mock_bus_lock(f->bus);
+    mock_wire_stats st = mock_usb_stats(rig_usb(f->rig[0]));
+    mock_bus_unlock(f->bus);
+    print_message("10000 frames each way in %llu ms; %u IN packets (%u with 3 records)\n",
+                  (unsigned long long)elapsed_ms, st.in_packets, st.in_by_records[3]);
+    assert_int_equal(s.rx_records, FRAMES_EACH_WAY);
+    assert_int_equal(s.rx_out_of_order, 0);
+    assert_int_equal(s.rx_bad_packets, 0);
+    assert_int_equal(seen, FRAMES_EACH_WAY);
+    assert_int_equal(bad, 0);
+    assert_int_equal(st.tx_transfers, FRAMES_EACH_WAY);
+    assert_int_equal(st.tx_bad_length, 0);
+    assert_true(st.in_by_records[3] > 0); /* the device packs when records wait */
+    assert_int_equal(s.gone_calls, 0);
+    /* After stop() nothing is in flight and no callback comes any more. */
+    mock_bus_lock(f->bus);
+    assert_int_equal(mock_usb_urbs_in_flight(rig_usb(f->rig[0])), 0);
+    mock_bus_unlock(f->bus);
+    link->ops->destroy(link);
+    sink_destroy(&s);
+}
+
+static void read_tx_pending(u8d_model *m, uint64_t now, void *ctx)
+{
+    (void)now;
+    *(size_t *)ctx = u8d_model_tx_pending(m);
+}
+
+static void test_backpressure_loses_nothing_and_stop_cancels_naked_transfers(void **state)
+{
+    fixture *f = *state;
+    plug(f, 0, &vendor_200, U8D_FLAVOR_VENDOR);
+    rig_far_set_open(f->rig[0], false); /* nobody on the bus ACKs */
+    u2c_link *link = open_ok("ED000200");
+    open_device(link);
+    test_sink s;
+    sink_init(&s, 0x33);
+    s.tx_limit = 500;
+    u2c_link_sink k = sink_of(&s);
+    assert_int_equal(link->ops->start(link, &k), U2C_LINK_OK);
+    link->ops->kick_out(link);
+    /* The device fills its queue and NAKs; the link holds only what its
+     * transfers carry and leaves the rest with the sink. */
+    u2c_sleep_ms(200);
+    size_t queued = 0;
+    rig_with_device(f->rig[0], read_tx_pending, &queued);
+    assert_int_equal(queued, U8D_MODEL_TX_CAPACITY);
+    u2c_mutex_lock(&s.lock);
+    uint32_t pulled = s.tx_next;
+    u2c_mutex_unlock(&s.lock);
+    assert_true(pulled > U8D_MODEL_TX_CAPACITY);
+    assert_true(pulled <= U8D_MODEL_TX_CAPACITY + 8);
+    /* Someone ACKs again: every record arrives once, in order. */
+    rig_far_set_open(f->rig[0], true);
+    uint64_t seen = 0;
+    unsigned bad = 0;
+    uint64_t deadline = u2c_deadline_after_ms(30000);
+    while (seen < 500 && u2c_now_ns() < deadline) {
+        far_check(f, 0, &seen, &bad, 0x33);
+        u2c_sleep_ms(2);
+    }
+    assert_int_equal(seen, 500);
+    assert_int_equal(bad, 0);
+    /* Stuck again, then stop with OUT transfers NAKed: stop must not hang. */
+    rig_far_set_open(f->rig[0], false);
+    u2c_mutex_lock(&s.lock);
+    s.tx_limit = 1000;
+    u2c_mutex_unlock(&s.lock);
+    link->ops->kick_out(link);
+    u2c_sleep_ms(100);
+    uint64_t t0 = u2c_now_ns();
+    link->ops->stop(link);
+    uint64_t stop_ms = (u2c_now_ns() - t0) / 1000000u;
+    print_message("stop() with NAKed OUT transfers took %llu ms\n", (unsigned long long)stop_ms);
+    assert_true(stop_ms < 500);
+    mock_bus_lock(f->bus);
+    assert_int_equal(mock_usb_urbs_in_flight(rig_usb(f->rig[0])), 0);
+    mock_bus_unlock(f->bus);
+    link->ops->destroy(link);
+    sink_destroy(&s);
+}
+
+typedef struct blocked_command {
+    u2c_link *link;
+    int result;
+    uint64_t returned_ns;
+} blocked_command;
+
+static void run_blocked_command(void *arg)
+{
+    blocked_command *b = arg;
+    /* CANalyze never answers GET_STATUS: this blocks until unplug or timeout. */
+    uint8_t req[16] = {0x11, 0, U8D_CMD_GET_STATUS, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x22};
+    uint8_t reply[16];
+    b->result = b->link->ops->command(b->link, req, reply, 5000);
+    b->returned_ns = u2c_now_ns();
+}
+
+static void test_unplug_replug_twenty_times(void **state)
+{
+    fixture *f = *state;
+    plug(f, 0, &vendor_200, U8D_FLAVOR_CANALYZE);
+    uint64_t worst_gone_ms = 0, worst_command_ms = 0;
+    for (int round = 0; round < UNPLUG_ROUNDS; round++) {
+        u2c_link *link = open_ok("ED000200");
+        open_device(link);
+        test_sink s;
+        sink_init(&s, 0x44);
+        s.tx_limit = 1000000; /* endless: OUT transfers always in flight */
+        u2c_link_sink k = sink_of(&s);
+        assert_int_equal(link->ops->start(link, &k), U2C_LINK_OK);
+        link->ops->kick_out(link);
+
+        blocked_command b = {link, 99, 0};
+        u2c_thread t;
+        assert_int_equal(u2c_thread_start(&t, run_blocked_command, &b), 0);
+        u2c_sleep_ms(20);
+
+        uint64_t t0 = u2c_now_ns();
+        rig_unplug(f->rig[0]);
+        assert_true(wait_for(&s, is_gone, UNPLUG_LIMIT_MS));
+        u2c_thread_join(&t);
+        uint64_t gone_ms = (s.gone_ns - t0) / 1000000u;
+        uint64_t command_ms = (b.returned_ns - t0) / 1000000u;
+        if (getenv("E2E_VERBOSE"))
+            print_message("round %d: gone %llu ms, command %llu ms\n", round,
+                          (unsigned long long)gone_ms, (unsigned long long)command_ms);
+        if (gone_ms > worst_gone_ms)
+            worst_gone_ms = gone_ms;
+        if (command_ms > worst_command_ms)
+            worst_command_ms = command_ms;
+        assert_int_equal(b.result, U2C_LINK_GONE);
+        assert_true(command_ms < UNPLUG_LIMIT_MS);
+        assert_string_equal(s.gone_reason, "USB2CAN ED000200 was unplugged");
+
+        /* Later calls fail fast; gone is never reported twice. */
+        uint8_t reply[16];
+        uint64_t t1 = u2c_now_ns();
+        command(link, U8D_CMD_GET_SOFTW_HARDW_VER, reply, U2C_LINK_GONE);
+        assert_true(u2c_now_ns() - t1 < 50000000u);
+        link->ops->kick_out(link);
+        assert_int_equal(link->ops->start(link, &k), U2C_LINK_GONE);
+        link->ops->stop(link);
+        link->ops->destroy(link);
+        assert_int_equal(s.gone_calls, 1);
+        sink_destroy(&s);
+
+        /* While it is away, opening it says so. */
+        u2c_link_result result = U2C_LINK_OK;
+        char why[256];
+        assert_null(u2c_link_open_libusb("ED000200", &result, why, sizeof why));
+        assert_int_equal(result, U2C_LINK_NOT_FOUND);
+
+        rig_replug(f->rig[0]);
+    }
+    print_message("unplug: sink told within %llu ms, blocked command returned within %llu ms "
+                  "(worst of %d)\n",
+                  (unsigned long long)worst_gone_ms, (unsigned long long)worst_command_ms,
+                  UNPLUG_ROUNDS);
+    /* The last replug opens like new. */
+    u2c_link *link = open_ok("ED000200");
+    open_device(link);
+    link->ops->destroy(link);
+}
+
+static void test_two_adapters_stay_independent(void **state)
+{
+    fixture *f = *state;
+    plug(f, 0, &vendor_200, U8D_FLAVOR_VENDOR);
+    plug(f, 1, &vendor_201, U8D_FLAVOR_VENDOR);
+    u2c_link *a = open_ok("ED000200");
+    u2c_link *b = open_ok("ED000201");
+    assert_string_equal(a->serial, "ED000200");
+    assert_string_equal(b->serial, "ED000201");
+    open_device(a);
+    open_device(b);
+    test_sink sa, sb;
+    sink_init(&sa, 0xA0);
+    sink_init(&sb, 0xB0);
+    sa.tx_limit = 1000;
+    sb.tx_limit = 700;
+    u2c_link_sink ka = sink_of(&sa), kb = sink_of(&sb);
+    assert_int_equal(a->ops->start(a, &ka), U2C_LINK_OK);
+    assert_int_equal(b->ops->start(b, &kb), U2C_LINK_OK);
+    far_send(f, 0, 1500, 0xA0);
+    far_send(f, 1, 900, 0xB0);
+    a->ops->kick_out(a);
+    b->ops->kick_out(b);
+    uint64_t seen[2] = {0, 0};
+    unsigned bad[2] = {0, 0};
+    uint64_t deadline = u2c_deadline_after_ms(60000);
+    while (
+        (seen[0] < 1000 || seen[1] < 700 || !all_received(&sa, 1500) || !all_received(&sb, 900)) &&
+        u2c_now_ns() < deadline) {
+        far_check(f, 0, &seen[0], &bad[0], 0xA0);
+        far_check(f, 1, &seen[1], &bad[1], 0xB0);
+        u2c_sleep_ms(2);
+    }
+    /* One goes away; the other keeps working. */
+    rig_unplug(f->rig[0]);
+    assert_true(wait_for(&sa, is_gone, UNPLUG_LIMIT_MS));
+    uint8_t reply[16];
+    command(b, U8D_CMD_GET_SOFTW_HARDW_VER, reply, U2C_LINK_OK);
+    a->ops->destroy(a);
+    b->ops->stop(b);
+    b->ops->destroy(b);
+    assert_int_equal(sa.rx_records, 1500);
+    assert_int_equal(sb.rx_records, 900);
+    assert_int_equal(sa.rx_out_of_order + sb.rx_out_of_order, 0);
+    assert_int_equal(sa.foreign_records + sb.foreign_records, 0);
+    assert_int_equal(seen[0], 1000);
+    assert_int_equal(seen[1], 700);
+    assert_int_equal(bad[0] + bad[1], 0);
+    assert_int_equal(sb.gone_calls, 0);
+    sink_destroy(&sa);
+    sink_destroy(&sb);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_open_without_devices_says_none_connected, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_open_unknown_serial_lists_the_connected_ones, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_open_rejects_a_device_with_another_product_string,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_matches_serial_case_insensitively, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_second_open_of_same_adapter_is_busy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_command_exchange_on_the_wire, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unanswered_command_times_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ten_thousand_frames_each_way, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_backpressure_loses_nothing_and_stop_cancels_naked_transfers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unplug_replug_twenty_times, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_adapters_stay_independent, setup, teardown),
+    };
+    if (getenv("E2E_FILTER"))
+        cmocka_set_test_filter(getenv("E2E_FILTER"));
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
