@@ -1,11 +1,12 @@
 /*
  * SetupAPI half of discovery (contract in hw_scan.h). "In use" is a
  * query-only CreateFile (no access rights, no sharing) of the device's
- * GUID_DEVINTERFACE_USB_DEVICE path: WinUSB and libusb0 admit one open at a
- * time, so another program's handle makes it fail with ACCESS_DENIED,
- * SHARING_VIOLATION or BUSY. No request reaches the device. Limits: a driver
- * that allows several opens is never reported in use; a device whose driver
- * is not started has no active interface and is never probed.
+ * GUID_DEVINTERFACE_USB_DEVICE path: WinUSB admits one program at a time
+ * (and libusb opens libusb0 devices unshared), so another program's handle
+ * makes it fail with ACCESS_DENIED, SHARING_VIOLATION or BUSY. No request
+ * reaches the device. Limits: a driver that allows several opens is never
+ * reported in use; a device whose driver is not started has no active
+ * interface and is never probed.
  */
 #if defined(_WIN32)
 #include "hw_scan.h"

@@ -1,7 +1,7 @@
 /*
  * usb2can-cli send: one frame (cansend syntax), --count times, then waits
- * until the driver has transmitted them, so that closing the adapter does
- * not drop frames still queued.
+ * until the driver has handed them all to the adapter (its transmit
+ * statistics), so that closing does not cut off frames still queued.
  */
 #include <stdint.h>
 
@@ -22,14 +22,17 @@ const char cli_send_help[] =
     "  --count N      send the frame N times (default 1)\n"
     "  --interval MS  wait MS milliseconds between frames (default 0)\n"
     "  --flags N      CanalOpen flags (default 0)\n"
-    "Returns once the driver reports the frames transmitted; exit status 1 if it\n"
-    "does not within a second of the last one (e.g. no other node acknowledges).\n";
+    "Returns once every frame is handed to the adapter (which then sends it as\n"
+    "soon as the bus lets it); exit status 1 if that takes more than a second\n"
+    "after the last one, e.g. when no other node acknowledges and the adapter's\n"
+    "queue stays full. Like cansend, it cannot see whether a frame was acknowledged.\n";
 
 #define SEND_TIMEOUT_MS 1000u
 #define TRANSMIT_WAIT_MS 1000u
 #define POLL_MS 5u
 
-/* Waits until the statistics count `wanted` more transmitted frames than at `base`. */
+/* Waits until the statistics count `wanted` more frames handed to the adapter
+ * than at `base`. */
 static bool wait_transmitted(long handle, unsigned long base, unsigned long wanted,
                              unsigned long *done)
 {
@@ -83,7 +86,7 @@ int cli_command_send(const cli_context *cx, int argc, char **argv)
     unsigned long done = 0;
     if (result == CLI_OK && !wait_transmitted(handle, before.cntTransmitFrames, count, &done)) {
         fprintf(cx->err,
-                "usb2can-cli send: %lu of %lu frames transmitted within %u ms "
+                "usb2can-cli send: %lu of %lu frames handed to the adapter within %u ms "
                 "(is another node there to acknowledge them?)\n",
                 done, count, TRANSMIT_WAIT_MS);
         result = CLI_RUNTIME;

@@ -14,6 +14,21 @@
 #include "discover.h"
 #include "discover_rules.h"
 
+/* The layout usb2can.h promises to ctypes and C# callers. */
+static void test_adapter_info_layout(void **state)
+{
+    (void)state;
+    assert_int_equal(offsetof(usb2canAdapterInfo, serial), 0);
+    assert_int_equal(offsetof(usb2canAdapterInfo, driver), 33);
+    assert_int_equal(offsetof(usb2canAdapterInfo, flags), 64);
+    assert_int_equal(offsetof(usb2canAdapterInfo, description), 64 + sizeof(unsigned long));
+#if defined(_WIN32)
+    assert_int_equal(sizeof(usb2canAdapterInfo), 132);
+#else
+    assert_int_equal(sizeof(usb2canAdapterInfo), 136);
+#endif
+}
+
 static void test_instance_id_gives_upper_case_serial(void **state)
 {
     (void)state;
@@ -361,6 +376,7 @@ static void test_reasons_are_truncated_safely(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_adapter_info_layout),
         cmocka_unit_test(test_instance_id_gives_upper_case_serial),
         cmocka_unit_test(test_instance_id_with_ampersand_is_a_port_id),
         cmocka_unit_test(test_instance_id_longer_than_a_setup_serial_is_not_a_serial),
