@@ -285,6 +285,29 @@ static void test_bad_setup_strings(void **state)
         "VIRTUAL0;500;nonsense=1", /* unknown key */
         "NOSUCH01;500",            /* no such adapter */
         "; 500",                   /* no serial, no hardware here */
+        "VIRTUAL0;-500",           /* negative */
+        "VIRTUAL0;+500",           /* signs are not numbers here */
+        "VIRTUAL0;500x",           /* trailing garbage */
+        "VIRTUAL0;0x",             /* hex without digits */
+        "VIRTUAL0;99999999999",    /* overflow */
+        "VIRTUAL0;1",              /* 1 kbit/s: the 32 MHz clock cannot go that slow */
+        "VIRTUAL0;101",            /* nearest rate 0.58 % off */
+        "VIRTUAL0;0;0;2;1;4",      /* tseg1 0 */
+        "VIRTUAL0;0;17;2;1;4",     /* tseg1 17 */
+        "VIRTUAL0;0;13;9;1;4",     /* tseg2 9 */
+        "VIRTUAL0;0;13;2;5;4",     /* sjw 5 */
+        "VIRTUAL0;0;13;2;3;4",     /* sjw above tseg2 */
+        "VIRTUAL0;0;13;2;1;0",     /* brp 0 */
+        "VIRTUAL0;0;13;2;1;1025",  /* brp 1025 */
+        "VIRTUAL0;500;0x7FF",      /* mask without filter */
+        "VIRTUAL0;500;0x7FF;zz",   /* filter not a number */
+        "VIRTUAL0;;500",           /* empty token in the middle */
+        "VIR TUAL0;500",           /* space inside the serial */
+        "VIRTUAL0!;500",           /* character not allowed in a serial */
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456;500", /* 33-character serial */
+        "VIRTUAL0;500;rxqueue=",   /* option without value */
+        "VIRTUAL0;500;rxqueue=99999999", /* ring too large */
+        "VIRTUAL9;500",            /* no such adapter */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         long h = CanalOpen(bad[i], 0);
@@ -293,6 +316,8 @@ static void test_bad_setup_strings(void **state)
         if (strlen(Usb2canGetLastError()) == 0)
             fail_msg("CanalOpen(\"%s\") left no reason", bad[i]);
     }
+    assert_int_equal(CanalOpen(NULL, 0), 0);
+    assert_true(strlen(Usb2canGetLastError()) > 0);
     /* A failed open leaves nothing behind: all eight still open. */
     long h[8];
     char setup[32];
