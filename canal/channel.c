@@ -65,7 +65,14 @@ static int command_open(u2c_channel *ch, const u8d_bittiming *timing)
     if (st != U8D_OK)
         return u2c_fail(CANAL_ERROR_BAUDRATE, "adapter %s: OPEN not sent: %s", ch->link->serial,
                         u8d_status_text(st));
-    return exchange(ch, request, "OPEN", reply);
+    int code = exchange(ch, request, "OPEN", reply);
+    if (code == CANAL_ERROR_SUCCESS) {
+        /* The adapter counts its transmissions from here (drain_adapter). */
+        u2c_mutex_lock(&ch->lock);
+        ch->tx_frames_at_open = ch->tx_frames;
+        u2c_mutex_unlock(&ch->lock);
+    }
+    return code;
 }
 
 static int query_version(u2c_channel *ch)
@@ -213,6 +220,45 @@ static void drain_tx(u2c_channel *ch)
     u2c_mutex_unlock(&ch->lock);
 }
 
+/* Frames the adapter has taken still wait in its own queue until the bus
+ * carries them, and CLOSE would strand them there. The vendor firmware
+ * counts what it has transmitted since OPEN (GET_STATISTICS 2): wait until
+ * that reaches what was handed over, while it keeps rising, within the same
+ * bounds as drain_tx. Never asked of a CANalyze: any command but OPEN, CLOSE
+ * and the version query kills its command pipe. Call with cmd_lock held. */
+static void drain_adapter(u2c_channel *ch)
+{
+    if (ch->flavor != U8D_FLAVOR_VENDOR)
+        return;
+    u2c_mutex_lock(&ch->lock);
+    uint64_t handed = ch->tx_frames - ch->tx_frames_at_open;
+    bool gone = ch->gone;
+    u2c_mutex_unlock(&ch->lock);
+    if (handed == 0 || gone)
+        return;
+    uint64_t hard_deadline = u2c_deadline_after_ms(TX_DRAIN_MAX_MS);
+    uint64_t stall_deadline = u2c_deadline_after_ms(TX_DRAIN_STALL_MS);
+    uint32_t transmitted = 0;
+    for (;;) {
+        uint8_t request[U8D_CMD_SIZE], reply[U8D_CMD_SIZE];
+        u8d_encode_command(request, U8D_CMD_GET_STATISTICS, U8D_STAT_TX_FRAMES, 0, NULL);
+        if (exchange(ch, request, "GET_STATISTICS", reply) != CANAL_ERROR_SUCCESS)
+            break;
+        uint32_t now_transmitted = u8d_reply_be32(reply);
+        if (now_transmitted >= handed)
+            break;
+        uint64_t now = u2c_now_ns();
+        if (now_transmitted != transmitted) {
+            transmitted = now_transmitted;
+            stall_deadline = u2c_deadline_after_ms(TX_DRAIN_STALL_MS);
+        }
+        if (now >= stall_deadline || now >= hard_deadline)
+            break;
+        u2c_sleep_ms(1);
+    }
+    u2c_error_clear(); /* closing succeeds whatever the adapter said here */
+}
+
 void u2c_channel_close(u2c_channel *ch)
 {
     drain_tx(ch);
@@ -222,6 +268,7 @@ void u2c_channel_close(u2c_channel *ch)
     if (!gone) {
         uint8_t reply[U8D_CMD_SIZE];
         u2c_mutex_lock(&ch->cmd_lock);
+        drain_adapter(ch);
         /* Best effort: the channel goes away whatever the adapter answers. */
         (void)command_simple(ch, U8D_CMD_CLOSE, "CLOSE", reply);
         u2c_mutex_unlock(&ch->cmd_lock);

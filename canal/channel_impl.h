@@ -52,6 +52,7 @@ struct u2c_channel {
 
     u2c_bus_state bus;
     uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
+    uint64_t tx_frames_at_open; /* tx_frames when the adapter was last opened */
     u2c_channel_diag diag;
 };
 

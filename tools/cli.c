@@ -6,6 +6,7 @@
 
 #include "cli_commands.h"
 #include "cli_parse.h"
+#include "cli_together.h"
 #include "usb2can.h"
 
 #ifndef U2C_CLI_VERSION
@@ -41,6 +42,10 @@ static const char general_help[] =
     "SETUP is a CanalOpen setup string such as \"ED000200;500\" (serial; kbit/s);\n"
     "a bare serial means 500 kbit/s. VIRTUAL0..VIRTUAL7 are virtual adapters on a\n"
     "bus inside this program: they need no hardware.\n"
+    "\n"
+    "Several commands joined by ' + ' run together in this program, e.g.\n"
+    "  usb2can-cli monitor VIRTUAL1 --count 2 + send VIRTUAL0 123#1122 --count 2\n"
+    "(each on its own thread, started 200 ms apart, in order).\n"
     "\n"
     "  usb2can-cli COMMAND --help   options of a command\n"
     "  usb2can-cli --version        versions of this program and of the library\n"
@@ -169,6 +174,8 @@ int u2c_cli_run(int argc, char **argv, FILE *out, FILE *err)
     }
     if (strcmp(name, "--version") == 0)
         return print_version(out);
+    if (cli_has_several_commands(argc, argv))
+        return cli_run_together(argc, argv, out, err);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(name, commands[i].name) != 0)
             continue;

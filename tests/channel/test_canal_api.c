@@ -305,9 +305,9 @@ static void test_bad_setup_strings(void **state)
         "VIR TUAL0;500",           /* space inside the serial */
         "VIRTUAL0!;500",           /* character not allowed in a serial */
         "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456;500", /* 33-character serial */
-        "VIRTUAL0;500;rxqueue=",   /* option without value */
-        "VIRTUAL0;500;rxqueue=99999999", /* ring too large */
-        "VIRTUAL9;500",            /* no such adapter */
+        "VIRTUAL0;500;rxqueue=",                 /* option without value */
+        "VIRTUAL0;500;rxqueue=99999999",         /* ring too large */
+        "VIRTUAL9;500",                          /* no such adapter */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         long h = CanalOpen(bad[i], 0);
@@ -327,6 +327,34 @@ static void test_bad_setup_strings(void **state)
     }
     for (int i = 0; i < 8; i++)
         close_ok(h[i]);
+}
+
+/* CanalClose right after CanalSend: the frames the adapter took still wait in
+ * its queue for bus time; closing must not strand them there. */
+static void test_close_right_after_send_delivers_everything(void **state)
+{
+    (void)state;
+    long rx = open_ok("VIRTUAL5;125", 0);
+    long tx = open_ok("VIRTUAL4;125", 0);
+    enum { FRAMES = 40 }; /* ~36 ms of a 125 kbit/s bus, more than the adapter holds */
+    for (unsigned i = 0; i < FRAMES; i++) {
+        canalMsg m;
+        memset(&m, 0, sizeof m);
+        m.id = 0x300 + i;
+        m.sizeData = 8;
+        m.data[0] = (unsigned char)i;
+        assert_int_equal(CanalSend(tx, &m), CANAL_ERROR_SUCCESS);
+    }
+    close_ok(tx);
+    for (unsigned i = 0; i < FRAMES; i++) {
+        canalMsg m;
+        int rc = CanalBlockingReceive(rx, &m, 500);
+        if (rc != CANAL_ERROR_SUCCESS)
+            fail_msg("frame %u of %u missing after close (code %d)", i, FRAMES, rc);
+        assert_int_equal(m.id, 0x300 + i);
+        assert_int_equal(m.data[0], i);
+    }
+    close_ok(rx);
 }
 
 /* --- timing ------------------------------------------------------------------ */
@@ -849,6 +877,7 @@ int main(void)
         cmocka_unit_test(test_null_pointers),
         cmocka_unit_test(test_last_error_cleared_by_next_call),
         cmocka_unit_test(test_bad_setup_strings),
+        cmocka_unit_test(test_close_right_after_send_delivers_everything),
         cmocka_unit_test(test_timeout_never_early),
         cmocka_unit_test(test_timeout_zero_waits_forever),
         cmocka_unit_test(test_close_wakes_blocked_receivers),

@@ -134,6 +134,26 @@ static void test_version_and_help(void **state)
     }
 }
 
+/* Commands joined by '+' share one process, hence the virtual bus. */
+static void test_commands_together(void **state)
+{
+    (void)state;
+    int status = cli("together", "monitor", "VIRTUAL3", "--count", "3", "+", "send", "VIRTUAL2",
+                     "123#1122", "--count", "2", "+", "send", "VIRTUAL2", "1F334455#R", NULL);
+    assert_int_equal(status, 0);
+    const char *first = strstr(out_text, "VIRTUAL3  123   [2]  11 22\n");
+    assert_non_null(first);
+    assert_non_null(strstr(first + 1, "VIRTUAL3  123   [2]  11 22\n"));
+    assert_non_null(strstr(out_text, "VIRTUAL3  1F334455   [0]  remote request\n"));
+    assert_non_null(strstr(out_text, "--- VIRTUAL3: 3 messages (3 frames, 0 status)"));
+    assert_string_equal(err_text, "");
+    /* The worst status wins; an empty command is a usage error. */
+    assert_int_equal(
+        cli("together_bad", "send", "VIRTUAL2", "123#11", "+", "send", "VIRTUAL2", "XYZ", NULL), 2);
+    assert_int_equal(cli("together_empty", "list", "+", "+", "list", NULL), 2);
+    assert_string_equal(err_text, "usb2can-cli: an empty command around '+'\n");
+}
+
 static void test_bad_usage(void **state)
 {
     (void)state;
@@ -467,6 +487,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_version_and_help),
+        cmocka_unit_test(test_commands_together),
         cmocka_unit_test(test_bad_usage),
         cmocka_unit_test(test_bad_frames),
         cmocka_unit_test(test_runtime_failures_carry_the_driver_reason),

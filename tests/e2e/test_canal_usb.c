@@ -141,9 +141,14 @@ static void test_open_sends_the_golden_open_command(void **state)
     n = mock_usb_command_log(rig_usb(f->rig[0]), log, MOCK_COMMAND_LOG);
     assert_int_equal(mock_usb_urbs_in_flight(rig_usb(f->rig[0])), 0);
     mock_bus_unlock(f->bus);
-    assert_int_equal(n, 3);
+    /* A frame was sent: before CLOSE the driver asks the adapter how many it
+     * has transmitted (GET_STATISTICS 2) until the frame has left it. */
+    assert_true(n >= 4);
+    const uint8_t tx_count[16] = {0x11, 0, 0x07, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x22};
+    for (size_t i = 2; i + 1 < n; i++)
+        assert_memory_equal(log[i], tx_count, 16);
     const uint8_t close[16] = {0x11, 0, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x22};
-    assert_memory_equal(log[2], close, 16);
+    assert_memory_equal(log[n - 1], close, 16);
 }
 
 static void test_canalyze_gets_only_open_close_and_version(void **state)
