@@ -358,8 +358,8 @@ if head:
           "of CPU here (wake-latency section). The target would need fewer wakes per frame, not faster code: "
           "wake a blocked sender only when the TX queue has drained below a mark instead of on "
           "every frame that leaves it (canal/channel_tx.c broadcasts on every pop while a sender "
-          "waits), and clients that read in batches. Left to the channel's owner; not changed "
-          "here.")
+          "waits), and clients that read in batches. Not changed yet: "
+          "an open item of the benchmark issue.")
         w("")
 for s in paced:
     if not soak_clean(s) or num(f"soak.{s}.bus_load_pct") < 99.0:

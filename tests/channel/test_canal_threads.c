@@ -124,7 +124,7 @@ static void closer_main(void *arg)
     c->fn(c->sh);
 }
 
-/* The closing thread is a thread of its own, as the brief of this test says. */
+/* The closing thread is a thread of its own: close must work from anywhere. */
 static void close_from_thread(struct shared *sh, void (*fn)(struct shared *))
 {
     struct closer_arg c = {.sh = sh, .fn = fn};
