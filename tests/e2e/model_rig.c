@@ -264,3 +264,23 @@ void rig_with_device(model_rig *r, rig_model_fn fn, void *ctx)
     pump(r, now);
     mock_bus_unlock(r->bus);
 }
+
+int rig_fixture_setup(void **state)
+{
+    rig_fixture *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return -1;
+    f->bus = mock_bus_new();
+    *state = f;
+    return 0;
+}
+
+int rig_fixture_teardown(void **state)
+{
+    rig_fixture *f = *state;
+    mock_bus_free(f->bus);
+    rig_destroy(f->rig[0]);
+    rig_destroy(f->rig[1]);
+    free(f);
+    return 0;
+}

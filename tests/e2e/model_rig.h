@@ -34,6 +34,17 @@ typedef struct model_rig model_rig;
 model_rig *rig_create(mock_bus *bus, const mock_identity *id, u8d_flavor flavor, unsigned far_kbps);
 /* After mock_bus_free (the mock stops calling the device first). */
 void rig_destroy(model_rig *r);
+
+/* A test's world: one mock USB bus and up to two rigs on it (NULL until plugged). */
+typedef struct rig_fixture {
+    mock_bus *bus;
+    model_rig *rig[2];
+} rig_fixture;
+
+/* cmocka group/test setup and teardown: *state becomes a fresh rig_fixture;
+ * teardown destroys whatever rigs were plugged, then the bus. */
+int rig_fixture_setup(void **state);
+int rig_fixture_teardown(void **state);
 mock_usb *rig_usb(model_rig *r);
 
 /* Unplugs the device; rig_replug() plugs it in again as after a power

@@ -32,28 +32,7 @@ static const mock_identity adapter_201 = {"ED000201", "USB2CAN converter", "edev
 static const mock_identity canalyze_200 = {"ED000200", "USB2CAN converter", "STMicroelectronics",
                                            0x00};
 
-typedef struct fixture {
-    mock_bus *bus;
-    model_rig *rig[2];
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    f->bus = mock_bus_new();
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    mock_bus_free(f->bus);
-    rig_destroy(f->rig[0]);
-    rig_destroy(f->rig[1]);
-    free(f);
-    return 0;
-}
+typedef rig_fixture fixture;
 
 static uint32_t be32(const uint8_t *p)
 {
@@ -484,15 +463,18 @@ static void test_two_adapters_at_once_stay_independent(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_open_sends_the_golden_open_command, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_canalyze_gets_only_open_close_and_version, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_ten_thousand_frames_each_way, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_status_frames_are_delivered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_sends_the_golden_open_command, rig_fixture_setup,
+                                        rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_canalyze_gets_only_open_close_and_version,
+                                        rig_fixture_setup, rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_ten_thousand_frames_each_way, rig_fixture_setup,
+                                        rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_status_frames_are_delivered, rig_fixture_setup,
+                                        rig_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_unplug_wakes_blocked_threads_and_replug_opens_again,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_two_adapters_at_once_stay_independent, setup,
-                                        teardown),
+                                        rig_fixture_setup, rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_two_adapters_at_once_stay_independent,
+                                        rig_fixture_setup, rig_fixture_teardown),
     };
     if (getenv("E2E_FILTER"))
         cmocka_set_test_filter(getenv("E2E_FILTER"));

@@ -26,10 +26,7 @@
 static const mock_identity vendor_200 = {"ED000200", "USB2CAN converter", "edevices", 0xFF};
 static const mock_identity vendor_201 = {"ED000201", "USB2CAN converter", "edevices", 0xFF};
 
-typedef struct fixture {
-    mock_bus *bus;
-    model_rig *rig[2];
-} fixture;
+typedef rig_fixture fixture;
 
 /* --- a sink that checks ordering -------------------------------------------- */
 
@@ -143,24 +140,6 @@ static u2c_link_sink sink_of(test_sink *s)
 }
 
 /* --- helpers ------------------------------------------------------------------ */
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    f->bus = mock_bus_new();
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    mock_bus_free(f->bus);
-    rig_destroy(f->rig[0]);
-    rig_destroy(f->rig[1]);
-    free(f);
-    return 0;
-}
 
 static model_rig *plug(fixture *f, int i, const mock_identity *id, u8d_flavor flavor)
 {
@@ -599,22 +578,29 @@ static void test_two_adapters_stay_independent(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_open_without_devices_says_none_connected, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_open_unknown_serial_lists_the_connected_ones, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_open_without_devices_says_none_connected,
+                                        rig_fixture_setup, rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_open_unknown_serial_lists_the_connected_ones,
+                                        rig_fixture_setup, rig_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_open_rejects_a_device_with_another_product_string,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_open_matches_serial_case_insensitively, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_second_open_of_same_adapter_is_busy, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_command_exchange_on_the_wire, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unanswered_command_times_out, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ten_thousand_frames_each_way, setup, teardown),
+                                        rig_fixture_setup, rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_open_matches_serial_case_insensitively,
+                                        rig_fixture_setup, rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_second_open_of_same_adapter_is_busy, rig_fixture_setup,
+                                        rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_command_exchange_on_the_wire, rig_fixture_setup,
+                                        rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_unanswered_command_times_out, rig_fixture_setup,
+                                        rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_ten_thousand_frames_each_way, rig_fixture_setup,
+                                        rig_fixture_teardown),
         cmocka_unit_test_setup_teardown(
-            test_backpressure_loses_nothing_and_stop_cancels_naked_transfers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unplug_replug_twenty_times, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_two_adapters_stay_independent, setup, teardown),
+            test_backpressure_loses_nothing_and_stop_cancels_naked_transfers, rig_fixture_setup,
+            rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_unplug_replug_twenty_times, rig_fixture_setup,
+                                        rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_two_adapters_stay_independent, rig_fixture_setup,
+                                        rig_fixture_teardown),
     };
     if (getenv("E2E_FILTER"))
         cmocka_set_test_filter(getenv("E2E_FILTER"));

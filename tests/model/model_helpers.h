@@ -1,6 +1,6 @@
 /*
  * model_helpers.h — small helpers shared by the device-model tests: build
- * commands and TX records with the codec, open a model at a given rate,
+ * models, commands and TX records with the codec, open a model at a given rate,
  * read IN packets back as decoded records.
  */
 #ifndef USB2CAN_TESTS_MODEL_HELPERS_H
@@ -18,6 +18,26 @@
 #include "u8d_model.h"
 
 #define MS 1000000ull
+
+/* A fresh model powered on at time 0; the test fails if it cannot be made. */
+static inline u8d_model *model_powered_on(void (*configure)(u8d_model_config *))
+{
+    u8d_model_config cfg;
+    configure(&cfg);
+    u8d_model *m = u8d_model_create(&cfg, 0);
+    assert_non_null(m);
+    return m;
+}
+
+static inline u8d_model *vendor(void)
+{
+    return model_powered_on(u8d_model_config_vendor);
+}
+
+static inline u8d_model *canalyze(void)
+{
+    return model_powered_on(u8d_model_config_canalyze);
+}
 
 static inline void cmd_bytes(uint8_t out[U8D_CMD_SIZE], uint8_t cmd, uint8_t opt1)
 {

@@ -11,24 +11,6 @@ static void patterned(uint8_t req[U8D_CMD_SIZE], uint8_t cmd, uint8_t opt1)
     req[1] = 0x01; /* channel, echoed as is */
 }
 
-static u8d_model *vendor(void)
-{
-    u8d_model_config cfg;
-    u8d_model_config_vendor(&cfg);
-    u8d_model *m = u8d_model_create(&cfg, 0);
-    assert_non_null(m);
-    return m;
-}
-
-static u8d_model *canalyze(void)
-{
-    u8d_model_config cfg;
-    u8d_model_config_canalyze(&cfg);
-    u8d_model *m = u8d_model_create(&cfg, 0);
-    assert_non_null(m);
-    return m;
-}
-
 /* Sends req and compares the reply with want (16 bytes). */
 static void exchange(u8d_model *m, uint64_t now, const uint8_t *req, const uint8_t *want)
 {

@@ -5,24 +5,6 @@
 
 #include "vbus.h"
 
-static u8d_model *vendor(void)
-{
-    u8d_model_config cfg;
-    u8d_model_config_vendor(&cfg);
-    u8d_model *m = u8d_model_create(&cfg, 0);
-    assert_non_null(m);
-    return m;
-}
-
-static u8d_model *canalyze(void)
-{
-    u8d_model_config cfg;
-    u8d_model_config_canalyze(&cfg);
-    u8d_model *m = u8d_model_create(&cfg, 0);
-    assert_non_null(m);
-    return m;
-}
-
 static uint32_t stat(u8d_model *m, uint8_t index)
 {
     uint8_t reply[U8D_CMD_SIZE];
