@@ -96,9 +96,12 @@ void u2c_channel_on_in_packet(void *ctx, const uint8_t *bytes, size_t len)
     }
     if (st != U8D_OK)
         note_malformed(ch, st, bad_index, len);
-    if (ch->rx_waiters > 0 && rx_ring_count(&ch->ring) > 0)
-        u2c_cond_broadcast(&ch->rx_cond);
+    bool wake = ch->rx_waiters > 0 && rx_ring_count(&ch->ring) > 0;
     u2c_mutex_unlock(&ch->lock);
+    /* Signalled after unlocking: a receiver woken while the lock is still
+     * held would only block again on the mutex, a second context switch. */
+    if (wake)
+        u2c_cond_broadcast(&ch->rx_cond);
 }
 
 /* Lock held. */

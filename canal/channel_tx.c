@@ -91,13 +91,15 @@ int u2c_channel_on_next_out(void *ctx, uint8_t record[U8D_TX_RECORD_SIZE])
     for (;;) {
         u2c_mutex_lock(&ch->lock);
         bool have = tx_queue_pop(&ch->txq, &f);
+        bool wake = false;
         if (have) {
             ch->tx_frames++;
             ch->tx_bytes += (f.flags & U8D_FLAG_RTR) ? 0 : f.dlc;
-            if (ch->tx_waiters > 0)
-                u2c_cond_broadcast(&ch->tx_cond);
+            wake = ch->tx_waiters > 0;
         }
         u2c_mutex_unlock(&ch->lock);
+        if (wake) /* after unlocking, as u2c_channel_on_in_packet */
+            u2c_cond_broadcast(&ch->tx_cond);
         if (!have)
             return 0;
         /* frame_from_msg checked everything the encoder checks. */
