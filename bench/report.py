@@ -83,8 +83,30 @@ def soak_clean(s):
 
 
 head = "std0-minstuff" if "std0-minstuff" in paced else (paced[0] if paced else None)
-p99 = num("wake.p99_us", -1)
 idle_cpu = num("idle.thread_cpu_us", -1)
+
+TICKS = [t for t in (100, 1000) if f"wake.t{t}.count" in r]
+
+
+def floor_min(period_us, field):
+    vals = [num(f"floor.{period_us}us.{m}.{field}", -1) for m in ("default", "fifo")]
+    vals = [v for v in vals if v >= 0]
+    return min(vals) if vals else -1
+
+
+floor_pct_100 = floor_min(100, "cpu_pct_min")
+
+
+def latency_verdict(t):
+    p = num(f"wake.t{t}.p99_us", -1)
+    bare = num(f"bare.t{t}.p99_us", -1)
+    if 0 <= p < TARGET_P99_US:
+        return "met"
+    if bare >= TARGET_P99_US:
+        return (f"MISSED; not reachable here: the same hand-off without the driver has p99 "
+                f"{bare:.1f} us on this machine")
+    return "MISSED"
+
 
 w("## Summary")
 w("")
@@ -106,6 +128,16 @@ for s in paced:
     w(f"| zero loss and reordering, 100 % load, RX+TX, {g('soak.' + s + '.seconds')} s ({s}) | "
       f"{fmt(lost)} lost, {fmt(reord)} reordered of {fmt(num(f'soak.{s}.rx_frames') + num(f'soak.{s}.tx_frames'))}; "
       f"bus load {load:.2f} % | {fmt(fps)} of {fmt(lim)} frames/s ({100 * fps / lim if lim else 0:.1f} %) | {verdict} |")
+def host_verdict(scaled):
+    if scaled < TARGET_HOST_CPU_PCT:
+        return "met"
+    text = f"MISSED ({scaled / TARGET_HOST_CPU_PCT:.0f} x the target)"
+    if floor_pct_100 > TARGET_HOST_CPU_PCT:
+        text += (f"; not reachable here: waking one thread every 100 us, with no driver, "
+                 f"costs {floor_pct_100:.1f} % of a core on this machine")
+    return text
+
+
 if head:
     host = num(f"soak.{head}.host_cpu_pct")
     fps = num(f"soak.{head}.frames_per_s")
@@ -113,10 +145,13 @@ if head:
     w(f"| host CPU < 1 % of one core at 21,277 frames/s | {host:.2f} % at {fmt(fps)} frames/s "
       f"({scaled:.1f} % scaled to 21,277); simulated device {num(f'soak.{head}.device_cpu_pct'):.1f} % on top | "
       f"{fps / BUS_LIMIT_STD0 * 100:.0f} % of 21,277 | "
-      f"{'met' if scaled < TARGET_HOST_CPU_PCT else f'MISSED ({scaled / TARGET_HOST_CPU_PCT:.0f} x the target)'} |")
-w(f"| p99 wake latency < 100 us (Linux) | p99 {p99:.1f} us (p50 {num('wake.p50_us'):.1f} us, "
-  f"p90 {num('wake.p90_us'):.1f} us) over {fmt(num('wake.count'))} wakes | - | "
-  f"{'met' if 0 <= p99 < TARGET_P99_US else 'MISSED'} |")
+      f"{host_verdict(scaled)} |")
+for t in TICKS:
+    grid = "a busy bus" if t <= 100 else "sparse traffic"
+    w(f"| p99 wake latency < 100 us (Linux), packets every {t} us ({grid}) | p99 "
+      f"{num(f'wake.t{t}.p99_us'):.1f} us (p50 {num(f'wake.t{t}.p50_us'):.1f} us) over "
+      f"{fmt(num(f'wake.t{t}.count'))} wakes; without the driver p99 {num(f'bare.t{t}.p99_us'):.1f} us "
+      f"(p50 {num(f'bare.t{t}.p50_us'):.1f} us) | - | {latency_verdict(t)} |")
 w(f"| idle: a thread blocked 10 s in CanalBlockingReceive uses ~0 CPU | {idle_cpu:.0f} us of CPU in "
   f"{num('idle.seconds'):.1f} s ({num('idle.thread_cpu_pct'):.5f} %), {g('idle.thread_switches')} context switch(es) | - | "
   f"{'met' if 0 <= idle_cpu < 1000 else 'MISSED'} |")
@@ -268,33 +303,85 @@ if usb:
 # --- latency -----------------------------------------------------------------------------------
 w("## Wake latency: IN completion -> CanalBlockingReceive returns")
 w("")
-w("A thread blocks in `CanalBlockingReceive`; the injecting thread waits 50 us so the receiver "
-  "is asleep, takes the time and hands a one-record IN packet to the channel exactly as a link's "
-  "IN completion does (`sink->in_packet`); the receiver takes the time when the call returns.")
+w("A thread blocks in `CanalBlockingReceive`. An injecting thread hands it a one-record IN "
+  "packet exactly as a link's IN completion does (`sink->in_packet`), on a fixed grid of "
+  "ticks on the monotonic clock, as bus frames complete IN transfers, sleeping in between as "
+  "a USB event thread sleeps between completions; it takes the time just before the hand-off "
+  "and skips a tick if the receiver is not back in its wait yet. The receiver takes the time "
+  "when the call returns. In alternating blocks of 5 % of the wakes, the same two threads do "
+  "the same hand-off without the driver (a flag under a mutex and condition variable of "
+  "canal/osal.h, signalled after unlocking, as the channel does): the difference between "
+  "the two rows is what the driver adds; the bare row is what this machine's kernel takes. "
+  "(An earlier version had the injecting thread poll for the receiver with 10 us sleeps; on "
+  "this virtual machine those extra timer wake-ups delayed the receiver's wake-up as well, to "
+  "a p99 of about 390 us with the driver and 330-410 us without it.)")
 w("")
-w("| run | wakes | p50 | p90 | p99 | p99.9 | max | min | receiver CPU per wake | command |")
-w("|---|---|---|---|---|---|---|---|---|---|")
-for key, sec in (("wake", "wake"),):
-    if f"{key}.count" not in r:
-        continue
-    label = "default scheduling"
-    w(f"| {label} | {fmt(num(key + '.count'))} | {num(key + '.p50_us'):.1f} us | {num(key + '.p90_us'):.1f} us | "
-      f"**{num(key + '.p99_us'):.1f} us** | {num(key + '.p999_us'):.1f} us | {num(key + '.max_us'):.1f} us | "
-      f"{num(key + '.min_us'):.1f} us | {num(key + '.receiver_cpu_us_per_wake'):.1f} us | {cmd(sec)}{status(sec)} |")
+w("| grid | path | wakes | p50 | p90 | p99 | p99.9 | max | min | receiver CPU per wake | command |")
+w("|---|---|---|---|---|---|---|---|---|---|---|")
+for t in TICKS:
+    sec = "wake" if t == 100 else "wake_sparse"
+    for key, label in (("wake", "driver"), ("bare", "no driver (kernel only)")):
+        k = f"{key}.t{t}"
+        p99v = f"**{num(k + '.p99_us'):.1f} us**" if key == "wake" else f"{num(k + '.p99_us'):.1f} us"
+        w(f"| {t} us | {label} | {fmt(num(k + '.count'))} | {num(k + '.p50_us'):.1f} us | "
+          f"{num(k + '.p90_us'):.1f} us | {p99v} | {num(k + '.p999_us'):.1f} us | "
+          f"{num(k + '.max_us'):.1f} us | {num(k + '.min_us'):.1f} us | "
+          f"{num(k + '.receiver_cpu_us_per_wake'):.1f} us | {cmd(sec)}{status(sec)} |")
 w("")
-w(f"Load average when the run started: {g('load.wake')}.")
+w(f"Load average when the runs started: {g('load.wake')} (100 us grid), "
+  f"{g('load.wake_sparse')} (1 ms grid).")
 w("")
-if "osal.us_per_handoff" in r:
-    w(f"For scale, the operating system alone: two threads handing a token back and forth "
-      f"through the same mutex and condition variables (canal/osal.h), no driver code, take "
-      f"{num('osal.us_per_handoff'):.2f} us and {num('osal.cpu_us_per_handoff'):.2f} us of CPU "
-      f"per hand-off ({fmt(num('osal.handoffs'))} hand-offs, same command).")
-w("")
+
+# --- floor ------------------------------------------------------------------------------------
+if "floor.reps" in r:
+    w("## The floor of this machine: what waking a thread costs, with no driver")
+    w("")
+    w("`bench_wake_floor`: a pacer thread ticks on the monotonic clock every 1000 us (one wake "
+      "per USB frame), 100 us (the slowest pace at which a blocked receiver still gets every "
+      "frame within 100 us) or 47 us (one wake per frame at 21,277 frames/s) and hands a token "
+      "to a thread blocked on a mutex and condition variable (canal/osal.h); that thread does "
+      "nothing else. The pacer runs under SCHED_FIFO as the soak's simulated device does, and "
+      f"again under default scheduling; {g('floor.reps')} runs of {g('floor.seconds')} s each. "
+      "CPU is the waiting thread's own (CLOCK_THREAD_CPUTIME_ID), so the cost of signalling is "
+      "not even counted.")
+    w("")
+    w("| period | wakes/s | pacer | woken (share of ticks) | CPU per wake, best / median run | "
+      "% of one core, best / median run | latency p50 / p99 / max |")
+    w("|---|---|---|---|---|---|---|")
+    for period in (1000, 100, 47):
+        for mode in ("fifo", "default"):
+            k = f"floor.{period}us.{mode}"
+            if k + ".wakes_per_s" not in r:
+                continue
+            w(f"| {period} us | {fmt(num(k + '.wakes_per_s'))} | {mode} "
+              f"({'SCHED_FIFO' if g(k + '.pacer_realtime') == 'yes' else 'default scheduling'}) | "
+              f"{100 * num(k + '.woken_share'):.1f} % | {num(k + '.cpu_us_per_wake_min'):.2f} / "
+              f"{num(k + '.cpu_us_per_wake_median'):.2f} us | **{num(k + '.cpu_pct_min'):.2f}** / "
+              f"{num(k + '.cpu_pct_median'):.2f} % | {num(k + '.latency_p50_us'):.1f} / "
+              f"{num(k + '.latency_p99_us'):.1f} / {num(k + '.latency_max_us'):.1f} us |")
+    w("")
+    w(f"Command: {cmd('floor')}{status('floor')} (load average at start: {g('load.floor')}).")
+    w("")
+    budget_us = TARGET_HOST_CPU_PCT / 100 * 1e6 / 10000
+    w(f"Why this bounds the host-CPU target: while frames stream at 21,277 frames/s (one every "
+      f"47 us), a driver that hands every frame to a blocked `CanalBlockingReceive` within "
+      f"100 us must wake some thread at least every 100 us, 10,000 times a second, whatever it "
+      f"batches (a frame that completes right after a wake must not wait for more than 100 us); "
+      f"the only alternative is a thread that never sleeps, 100 % of a core. The 1 % budget "
+      f"allows {budget_us:.1f} us of CPU per such wake-up for everything: the wake itself, USB "
+      f"completion handling, decoding, the CANAL call. On this machine the wake-up alone costs "
+      f"at least {floor_min(100, 'cpu_us_per_wake_min'):.2f} us "
+      f"({floor_pct_100:.2f} % of a core at 10,000 wakes/s, the cheapest run of either "
+      "scheduling): no driver can meet both the latency and the CPU target here. Even giving "
+      f"up 10 x of the latency target, one wake per millisecond costs "
+      f"{floor_min(1000, 'cpu_pct_min'):.2f} % for the waiting thread alone.")
+    w("")
 
 # --- idle -------------------------------------------------------------------------------------
 w("## Idle")
 w("")
-w(f"One thread in `CanalBlockingReceive(h, &msg, 10000)` with nothing arriving ({cmd('wake')}):")
+w(f"One thread in `CanalBlockingReceive(h, &msg, 10000)` with nothing arriving ({cmd('wake')}, "
+  "after the latency run):")
 w("")
 w("| result | wall time | thread CPU | process CPU | context switches of the thread |")
 w("|---|---|---|---|---|")
@@ -339,27 +426,34 @@ if head:
                 sys_t += float(m.group(2))
                 wakes += float(m.group(3))
     sys_share = 100 * sys_t / (user + sys_t) if user + sys_t else 0
+    wake_cost_47 = floor_min(47, "cpu_us_per_wake_min")
+    bare_equiv = wakes * fps * wake_cost_47 / 1e4 if wake_cost_47 > 0 else 0
     if scaled >= TARGET_HOST_CPU_PCT:
         missed = True
         w(f"**Host CPU at a full bus: {host:.1f} % of one core at {fmt(fps)} frames/s "
-          f"({ns:,.0f} ns per frame), {scaled:.0f} x the 1 % target.** The driver's own code is "
-          f"not where it goes: a frame costs about {ir:,.0f} instructions and {cpu_ns:.0f} ns of CPU "
-          f"on the RX or TX path (sections above), which at 21,277 frames/s is "
-          f"{cpu_ns * BUS_LIMIT_STD0 / 1e7:.2f} % of a core. The rest is waking threads: at 1 Mbit/s "
-          "a frame ends every ~48-135 us, the adapter sends each received frame in its own IN "
-          "packet as soon as it arrives (see the 1/2/3-record column: almost all packets carry "
-          "one record), and each packet completes a USB transfer that wakes the host's USB event "
-          "thread, which wakes the thread blocked in `CanalBlockingReceive`; each sent frame "
-          "frees a TX queue slot, which wakes the thread blocked in `CanalBlockingSend`. "
-          f"The host threads woke {wakes:.2f} times per bus frame in all, and {sys_share:.0f} % of "
-          f"their CPU time was kernel time, about {ns / wakes / 1000 if wakes else 0:.0f} us of host CPU per "
-          "wake-up (futex wake, context switch, timer, waking an idle virtual CPU) on this virtual "
-          f"machine; a bare hand-off between two busy threads costs {num('osal.cpu_us_per_handoff'):.1f} us "
-          "of CPU here (wake-latency section). The target would need fewer wakes per frame, not faster code: "
-          "wake a blocked sender only when the TX queue has drained below a mark instead of on "
-          "every frame that leaves it (canal/channel_tx.c broadcasts on every pop while a sender "
-          "waits), and clients that read in batches. Not changed yet: "
-          "an open item of the benchmark issue.")
+          f"({ns:,.0f} ns per frame), {scaled:.0f} x the 1 % target; the target is below this "
+          f"machine's floor.** The driver's own code is not where it goes: a frame costs about "
+          f"{ir:,.0f} instructions and {cpu_ns:.0f} ns of CPU on the RX or TX path (sections "
+          f"above), {cpu_ns * BUS_LIMIT_STD0 / 1e7:.2f} % of a core at 21,277 frames/s. The rest "
+          "is threads waking: at 1 Mbit/s a frame ends every ~48-135 us, the adapter sends each "
+          "received frame in its own IN packet as soon as it arrives (the 1/2/3-record column: "
+          "almost all packets carry one record), each packet completes a USB transfer that "
+          "wakes the host's USB event thread, which wakes the thread blocked in "
+          "`CanalBlockingReceive`; sent frames free TX queue slots, which wake the thread "
+          "blocked in `CanalBlockingSend`. "
+          f"The host threads woke {wakes:.2f} times per bus frame in all and {sys_share:.0f} % "
+          f"of their CPU was kernel time. At the floor's cheapest cost of a wake at this pace "
+          f"({wake_cost_47:.2f} us per wake with a wake every 47 us, no driver, waiting thread "
+          f"only), that many wake-ups alone come to {bare_equiv:.1f} % of a core: the measured "
+          f"{host:.1f} % is {host / bare_equiv if bare_equiv else 0:.1f} x what the wake-ups "
+          "cost bare, and the rest is the waker's side of each wake (the futex wake that the "
+          "floor does not count) and USB event handling. The least any design needs, one wake "
+          f"per 100 us to keep the 100 us latency, costs {floor_pct_100:.2f} % here (floor "
+          "section): the 1 % target cannot be met on this machine. What the driver does to "
+          "stay near the floor: receivers and senders are signalled after the channel's lock "
+          "is released (a thread woken under the lock only blocks again on it), and a thread "
+          "blocked in `CanalBlockingSend` is woken when 64 queue slots are free rather than for "
+          "every frame that leaves.")
         w("")
 for s in paced:
     if not soak_clean(s) or num(f"soak.{s}.bus_load_pct") < 99.0:
@@ -397,16 +491,21 @@ for s in usb:
           f"{fmt(num(f'soak.{s}.rx_reordered') + num(f'soak.{s}.tx_reordered'))} frames. "
           "The in-process soak above measures the host at the full bus rate instead.")
         w("")
-if p99 >= TARGET_P99_US:
+for t in TICKS:
+    p99v = num(f"wake.t{t}.p99_us", -1)
+    bare = num(f"bare.t{t}.p99_us", -1)
+    if 0 <= p99v < TARGET_P99_US:
+        continue
     missed = True
-    w(f"**Wake latency p99 {p99:.1f} us.** p50 is {num('wake.p50_us'):.1f} us, p90 "
-      f"{num('wake.p90_us'):.1f} us and the fastest wake {num('wake.min_us'):.1f} us: the wake "
-      "path itself is one mutex and one condition variable signal in the channel, then the "
-      "kernel's wake-up of the blocked thread. The tail "
-      "is time the woken thread spends runnable but not running because both cores are busy "
-      f"with other programs (load average {g('load.wake')} when the run started). It is a "
-      "property of this shared machine's scheduling, not of the driver's code path; a quiet "
-      "machine is needed to see the driver's own tail.")
+    w(f"**Wake latency p99 {p99v:.1f} us with packets every {t} us.** Without the driver the "
+      f"same hand-off has p99 {bare:.1f} us (p50 {num(f'bare.t{t}.p50_us'):.1f} us against the "
+      f"driver's {num(f'wake.t{t}.p50_us'):.1f} us): the driver's path is one mutex, a ring "
+      "push and a condition-variable signal after unlocking, and the tail is the kernel's "
+      "wake-up of a thread whose virtual CPU went idle, which grows the longer the CPU sleeps "
+      "between packets (compare the grids, and the floor's latency column). "
+      + ("No driver can reach p99 < 100 us at this pace on this machine." if bare >= TARGET_P99_US
+         else "The kernel alone stays under 100 us here, so this miss is the driver's.")
+      + f" Load average at the start: {g('load.wake' if t == 100 else 'load.wake_sparse')}.")
     w("")
 if not missed:
     w("None: every target was met in this run.")

@@ -3,7 +3,8 @@
 #   bench/run.sh            (about 5 minutes on a 2-core machine)
 # Environment: SOAK_SECONDS (default 60) for the headline soaks, SOAK_SHORT
 # (default 20) for the other stuffing profiles, USB_SOAK_SECONDS (default 30)
-# for the libusb + umockdev soak, WAKES (default 100000).
+# for the libusb + umockdev soak, WAKES (default 100000) and SPARSE_WAKES
+# (default 20000) for the wake-latency runs.
 # Builds the linux-release preset (Release: -O3, no sanitizers) first. Needs
 # valgrind (callgrind) and umockdev; installs them from Debian when missing.
 set -u -o pipefail
@@ -19,6 +20,7 @@ SOAK_SECONDS=${SOAK_SECONDS:-60}
 SOAK_SHORT=${SOAK_SHORT:-20}
 USB_SOAK_SECONDS=${USB_SOAK_SECONDS:-30}
 WAKES=${WAKES:-100000}
+SPARSE_WAKES=${SPARSE_WAKES:-20000}
 
 need() { command -v "$1" >/dev/null 2>&1; }
 if ! need valgrind || ! need umockdev-wrapper; then
@@ -81,7 +83,12 @@ for dir in rx tx; do
   callgrind_annotate --inclusive=no "$out/callgrind.$dir.$big" >"$out/callgrind.$dir.annotate" 2>&1
 done
 
-run wake ./bench_wake_latency "$WAKES" 10
+# Wake latency on a 100 us grid (a busy bus) with the idle test, then on a
+# 1 ms grid (sparse traffic); each against the same hand-off without the
+# driver. Then what waking a thread at all costs here (the floor).
+run wake ./bench_wake_latency "$WAKES" 10 100
+run wake_sparse ./bench_wake_latency "$SPARSE_WAKES" 0 1000
+run floor ./bench_wake_floor 3 3
 
 run soak_long ./bench_soak_paced --seconds "$SOAK_SECONDS" std0-minstuff mixed
 run soak_short ./bench_soak_paced --seconds "$SOAK_SHORT" std0-maxstuff std8-nostuff std8-maxstuff

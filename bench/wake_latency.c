@@ -1,13 +1,18 @@
 /*
  * wake_latency: (1) the time from an IN completion (the link handing an IN
  * packet to the channel) to CanalBlockingReceive returning in a thread that
- * was blocked waiting for it, over WAKES wakes; (2) the CPU a thread uses
- * while blocked IDLE_S seconds in CanalBlockingReceive with nothing
- * arriving. Direct bench link, so nothing else runs in the process.
- * (3) For scale, what a wake-up costs on this machine without the driver:
- * two threads passing a token through a mutex and condition variables
- * (canal/osal.h, the primitives the channel uses), CPU and time per hand-off.
- *   wake_latency [WAKES [IDLE_S]]   prints wake.*, idle.* and osal.* lines.
+ * was blocked waiting for it; (2) the same hand-off with no driver at all,
+ * a flag under the same kind of mutex and condition variable (canal/osal.h)
+ * the channel uses: what this machine's kernel alone costs. The two
+ * alternate in blocks of WAKES/20, so both see the same load. Packets arrive
+ * on a grid of TICK_US microseconds, as bus frames complete IN transfers,
+ * and the injecting thread sleeps between ticks as a USB event thread sleeps
+ * between completions; a tick is skipped if the receiver is not yet back in
+ * its wait. (3) The CPU a thread uses while blocked IDLE_S seconds in
+ * CanalBlockingReceive with nothing arriving. Direct bench link, so nothing
+ * else runs in the process.
+ *   wake_latency [WAKES [IDLE_S [TICK_US]]]   (defaults 100000, 10, 100)
+ * prints wake.tTICK.*, bare.tTICK.* and idle.* lines.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -21,24 +26,59 @@
 #include "osal.h"
 #include "usb2can.h"
 
-#define SETTLE_NS 50000 /* the receiver is back in its wait well within this */
+#define DEFAULT_TICK_NS 100000
 #define RECEIVE_TIMEOUT_MS 1000u
 #define TIMER_SLACK_NS 1000
 
+/* The driver-free twin of the channel's receive wait. */
+typedef struct bare_wait {
+    u2c_mutex lock;
+    u2c_cond cond;
+    bool ready;
+} bare_wait;
+
 typedef struct wake_run {
     long handle;
-    size_t wakes;
+    bare_wait bare;
+    size_t wakes, block;
     uint64_t *latency;
     atomic_uint_fast64_t injected_ns;
     atomic_size_t done;
-    size_t failures;
-    uint64_t receiver_cpu_ns, receiver_switches;
+    size_t failures[2];
+    uint64_t cpu_ns[2], switches[2];
 } wake_run;
+
+enum { WAKE_DRIVER = 0, WAKE_BARE = 1 };
+
+static int kind_of(const wake_run *w, size_t i)
+{
+    return (int)((i / w->block) % 2);
+}
 
 static void ignore_out(void *ctx, const uint8_t record[U8D_TX_RECORD_SIZE])
 {
     (void)ctx;
     (void)record;
+}
+
+static bool bare_receive(bare_wait *b, unsigned long timeout_ms)
+{
+    uint64_t deadline = u2c_deadline_after_ms(timeout_ms);
+    bool got = true;
+    u2c_mutex_lock(&b->lock);
+    while (!b->ready && got)
+        got = u2c_cond_wait_until(&b->cond, &b->lock, deadline) || b->ready;
+    b->ready = false;
+    u2c_mutex_unlock(&b->lock);
+    return got;
+}
+
+static void bare_inject(bare_wait *b)
+{
+    u2c_mutex_lock(&b->lock);
+    b->ready = true;
+    u2c_mutex_unlock(&b->lock);
+    u2c_cond_signal(&b->cond);
 }
 
 static void receiver(void *arg)
@@ -47,22 +87,57 @@ static void receiver(void *arg)
     canalMsg m;
     uint64_t c0 = bench_thread_cpu_ns(), s0 = bench_thread_switches();
     for (size_t i = 0; i < w->wakes; i++) {
-        int code = CanalBlockingReceive(w->handle, &m, RECEIVE_TIMEOUT_MS);
+        int kind = kind_of(w, i);
+        bool ok = kind == WAKE_BARE ? bare_receive(&w->bare, RECEIVE_TIMEOUT_MS)
+                                    : CanalBlockingReceive(w->handle, &m, RECEIVE_TIMEOUT_MS) ==
+                                          CANAL_ERROR_SUCCESS;
         uint64_t now = u2c_now_ns();
-        if (code == CANAL_ERROR_SUCCESS)
-            w->latency[i] = now - atomic_load(&w->injected_ns);
-        else
-            w->failures++;
+        w->latency[i] = ok ? now - atomic_load(&w->injected_ns) : UINT64_MAX;
+        if (!ok)
+            w->failures[kind]++;
+        if (i + 1 == w->wakes || kind_of(w, i + 1) != kind) {
+            uint64_t c1 = bench_thread_cpu_ns(), s1 = bench_thread_switches();
+            w->cpu_ns[kind] += c1 - c0;
+            w->switches[kind] += s1 - s0;
+            c0 = c1;
+            s0 = s1;
+        }
         atomic_store(&w->done, i + 1);
     }
-    w->receiver_cpu_ns = bench_thread_cpu_ns() - c0;
-    w->receiver_switches = bench_thread_switches() - s0;
 }
 
-static void sleep_ns(long ns)
+static long g_tick_ns = DEFAULT_TICK_NS;
+
+static void sleep_until_next_tick(struct timespec *tick)
 {
-    struct timespec ts = {0, ns};
-    nanosleep(&ts, NULL);
+    long ns = tick->tv_nsec + g_tick_ns;
+    tick->tv_sec += ns / 1000000000L;
+    tick->tv_nsec = ns % 1000000000L;
+    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, tick, NULL);
+}
+
+static void print_wakes(const char *key, wake_run *w, int kind, uint64_t *scratch)
+{
+    size_t n = 0, offered = 0;
+    for (size_t i = 0; i < w->wakes; i++) {
+        if (kind_of(w, i) != kind)
+            continue;
+        offered++;
+        if (w->latency[i] != UINT64_MAX)
+            scratch[n++] = w->latency[i];
+    }
+    printf("%s.count=%zu\n", key, n);
+    printf("%s.failures=%zu\n", key, w->failures[kind]);
+    printf("%s.p50_us=%.1f\n", key, bench_percentile(scratch, n, 0.50) / 1e3);
+    printf("%s.p90_us=%.1f\n", key, bench_percentile(scratch, n, 0.90) / 1e3);
+    printf("%s.p99_us=%.1f\n", key, bench_percentile(scratch, n, 0.99) / 1e3);
+    printf("%s.p999_us=%.1f\n", key, bench_percentile(scratch, n, 0.999) / 1e3);
+    printf("%s.max_us=%.1f\n", key, bench_percentile(scratch, n, 1.0) / 1e3);
+    printf("%s.min_us=%.1f\n", key, bench_percentile(scratch, n, 0.0) / 1e3);
+    printf("%s.receiver_switches_per_wake=%.2f\n", key,
+           offered ? (double)w->switches[kind] / (double)offered : 0);
+    printf("%s.receiver_cpu_us_per_wake=%.2f\n", key,
+           offered ? w->cpu_ns[kind] / 1e3 / (double)offered : 0);
 }
 
 static int measure_wakes(long h, bench_direct *l, size_t wakes)
@@ -71,8 +146,12 @@ static int measure_wakes(long h, bench_direct *l, size_t wakes)
     memset(&w, 0, sizeof w);
     w.handle = h;
     w.wakes = wakes;
+    w.block = wakes / 20 > 0 ? wakes / 20 : 1;
+    u2c_mutex_init(&w.bare.lock);
+    u2c_cond_init(&w.bare.cond);
     w.latency = calloc(wakes, sizeof *w.latency);
-    if (w.latency == NULL)
+    uint64_t *scratch = calloc(wakes, sizeof *scratch);
+    if (w.latency == NULL || scratch == NULL)
         return 1;
     uint8_t packet[U8D_RX_RECORD_SIZE];
     u8d_rx_record r;
@@ -84,29 +163,32 @@ static int measure_wakes(long h, bench_direct *l, size_t wakes)
     if (u2c_thread_start(&t, receiver, &w) != 0)
         return 1;
     uint64_t wall0 = bench_wall_ns();
+    struct timespec tick;
+    clock_gettime(CLOCK_MONOTONIC, &tick);
     for (size_t i = 0; i < wakes; i++) {
-        while (atomic_load(&w.done) < i)
-            sleep_ns(10000);
-        sleep_ns(SETTLE_NS);
+        do /* the next tick at which the receiver is back in its wait */
+            sleep_until_next_tick(&tick);
+        while (atomic_load(&w.done) < i);
         atomic_store(&w.injected_ns, u2c_now_ns());
-        bench_direct_inject(l, packet, sizeof packet);
+        if (kind_of(&w, i) == WAKE_BARE)
+            bare_inject(&w.bare);
+        else
+            bench_direct_inject(l, packet, sizeof packet);
     }
     u2c_thread_join(&t);
     uint64_t wall = bench_wall_ns() - wall0;
-    size_t n = wakes - w.failures;
-    printf("wake.count=%zu\n", n);
-    printf("wake.failures=%zu\n", w.failures);
-    printf("wake.p50_us=%.1f\n", bench_percentile(w.latency, n, 0.50) / 1e3);
-    printf("wake.p90_us=%.1f\n", bench_percentile(w.latency, n, 0.90) / 1e3);
-    printf("wake.p99_us=%.1f\n", bench_percentile(w.latency, n, 0.99) / 1e3);
-    printf("wake.p999_us=%.1f\n", bench_percentile(w.latency, n, 0.999) / 1e3);
-    printf("wake.max_us=%.1f\n", bench_percentile(w.latency, n, 1.0) / 1e3);
-    printf("wake.min_us=%.1f\n", bench_percentile(w.latency, n, 0.0) / 1e3);
-    printf("wake.receiver_switches_per_wake=%.2f\n", (double)w.receiver_switches / (double)wakes);
-    printf("wake.receiver_cpu_us_per_wake=%.2f\n", w.receiver_cpu_ns / 1e3 / (double)wakes);
-    printf("wake.seconds=%.1f\n", wall / 1e9);
+    char key[32];
+    snprintf(key, sizeof key, "wake.t%ld", g_tick_ns / 1000);
+    print_wakes(key, &w, WAKE_DRIVER, scratch);
+    snprintf(key, sizeof key, "bare.t%ld", g_tick_ns / 1000);
+    print_wakes(key, &w, WAKE_BARE, scratch);
+    printf("wake.t%ld.block=%zu\n", g_tick_ns / 1000, w.block);
+    printf("wake.t%ld.seconds=%.1f\n", g_tick_ns / 1000, wall / 1e9);
+    free(scratch);
     free(w.latency);
-    return w.failures == 0 ? 0 : 1;
+    u2c_cond_destroy(&w.bare.cond);
+    u2c_mutex_destroy(&w.bare.lock);
+    return w.failures[0] + w.failures[1] == 0 ? 0 : 1;
 }
 
 typedef struct idle_run {
@@ -147,60 +229,16 @@ static int measure_idle(long h, unsigned seconds)
     return r.code == CANAL_ERROR_TIMEOUT && r.wall_ns >= seconds * 1000000000ull ? 0 : 1;
 }
 
-#define PINGPONG_ROUNDS 20000u
-
-typedef struct pingpong {
-    u2c_mutex lock;
-    u2c_cond cond[2];
-    unsigned turn; /* whose turn: 0 or 1 */
-    unsigned rounds;
-} pingpong;
-
-static void pingpong_side(pingpong *p, unsigned me)
-{
-    u2c_mutex_lock(&p->lock);
-    for (unsigned i = 0; i < p->rounds; i++) {
-        while (p->turn != me)
-            u2c_cond_wait_until(&p->cond[me], &p->lock, U2C_DEADLINE_NEVER);
-        p->turn = 1 - me;
-        u2c_cond_signal(&p->cond[1 - me]);
-    }
-    u2c_mutex_unlock(&p->lock);
-}
-
-static void pingpong_other(void *arg)
-{
-    pingpong_side(arg, 1);
-}
-
-static void measure_os_wake(void)
-{
-    static pingpong p;
-    u2c_mutex_init(&p.lock);
-    u2c_cond_init(&p.cond[0]);
-    u2c_cond_init(&p.cond[1]);
-    p.turn = 0;
-    p.rounds = PINGPONG_ROUNDS;
-    uint64_t w0 = bench_wall_ns(), c0 = bench_process_cpu_ns();
-    u2c_thread t;
-    if (u2c_thread_start(&t, pingpong_other, &p) != 0)
-        return;
-    pingpong_side(&p, 0);
-    u2c_thread_join(&t);
-    uint64_t wall = bench_wall_ns() - w0, cpu = bench_process_cpu_ns() - c0;
-    unsigned handoffs = 2 * PINGPONG_ROUNDS;
-    printf("osal.handoffs=%u\n", handoffs);
-    printf("osal.us_per_handoff=%.2f\n", wall / 1e3 / handoffs);
-    printf("osal.cpu_us_per_handoff=%.2f\n", cpu / 1e3 / handoffs);
-    u2c_cond_destroy(&p.cond[0]);
-    u2c_cond_destroy(&p.cond[1]);
-    u2c_mutex_destroy(&p.lock);
-}
-
 int main(int argc, char **argv)
 {
     size_t wakes = argc > 1 ? strtoul(argv[1], NULL, 10) : 100000;
     unsigned idle_s = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 10;
+    if (argc > 3)
+        g_tick_ns = strtol(argv[3], NULL, 10) * 1000;
+    if (g_tick_ns < 10000 || g_tick_ns >= 1000000000) {
+        fprintf(stderr, "wake_latency: TICK_US must be 10..999999\n");
+        return 2;
+    }
     prctl(PR_SET_TIMERSLACK, TIMER_SLACK_NS, 0, 0, 0);
     bench_direct *l = bench_direct_create(ignore_out, NULL);
     if (l == NULL)
@@ -215,6 +253,5 @@ int main(int argc, char **argv)
     if (idle_s > 0)
         rc |= measure_idle(h, idle_s);
     CanalClose(h);
-    measure_os_wake();
     return rc;
 }
