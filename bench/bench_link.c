@@ -195,9 +195,17 @@ static void device_thread(void *arg)
     while (!l->quit) {
         uint64_t now = u2c_now_ns();
         uint64_t next = bdev_advance(l->dev, now, paced_pump, l);
-        if (l->produced && l->host_waiting)
-            u2c_cond_signal(&l->host_cond);
+        bool wake_host = l->produced && l->host_waiting;
         l->produced = false;
+        if (wake_host) {
+            /* As an interrupt would: the host thread must not wake only to
+             * block on this lock. Then the bus is looked at again, since the
+             * host may have queued OUT records meanwhile. */
+            u2c_mutex_unlock(&l->lock);
+            u2c_cond_signal(&l->host_cond);
+            u2c_mutex_lock(&l->lock);
+            continue;
+        }
         bench_cpu_meter_tick(&l->dev_cpu);
         l->dev_idle = next == UINT64_MAX;
         uint64_t deadline = l->dev_idle ? u2c_deadline_after_ms(IDLE_WAIT_MS) : next;
@@ -238,9 +246,10 @@ static void refill_out(bench_paced *l)
             memcpy(l->out[slot], records[i], U8D_TX_RECORD_SIZE);
             l->out_count++;
         }
-        if (l->dev_waiting && l->dev_idle)
-            u2c_cond_signal(&l->dev_cond);
+        bool wake_device = l->dev_waiting && l->dev_idle;
         u2c_mutex_unlock(&l->lock);
+        if (wake_device)
+            u2c_cond_signal(&l->dev_cond);
     }
     u2c_mutex_unlock(&l->pull_lock);
 }
