@@ -2,6 +2,7 @@
 #include "bench_soak.h"
 
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 
@@ -250,4 +251,27 @@ int bench_soak_run(const char *label, const bench_profile *p, long handle, const
                  end.tx_check.reordered == 0 && c.rx_check.corrupt == 0 &&
                  end.tx_check.corrupt == 0 && end.error_frames == 0;
     return clean ? 0 : 1;
+}
+
+int bench_soak_main(int argc, char **argv, const char *program, bench_soak_one_fn soak_one)
+{
+    double seconds = 10;
+    int rc = 0, profiles = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
+            seconds = atof(argv[++i]);
+            continue;
+        }
+        int r = soak_one(argv[i], seconds);
+        rc = rc ? rc : r;
+        profiles++;
+    }
+    if (profiles == 0) {
+        fprintf(stderr,
+                "usage: %s [--seconds S] PROFILE...\n"
+                "profiles: std0-minstuff std0-maxstuff std8-nostuff std8-maxstuff mixed\n",
+                program);
+        return 2;
+    }
+    return rc;
 }

@@ -44,4 +44,9 @@ typedef struct soak_transport {
 int bench_soak_run(const char *label, const bench_profile *p, long handle, const soak_transport *t,
                    double seconds, FILE *out);
 
+/* A soak program's main: `PROGRAM [--seconds S] PROFILE...` runs soak_one
+ * for every profile in turn; returns the first non-zero result, 2 on usage. */
+typedef int (*bench_soak_one_fn)(const char *profile, double seconds);
+int bench_soak_main(int argc, char **argv, const char *program, bench_soak_one_fn soak_one);
+
 #endif

@@ -66,21 +66,5 @@ static int soak_one(const char *name, double seconds)
 
 int main(int argc, char **argv)
 {
-    double seconds = 10;
-    int rc = 0, profiles = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
-            seconds = atof(argv[++i]);
-            continue;
-        }
-        int r = soak_one(argv[i], seconds);
-        rc = rc ? rc : r;
-        profiles++;
-    }
-    if (profiles == 0) {
-        fprintf(stderr, "usage: soak_paced [--seconds S] PROFILE...\n"
-                        "profiles: std0-minstuff std0-maxstuff std8-nostuff std8-maxstuff mixed\n");
-        return 2;
-    }
-    return rc;
+    return bench_soak_main(argc, argv, "soak_paced", soak_one);
 }
