@@ -7,8 +7,6 @@
  * frame was lost, reordered or corrupted.
  */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "bench_link.h"
 #include "bench_soak.h"
