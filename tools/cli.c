@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
@@ -13,21 +14,23 @@
 #error "U2C_CLI_VERSION must come from the build (the project version)"
 #endif
 
-static volatile sig_atomic_t stop_requested;
+/* Set by the Ctrl+C handler and by other threads (tests, `+` commands):
+ * a lock-free atomic is safe for both. */
+static atomic_int stop_requested;
 
 void u2c_cli_request_stop(void)
 {
-    stop_requested = 1;
+    atomic_store(&stop_requested, 1);
 }
 
 bool cli_stop_requested(void)
 {
-    return stop_requested != 0;
+    return atomic_load(&stop_requested) != 0;
 }
 
 void cli_stop_reset(void)
 {
-    stop_requested = 0;
+    atomic_store(&stop_requested, 0);
 }
 
 static const char general_help[] =

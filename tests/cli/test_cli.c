@@ -5,6 +5,7 @@
  * bad arguments included. Output goes to files that the test reads back
  * while a monitor is still writing them.
  */
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,7 +31,7 @@ typedef struct cli_run {
     char out_path[64];
     char err_path[64];
     int status;
-    volatile int done;
+    atomic_int done;
 } cli_run;
 
 static void prepare(cli_run *run, const char *name, va_list args)
@@ -53,7 +54,7 @@ static void execute(cli_run *run)
     run->status = u2c_cli_run(run->argc, run->argv, out, err);
     fclose(out);
     fclose(err);
-    run->done = 1;
+    atomic_store(&run->done, 1);
 }
 
 static void execute_in_thread(void *arg)
@@ -306,7 +307,7 @@ static void test_monitor_prints_what_send_sends(void **state)
     start_cli(&monitor, &thread, "monitor", "monitor", "VIRTUAL1", "--timeout", "700", NULL);
     /* Until the monitor is listening, a sync frame may go nowhere; retry. */
     bool listening = false;
-    for (int i = 0; i < 100 && !listening && !monitor.done; i++) {
+    for (int i = 0; i < 100 && !listening && !atomic_load(&monitor.done); i++) {
         assert_int_equal(cli("sync", "send", "VIRTUAL2;500", "7FF#", NULL), 0);
         u2c_sleep_ms(20);
         listening = output_has_line(monitor.out_path);
@@ -368,7 +369,7 @@ static void test_monitor_count_ends_it(void **state)
     u2c_thread thread;
     start_cli(&monitor, &thread, "count", "monitor", "VIRTUAL3", "--count", "3", "--timeout",
               "5000", NULL);
-    for (int i = 0; i < 200 && !monitor.done; i++) {
+    for (int i = 0; i < 200 && !atomic_load(&monitor.done); i++) {
         assert_int_equal(cli("send_count", "send", "VIRTUAL4", "321#AA", NULL), 0);
         u2c_sleep_ms(10);
     }
@@ -412,7 +413,7 @@ static void test_stop_request_ends_monitor_with_statistics(void **state)
     u2c_thread thread;
     start_cli(&monitor, &thread, "stop", "monitor", "VIRTUAL6", NULL);
     u2c_sleep_ms(300);
-    assert_false(monitor.done);
+    assert_false(atomic_load(&monitor.done));
     uint64_t t0 = u2c_now_ns();
     u2c_cli_request_stop();
     u2c_thread_join(&thread);
