@@ -26,7 +26,7 @@ runs=(
   "linux|"
   "windows-x86|"
   "windows-x64|"
-  "linux-tsan|threads"
+  "linux-tsan|"
   "linux-fuzz|fuzz"
   "linux-release|clients"
 )
