@@ -8,7 +8,11 @@
  * transfers allocated at open: RX_TRANSFERS bulk IN transfers on 0x81 that
  * are resubmitted from their own completion, and TX_TRANSFERS bulk OUT
  * transfers on 0x02, each carrying one 16-byte record pulled from the sink.
- * Commands are synchronous exchanges on 0x04/0x83, serialised by a mutex.
+ * Commands are synchronous exchanges on 0x04/0x83, serialised by a mutex,
+ * each within its timeout on the monotonic clock. A reply that comes after
+ * its command gave up stays in the pipe; the next command reads the pipe
+ * empty first and takes only a reply echoing its own command code, so one
+ * late answer never shifts every later reply by one.
  *
  * Locking: link->lock guards the transfer states and the sink; it may be
  * held while calling sink->next_out (the channel never calls into the link
@@ -22,6 +26,7 @@
 
 #include <libusb.h>
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -39,6 +44,16 @@
 #define STOP_TIMEOUT_MS 5000u
 /* The event thread wakes at least this often even if nobody interrupts it. */
 #define EVENT_WAKE_SECONDS 1
+/* Where a command names itself; its reply echoes it there (protocol.md §2.1). */
+#define COMMAND_CODE_BYTE 2
+/* After a command gave up on its reply, the next one first reads the command
+ * IN pipe empty: a late reply that is already there comes out at once, so a
+ * short read suffices, and two of them also take a stray behind it while
+ * bounding what recovery adds to a command (a device that never answers,
+ * like CANalyze for most commands, pays one empty read). Anything later is
+ * still told apart by its command byte. */
+#define STALE_READ_MS 20u
+#define STALE_READS_MAX 2
 
 /* --- process-wide session --------------------------------------------------- */
 
@@ -133,7 +148,8 @@ struct usb_link {
     libusb_device_handle *handle;
     bool claimed;
 
-    u2c_mutex command_lock; /* one command exchange at a time */
+    u2c_mutex command_lock; /* one command exchange at a time; guards reply_owed */
+    bool reply_owed;        /* a command gave up on its reply, which may still come */
 
     u2c_mutex lock;   /* guards everything below */
     u2c_cond settled; /* signalled when busy drops to 0 */
@@ -459,6 +475,97 @@ static int command_failed(usb_link *link, int r)
     return result_of(r);
 }
 
+/* Milliseconds until deadline_ns, rounded up so that a read never ends
+ * early; 0 once it has passed (which libusb would take as "wait forever"). */
+static unsigned ms_until(uint64_t deadline_ns)
+{
+    uint64_t now = u2c_now_ns();
+    if (now >= deadline_ns)
+        return 0;
+    uint64_t ms = (deadline_ns - now + 999999u) / 1000000u;
+    return ms > UINT_MAX ? UINT_MAX : (unsigned)ms;
+}
+
+/* One read on the command IN pipe, waiting at most wait_ms. Room for a whole
+ * packet: a device that answers long is malformed, not an overflow. */
+static int command_read(usb_link *link, uint8_t in[U8D_IN_PACKET_MAX], unsigned wait_ms, int *got)
+{
+    *got = 0;
+    return libusb_bulk_transfer(link->handle, U8D_EP_CMD_IN, in, U8D_IN_PACKET_MAX, got, wait_ms);
+}
+
+/* Before a command, after an earlier one gave up on its reply: reads off
+ * whatever that reply left in the pipe, so that a late answer to the same
+ * command cannot pass for this one's. Stops at the first read that finds
+ * the pipe empty. Returns the libusb result of the last read. */
+static int swallow_stale_replies(usb_link *link, uint64_t deadline_ns)
+{
+    uint8_t in[U8D_IN_PACKET_MAX];
+    int r = LIBUSB_ERROR_TIMEOUT;
+    for (int i = 0; i < STALE_READS_MAX; i++) {
+        unsigned left = ms_until(deadline_ns);
+        if (left == 0)
+            return LIBUSB_ERROR_TIMEOUT;
+        int got;
+        r = command_read(link, in, left < STALE_READ_MS ? left : STALE_READ_MS, &got);
+        if (r != 0)
+            break;
+    }
+    return r;
+}
+
+/* Reads until the reply that echoes the request's command arrives; replies
+ * to other commands (late answers, strays) are dropped. */
+static int await_reply(usb_link *link, const uint8_t request[U8D_CMD_SIZE],
+                       uint8_t reply[U8D_CMD_SIZE], uint64_t deadline_ns)
+{
+    uint8_t in[U8D_IN_PACKET_MAX];
+    for (;;) {
+        unsigned left = ms_until(deadline_ns);
+        if (left == 0)
+            return U2C_LINK_TIMEOUT;
+        int got;
+        int r = command_read(link, in, left, &got);
+        if (r != 0)
+            return command_failed(link, r);
+        if (got != U8D_CMD_SIZE)
+            return U2C_LINK_PROTOCOL;
+        if (in[COMMAND_CODE_BYTE] == request[COMMAND_CODE_BYTE]) {
+            memcpy(reply, in, U8D_CMD_SIZE);
+            return U2C_LINK_OK;
+        }
+    }
+}
+
+/* The exchange proper, with command_lock held. */
+static int command_locked(usb_link *link, const uint8_t request[U8D_CMD_SIZE],
+                          uint8_t reply[U8D_CMD_SIZE], uint64_t deadline_ns)
+{
+    if (link->reply_owed) {
+        int r = swallow_stale_replies(link, deadline_ns);
+        if (r == LIBUSB_ERROR_NO_DEVICE)
+            return command_failed(link, r);
+        link->reply_owed = false;
+    }
+
+    unsigned left = ms_until(deadline_ns);
+    if (left == 0)
+        return U2C_LINK_TIMEOUT;
+    uint8_t out[U8D_CMD_SIZE];
+    memcpy(out, request, sizeof out);
+    int sent = 0;
+    int r = libusb_bulk_transfer(link->handle, U8D_EP_CMD_OUT, out, (int)sizeof out, &sent, left);
+    if (r != 0)
+        return command_failed(link, r);
+    if (sent != (int)sizeof out)
+        return U2C_LINK_IO;
+
+    int result = await_reply(link, request, reply, deadline_ns);
+    /* The device has the command: unless it answered, its reply may still come. */
+    link->reply_owed = result != U2C_LINK_OK && result != U2C_LINK_GONE;
+    return result;
+}
+
 static int usb_command(u2c_link *base, const uint8_t request[U8D_CMD_SIZE],
                        uint8_t reply[U8D_CMD_SIZE], unsigned timeout_ms)
 {
@@ -469,42 +576,12 @@ static int usb_command(u2c_link *base, const uint8_t request[U8D_CMD_SIZE],
         timeout_ms = DEFAULT_COMMAND_TIMEOUT_MS; /* libusb's 0 would wait forever */
 
     u2c_mutex_lock(&link->command_lock);
+    /* From here: waiting for another thread's exchange does not eat this one's time. */
+    uint64_t deadline_ns = u2c_deadline_after_ms(timeout_ms);
     u2c_mutex_lock(&link->lock);
     bool gone = link->gone;
     u2c_mutex_unlock(&link->lock);
-    int result = U2C_LINK_GONE;
-    if (gone)
-        goto out;
-
-    uint8_t out[U8D_CMD_SIZE];
-    memcpy(out, request, sizeof out);
-    int sent = 0;
-    int r =
-        libusb_bulk_transfer(link->handle, U8D_EP_CMD_OUT, out, (int)sizeof out, &sent, timeout_ms);
-    if (r != 0) {
-        result = command_failed(link, r);
-        goto out;
-    }
-    if (sent != (int)sizeof out) {
-        result = U2C_LINK_IO;
-        goto out;
-    }
-
-    /* Room for a whole packet: a device that answers long is malformed, not an overflow. */
-    uint8_t in[U8D_IN_PACKET_MAX];
-    int got = 0;
-    r = libusb_bulk_transfer(link->handle, U8D_EP_CMD_IN, in, (int)sizeof in, &got, timeout_ms);
-    if (r != 0) {
-        result = command_failed(link, r);
-        goto out;
-    }
-    if (got != U8D_CMD_SIZE) {
-        result = U2C_LINK_PROTOCOL;
-        goto out;
-    }
-    memcpy(reply, in, U8D_CMD_SIZE);
-    result = U2C_LINK_OK;
-out:
+    int result = gone ? U2C_LINK_GONE : command_locked(link, request, reply, deadline_ns);
     u2c_mutex_unlock(&link->command_lock);
     return result;
 }

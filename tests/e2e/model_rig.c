@@ -9,6 +9,16 @@
 
 /* Records the device under test may hold before the far end sends more. */
 #define RIG_GATE 24
+/* Packets the command IN pipe holds: a late reply, strays a test injected and
+ * the replies queued behind them. More would mean the host stopped reading. */
+#define RIG_REPLY_PIPE 4
+
+/* One packet waiting on 0x83; it may be read from ready_ns on. */
+typedef struct rig_reply {
+    uint8_t bytes[U8D_IN_PACKET_MAX];
+    size_t len;
+    uint64_t ready_ns;
+} rig_reply;
 
 struct model_rig {
     mock_bus *bus;
@@ -19,9 +29,10 @@ struct model_rig {
     u8d_model *device; /* under test, behind USB */
     u8d_model *far;    /* the other node on the bus, driven by the test */
     bool far_open;
-    /* the device's command pipe: a reply waiting for an IN on 0x83 */
-    uint8_t reply[U8D_CMD_SIZE];
-    size_t reply_len;
+    /* the device's command IN pipe (0x83), oldest first, delivered in order */
+    rig_reply replies[RIG_REPLY_PIPE];
+    size_t reply_head, reply_count;
+    uint64_t next_reply_delay_ns; /* applies to the next command's reply, then 0 */
     /* far end */
     u8d_frame *queue;
     size_t queue_head, queue_count;
@@ -87,6 +98,36 @@ static void pump(model_rig *r, uint64_t now)
 
 /* --- the device's USB face ---------------------------------------------------- */
 
+static bool reply_pipe_full(const model_rig *r)
+{
+    return r->reply_count == RIG_REPLY_PIPE;
+}
+
+/* Appends a packet to the command IN pipe. Lock held, pipe not full. */
+static void reply_push(model_rig *r, const uint8_t *bytes, size_t len, uint64_t ready_ns)
+{
+    rig_reply *slot = &r->replies[(r->reply_head + r->reply_count++) % RIG_REPLY_PIPE];
+    memcpy(slot->bytes, bytes, len);
+    slot->len = len;
+    slot->ready_ns = ready_ns;
+}
+
+/* Hands the oldest packet to an IN of max bytes, or -1 (NAK) while it is held
+ * back or there is none: nothing overtakes a held reply. Lock held. */
+static int reply_pop(model_rig *r, uint64_t now, uint8_t *data, size_t max)
+{
+    if (r->reply_count == 0)
+        return -1;
+    const rig_reply *oldest = &r->replies[r->reply_head];
+    if (now < oldest->ready_ns || max < oldest->len)
+        return -1;
+    size_t n = oldest->len;
+    memcpy(data, oldest->bytes, n);
+    r->reply_head = (r->reply_head + 1) % RIG_REPLY_PIPE;
+    r->reply_count--;
+    return (int)n;
+}
+
 static bool rig_out(void *device, uint8_t ep, const uint8_t *data, size_t len)
 {
     model_rig *r = device;
@@ -96,7 +137,13 @@ static bool rig_out(void *device, uint8_t ep, const uint8_t *data, size_t len)
     if (ep == U8D_EP_CMD_OUT) {
         if (u8d_model_detached(r->device) || !u8d_model_command_pipe_alive(r->device))
             return false; /* the endpoint is never re-armed: NAK */
-        r->reply_len = u8d_model_command(r->device, now, data, len, r->reply);
+        if (reply_pipe_full(r))
+            return false; /* no room for the answer: the device takes no command */
+        uint8_t reply[U8D_CMD_SIZE];
+        size_t n = u8d_model_command(r->device, now, data, len, reply);
+        if (n > 0)
+            reply_push(r, reply, n, now + r->next_reply_delay_ns);
+        r->next_reply_delay_ns = 0;
         accepted = true;
     } else if (ep == U8D_EP_DATA_OUT) {
         accepted = u8d_model_data_out(r->device, now, data, len) == U8D_MODEL_OUT_ACCEPTED;
@@ -110,14 +157,8 @@ static int rig_in(void *device, uint8_t ep, uint8_t *data, size_t max)
     model_rig *r = device;
     uint64_t now = u2c_now_ns();
     pump(r, now);
-    if (ep == U8D_EP_CMD_IN) {
-        if (r->reply_len == 0 || max < r->reply_len)
-            return -1;
-        size_t n = r->reply_len;
-        memcpy(data, r->reply, n);
-        r->reply_len = 0;
-        return (int)n;
-    }
+    if (ep == U8D_EP_CMD_IN)
+        return reply_pop(r, now, data, max);
     if (ep != U8D_EP_DATA_IN || max < U8D_IN_PACKET_MAX)
         return -1;
     size_t n = u8d_model_data_in(r->device, now, data);
@@ -140,7 +181,9 @@ static void power_up(model_rig *r, uint64_t now)
     vbus_attach(r->can, r->device);
     vbus_attach(r->can, r->far);
     far_command_open(r, now);
-    r->reply_len = 0;
+    r->reply_head = 0;
+    r->reply_count = 0;
+    r->next_reply_delay_ns = 0;
 }
 
 static void power_down(model_rig *r)
@@ -201,6 +244,35 @@ void rig_replug(model_rig *r)
     r->queue_count = 0;
     mock_bus_unlock(r->bus);
     mock_usb_plug_again(r->usb);
+}
+
+/* --- command pipe ------------------------------------------------------------ */
+
+void rig_delay_next_reply(model_rig *r, unsigned delay_ms)
+{
+    mock_bus_lock(r->bus);
+    r->next_reply_delay_ns = (uint64_t)delay_ms * 1000000u;
+    mock_bus_unlock(r->bus);
+}
+
+bool rig_inject_reply(model_rig *r, const uint8_t *bytes, size_t len)
+{
+    if (!bytes || len == 0 || len > U8D_IN_PACKET_MAX)
+        return false;
+    mock_bus_lock(r->bus);
+    bool ok = !reply_pipe_full(r);
+    if (ok)
+        reply_push(r, bytes, len, u2c_now_ns());
+    mock_bus_unlock(r->bus);
+    return ok;
+}
+
+size_t rig_replies_waiting(model_rig *r)
+{
+    mock_bus_lock(r->bus);
+    size_t n = r->reply_count;
+    mock_bus_unlock(r->bus);
+    return n;
 }
 
 /* --- far end ---------------------------------------------------------------- */
@@ -278,6 +350,8 @@ int rig_fixture_setup(void **state)
 int rig_fixture_teardown(void **state)
 {
     rig_fixture *f = *state;
+    if (f->link)
+        f->link->ops->destroy(f->link);
     mock_bus_free(f->bus);
     rig_destroy(f->rig[0]);
     rig_destroy(f->rig[1]);

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "link.h"
 #include "u8d_model.h"
 #include "usbfs_mock.h"
 
@@ -35,14 +36,18 @@ model_rig *rig_create(mock_bus *bus, const mock_identity *id, u8d_flavor flavor,
 /* After mock_bus_free (the mock stops calling the device first). */
 void rig_destroy(model_rig *r);
 
-/* A test's world: one mock USB bus and up to two rigs on it (NULL until plugged). */
+/* A test's world: one mock USB bus and up to two rigs on it (NULL until
+ * plugged), and a link the test may leave to the teardown. */
 typedef struct rig_fixture {
     mock_bus *bus;
     model_rig *rig[2];
+    u2c_link *link;
 } rig_fixture;
 
 /* cmocka group/test setup and teardown: *state becomes a fresh rig_fixture;
- * teardown destroys whatever rigs were plugged, then the bus. */
+ * teardown destroys the link if one is left (also after a failed assertion,
+ * so that no libusb handle outlives the emulated device), then whatever rigs
+ * were plugged, then the bus. */
 int rig_fixture_setup(void **state);
 int rig_fixture_teardown(void **state);
 mock_usb *rig_usb(model_rig *r);
@@ -60,6 +65,17 @@ void rig_far_set_open(model_rig *r, bool open);
 size_t rig_far_received(model_rig *r, size_t from, u8d_frame *out, size_t max);
 uint64_t rig_far_received_total(model_rig *r);
 size_t rig_far_queued(model_rig *r);
+
+/* The command IN pipe (0x83) hands out packets in order: the device's
+ * replies and strays a test injects. rig_delay_next_reply holds the reply to
+ * the next command on 0x04 back until delay_ms after that command arrived
+ * (whatever queues behind it waits too), as an adapter that answers late.
+ * rig_inject_reply queues len bytes (1..64) to be read next, ahead of any
+ * later reply; false when the pipe is full (it holds 4 packets, and a full
+ * pipe NAKs commands). rig_replies_waiting counts the packets not yet read. */
+void rig_delay_next_reply(model_rig *r, unsigned delay_ms);
+bool rig_inject_reply(model_rig *r, const uint8_t *bytes, size_t len);
+size_t rig_replies_waiting(model_rig *r);
 
 /* Runs fn on the device under test under the lock, then runs the bus. */
 typedef void (*rig_model_fn)(u8d_model *m, uint64_t now_ns, void *ctx);

@@ -323,6 +323,210 @@ static void test_unanswered_command_times_out(void **state)
     link->ops->destroy(link);
 }
 
+/* --- late and stray command replies ------------------------------------------- */
+
+/* The link's timeout for a command whose reply comes late, the delay of
+ * that reply, and the slack a loaded machine gets past a timeout. */
+#define SHORT_TIMEOUT_MS 100u
+#define LATE_REPLY_MS 300u
+#define TIMEOUT_SLACK_MS 120u
+
+/* A command tagged in opt2 and in its last data byte, both of which the
+ * vendor firmware echoes: the reply shows which request it answers. */
+static void tagged_request(uint8_t req[16], uint8_t cmd, uint8_t opt1, uint8_t tag)
+{
+    uint8_t data[10] = {0};
+    data[9] = tag;
+    u8d_encode_command(req, cmd, opt1, tag, data);
+}
+
+static void assert_answers(const uint8_t reply[16], uint8_t cmd, uint8_t tag)
+{
+    assert_int_equal(reply[0], 0x11);
+    assert_int_equal(reply[2], cmd);
+    assert_int_equal(reply[3], U8D_RESULT_OK);
+    assert_int_equal(reply[4], tag);
+    assert_int_equal(reply[14], tag);
+    assert_int_equal(reply[15], 0x22);
+}
+
+/* Runs one exchange; returns the link's result and how long it took. */
+static int timed_command(u2c_link *link, const uint8_t req[16], uint8_t reply[16],
+                         unsigned timeout_ms, uint64_t *elapsed_ms)
+{
+    uint64_t t0 = u2c_now_ns();
+    int r = link->ops->command(link, req, reply, timeout_ms);
+    *elapsed_ms = (u2c_now_ns() - t0) / 1000000u;
+    return r;
+}
+
+/* The link gives up on time although the reply is on its way. */
+static void expect_timeout_on_time(u2c_link *link, const uint8_t req[16], unsigned timeout_ms)
+{
+    uint8_t reply[16];
+    uint64_t ms = 0;
+    assert_int_equal(timed_command(link, req, reply, timeout_ms, &ms), U2C_LINK_TIMEOUT);
+    print_message("timed out after %llu ms (timeout %u ms)\n", (unsigned long long)ms, timeout_ms);
+    assert_true(ms >= timeout_ms);
+    assert_true(ms < timeout_ms + TIMEOUT_SLACK_MS);
+}
+
+static void read_status_word(u8d_model *m, uint64_t now, void *ctx)
+{
+    (void)now;
+    *(uint32_t *)ctx = u8d_model_status_word(m);
+}
+
+static size_t commands_sent(fixture *f, int i)
+{
+    uint8_t log[1][16];
+    mock_bus_lock(f->bus);
+    size_t n = mock_usb_command_log(rig_usb(f->rig[i]), log, 0);
+    mock_bus_unlock(f->bus);
+    return n;
+}
+
+static const uint8_t version_reply_vendor[16] = {0x11, 0, 12, 0, 0, 1, 7, 1,
+                                                 0,    0, 0,  0, 0, 0, 0, 0x22};
+
+static void test_late_reply_is_not_taken_for_the_next_command(void **state)
+{
+    fixture *f = *state;
+    plug(f, 0, &vendor_200, U8D_FLAVOR_VENDOR);
+    u2c_link *link = f->link = open_ok("ED000200");
+    uint8_t req[16], reply[16];
+    uint64_t ms = 0;
+
+    rig_delay_next_reply(f->rig[0], LATE_REPLY_MS);
+    tagged_request(req, U8D_CMD_GET_STATISTICS, U8D_STAT_TX_FRAMES, 0x71);
+    expect_timeout_on_time(link, req, SHORT_TIMEOUT_MS);
+
+    /* Sent at once: the late GET_STATISTICS reply comes out ahead of this one's. */
+    tagged_request(req, U8D_CMD_GET_STATUS, 0, 0x72);
+    assert_int_equal(timed_command(link, req, reply, 1000, &ms), U2C_LINK_OK);
+    print_message("the next command was answered after %llu ms\n", (unsigned long long)ms);
+    assert_answers(reply, U8D_CMD_GET_STATUS, 0x72);
+    uint32_t status = 0xDEADBEEFu;
+    rig_with_device(f->rig[0], read_status_word, &status);
+    assert_int_equal(be32(reply + 5), status);
+    assert_true(ms < 1000);
+
+    tagged_request(req, U8D_CMD_GET_SERIAL, 0, 0x73);
+    assert_int_equal(timed_command(link, req, reply, 1000, &ms), U2C_LINK_OK);
+    assert_answers(reply, U8D_CMD_GET_SERIAL, 0x73);
+    assert_memory_equal(reply + 5, "ED000200", 8);
+
+    command(link, U8D_CMD_GET_SOFTW_HARDW_VER, reply, U2C_LINK_OK);
+    assert_memory_equal(reply, version_reply_vendor, 16);
+
+    /* Nothing left behind, and the link sent nothing but the four commands. */
+    assert_int_equal(rig_replies_waiting(f->rig[0]), 0);
+    assert_int_equal(commands_sent(f, 0), 4);
+}
+
+static void test_stale_reply_to_the_same_command_is_swallowed(void **state)
+{
+    fixture *f = *state;
+    plug(f, 0, &vendor_200, U8D_FLAVOR_VENDOR);
+    u2c_link *link = f->link = open_ok("ED000200");
+    uint8_t req[16], reply[16];
+    uint64_t ms = 0;
+
+    rig_delay_next_reply(f->rig[0], LATE_REPLY_MS);
+    tagged_request(req, U8D_CMD_GET_STATUS, 0, 0x01);
+    expect_timeout_on_time(link, req, SHORT_TIMEOUT_MS);
+    /* The late reply is in the pipe before the next command goes out; it
+     * echoes the same command, so only its tag tells it apart. */
+    u2c_sleep_ms(LATE_REPLY_MS);
+    assert_int_equal(rig_replies_waiting(f->rig[0]), 1);
+
+    tagged_request(req, U8D_CMD_GET_STATUS, 0, 0x02);
+    assert_int_equal(timed_command(link, req, reply, 1000, &ms), U2C_LINK_OK);
+    print_message("after swallowing the stale reply the command took %llu ms\n",
+                  (unsigned long long)ms);
+    assert_answers(reply, U8D_CMD_GET_STATUS, 0x02);
+
+    tagged_request(req, U8D_CMD_GET_STATUS, 0, 0x03);
+    assert_int_equal(timed_command(link, req, reply, 1000, &ms), U2C_LINK_OK);
+    assert_answers(reply, U8D_CMD_GET_STATUS, 0x03);
+    assert_int_equal(rig_replies_waiting(f->rig[0]), 0);
+    assert_int_equal(commands_sent(f, 0), 3);
+}
+
+static void test_stray_replies_ahead_of_the_answer_are_discarded(void **state)
+{
+    fixture *f = *state;
+    plug(f, 0, &vendor_200, U8D_FLAVOR_VENDOR);
+    u2c_link *link = f->link = open_ok("ED000200");
+    const uint8_t close_echo[16] = {0x11, 0, U8D_CMD_CLOSE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                    0,    0, 0x22};
+    uint8_t garbage[16];
+    memset(garbage, 0xEE, sizeof garbage);
+    uint8_t req[16], reply[16];
+
+    /* A well-formed reply to another command, then noise, then the answer. */
+    assert_true(rig_inject_reply(f->rig[0], close_echo, sizeof close_echo));
+    assert_true(rig_inject_reply(f->rig[0], garbage, sizeof garbage));
+    command(link, U8D_CMD_GET_SOFTW_HARDW_VER, reply, U2C_LINK_OK);
+    assert_memory_equal(reply, version_reply_vendor, 16);
+    assert_int_equal(rig_replies_waiting(f->rig[0]), 0);
+
+    /* A stray and no answer in time: a timeout, never the stray. */
+    assert_true(rig_inject_reply(f->rig[0], close_echo, sizeof close_echo));
+    rig_delay_next_reply(f->rig[0], LATE_REPLY_MS);
+    tagged_request(req, U8D_CMD_GET_SERIAL, 0, 0x31);
+    expect_timeout_on_time(link, req, SHORT_TIMEOUT_MS);
+    tagged_request(req, U8D_CMD_GET_STATUS, 0, 0x32);
+    assert_int_equal(link->ops->command(link, req, reply, 1000), U2C_LINK_OK);
+    assert_answers(reply, U8D_CMD_GET_STATUS, 0x32);
+    assert_int_equal(rig_replies_waiting(f->rig[0]), 0);
+}
+
+static void test_reply_of_wrong_length_is_a_protocol_error_and_the_link_recovers(void **state)
+{
+    fixture *f = *state;
+    plug(f, 0, &vendor_200, U8D_FLAVOR_VENDOR);
+    u2c_link *link = f->link = open_ok("ED000200");
+    const uint8_t short_packet[5] = {0x11, 0, U8D_CMD_GET_SERIAL, 0, 0x22};
+    uint8_t req[16], reply[16];
+
+    assert_true(rig_inject_reply(f->rig[0], short_packet, sizeof short_packet));
+    tagged_request(req, U8D_CMD_GET_SERIAL, 0, 0x41);
+    assert_int_equal(link->ops->command(link, req, reply, 1000), U2C_LINK_PROTOCOL);
+    /* The real reply to that command followed the short packet; the next
+     * command of the same kind must not take it. */
+    tagged_request(req, U8D_CMD_GET_SERIAL, 0, 0x42);
+    assert_int_equal(link->ops->command(link, req, reply, 1000), U2C_LINK_OK);
+    assert_answers(reply, U8D_CMD_GET_SERIAL, 0x42);
+    assert_memory_equal(reply + 5, "ED000200", 8);
+    assert_int_equal(rig_replies_waiting(f->rig[0]), 0);
+}
+
+static void test_canalyze_late_open_reply_does_not_answer_the_version_query(void **state)
+{
+    fixture *f = *state;
+    /* CANalyze answers OPEN, CLOSE and the version query only: recovering
+     * must not send it anything else. */
+    plug(f, 0, &vendor_200, U8D_FLAVOR_CANALYZE);
+    u2c_link *link = f->link = open_ok("ED000200");
+    u8d_bittiming bt;
+    assert_true(u8d_bittiming_standard(500, &bt));
+    uint8_t req[16], reply[16];
+    assert_int_equal(u8d_encode_open(req, &bt, 0), U8D_OK);
+    rig_delay_next_reply(f->rig[0], LATE_REPLY_MS);
+    expect_timeout_on_time(link, req, SHORT_TIMEOUT_MS);
+
+    command(link, U8D_CMD_GET_SOFTW_HARDW_VER, reply, U2C_LINK_OK);
+    assert_int_equal(reply[2], U8D_CMD_GET_SOFTW_HARDW_VER);
+    assert_int_equal(reply[3], U8D_RESULT_OK);
+    const uint8_t version_0_1[4] = {0, 1, 0, 1};
+    assert_memory_equal(reply + 5, version_0_1, 4);
+    command(link, U8D_CMD_CLOSE, reply, U2C_LINK_OK);
+    assert_int_equal(reply[2], U8D_CMD_CLOSE);
+    assert_int_equal(rig_replies_waiting(f->rig[0]), 0);
+    assert_int_equal(commands_sent(f, 0), 3);
+}
+
 static bool all_received(test_sink *s, uint32_t n)
 {
     u2c_mutex_lock(&s->lock);
@@ -592,6 +796,18 @@ int main(void)
                                         rig_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_unanswered_command_times_out, rig_fixture_setup,
                                         rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_late_reply_is_not_taken_for_the_next_command,
+                                        rig_fixture_setup, rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_stale_reply_to_the_same_command_is_swallowed,
+                                        rig_fixture_setup, rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_stray_replies_ahead_of_the_answer_are_discarded,
+                                        rig_fixture_setup, rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_reply_of_wrong_length_is_a_protocol_error_and_the_link_recovers, rig_fixture_setup,
+            rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_canalyze_late_open_reply_does_not_answer_the_version_query, rig_fixture_setup,
+            rig_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_ten_thousand_frames_each_way, rig_fixture_setup,
                                         rig_fixture_teardown),
         cmocka_unit_test_setup_teardown(
