@@ -196,7 +196,11 @@ void u2c_channel_shutdown(u2c_channel *ch)
 }
 
 /* Gives queued frames a bounded chance to reach the adapter before CLOSE:
- * waits while the queue keeps shrinking, at most TX_DRAIN_MAX_MS in all. */
+ * waits while the queue keeps shrinking, at most TX_DRAIN_MAX_MS in all.
+ * Progress is judged by the queue count, not by wake-ups: pops wake this
+ * wait only as tx_queue_should_wake says (not for the first TX_WAKE_ROOM
+ * frames that leave a full queue), and a stall window that ends with a
+ * shorter queue keeps waiting. */
 #define TX_DRAIN_STALL_MS 100u
 #define TX_DRAIN_MAX_MS 2000u
 static void drain_tx(u2c_channel *ch)

@@ -19,7 +19,10 @@
  *   and TIMEOUT is returned only once the whole timeout has passed on the
  *   monotonic clock.
  * - Send only queues (TX_QUEUE_CAPACITY frames) and kicks the link without
- *   holding the channel lock; the link pulls records with next_out.
+ *   holding the channel lock; the link pulls records with next_out. A
+ *   blocking send on a full queue is woken once TX_WAKE_ROOM slots are free
+ *   (or the queue is empty) and re-checks every TX_RECHECK_MS, so it never
+ *   waits longer than that while room exists.
  * - Close is two calls: u2c_channel_shutdown (wakes every blocked caller
  *   with NOT_OPEN; callable while others still use the channel) and, once
  *   no caller is inside any more, u2c_channel_close (CLOSE, stop the link,

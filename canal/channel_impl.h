@@ -24,6 +24,12 @@
 #define U2C_COMMAND_TIMEOUT_MS 1000u
 #define U2C_GONE_REASON_MAX 160
 
+/* A sender blocked on a full TX queue re-checks at least this often. Pops
+ * wake it only once TX_WAKE_ROOM slots are free (tx_queue.h), and a link
+ * that takes one record and then stalls (bus off, no ACK) pops no more: the
+ * re-check bounds how long it can miss room that exists. */
+#define TX_RECHECK_MS 20u
+
 struct u2c_channel {
     /* Fixed after open. */
     u2c_link *link;
@@ -36,7 +42,7 @@ struct u2c_channel {
 
     u2c_mutex lock;
     u2c_cond rx_cond; /* ring not empty, or closing/gone */
-    u2c_cond tx_cond; /* room in the TX queue, a frame left it, or closing/gone */
+    u2c_cond tx_cond; /* tx_queue_should_wake after a pop, or closing/gone */
     unsigned rx_waiters;
     unsigned tx_waiters;
     bool closing;

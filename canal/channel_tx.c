@@ -52,6 +52,15 @@ int u2c_channel_send(u2c_channel *ch, const canalMsg *msg)
     return code;
 }
 
+/* Pops wake blocked senders only now and then (tx_queue_should_wake), so
+ * a sender also wakes by itself every TX_RECHECK_MS; the caller's deadline
+ * alone decides when it gives up. */
+static uint64_t recheck_deadline(uint64_t deadline)
+{
+    uint64_t recheck = u2c_deadline_after_ms(TX_RECHECK_MS);
+    return recheck < deadline ? recheck : deadline;
+}
+
 int u2c_channel_blocking_send(u2c_channel *ch, const canalMsg *msg, unsigned long timeout_ms)
 {
     u8d_frame f;
@@ -75,7 +84,7 @@ int u2c_channel_blocking_send(u2c_channel *ch, const canalMsg *msg, unsigned lon
             break;
         }
         ch->tx_waiters++;
-        u2c_cond_wait_until(&ch->tx_cond, &ch->lock, deadline);
+        u2c_cond_wait_until(&ch->tx_cond, &ch->lock, recheck_deadline(deadline));
         ch->tx_waiters--;
     }
     u2c_mutex_unlock(&ch->lock);
@@ -95,7 +104,8 @@ int u2c_channel_on_next_out(void *ctx, uint8_t record[U8D_TX_RECORD_SIZE])
         if (have) {
             ch->tx_frames++;
             ch->tx_bytes += (f.flags & U8D_FLAG_RTR) ? 0 : f.dlc;
-            wake = ch->tx_waiters > 0;
+            wake = ch->tx_waiters > 0 &&
+                   tx_queue_should_wake(tx_queue_count(&ch->txq), TX_QUEUE_CAPACITY);
         }
         u2c_mutex_unlock(&ch->lock);
         if (wake) /* after unlocking, as u2c_channel_on_in_packet */

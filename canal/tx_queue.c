@@ -34,3 +34,10 @@ bool tx_queue_full(const tx_queue *q)
 {
     return q->count == TX_QUEUE_CAPACITY;
 }
+
+bool tx_queue_should_wake(uint32_t count_after_pop, uint32_t capacity)
+{
+    if (count_after_pop == 0)
+        return true;
+    return count_after_pop <= capacity && capacity - count_after_pop >= TX_WAKE_ROOM;
+}

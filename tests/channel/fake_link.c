@@ -60,7 +60,10 @@ static void fake_kick_out(u2c_link *link)
 
 static void fake_stop(u2c_link *link)
 {
-    ((fake_link *)link)->stopped = true;
+    fake_link *f = (fake_link *)link;
+    if (f->on_stop)
+        f->on_stop(f->on_stop_arg);
+    f->stopped = true;
 }
 
 static void fake_destroy(u2c_link *link)

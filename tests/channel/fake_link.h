@@ -7,8 +7,10 @@
  * fails every exchange with `command_result` when that is not U2C_LINK_OK.
  * kick_out pulls every queued record into `out` when `auto_pull` is set;
  * fake_link_pull pulls on demand. fake_link_inject and fake_link_unplug
- * drive the sink as a link's event thread would. destroy only marks it:
- * the test owns the memory.
+ * drive the sink as a link's event thread would. stop calls `on_stop`
+ * when set, where a test joins the threads that drive the sink, as a real
+ * link's stop joins its own. destroy only marks it: the test owns the
+ * memory.
  */
 #ifndef USB2CAN_TEST_FAKE_LINK_H
 #define USB2CAN_TEST_FAKE_LINK_H
@@ -32,6 +34,8 @@ typedef struct fake_link {
     int refuse_cmd;
     bool auto_pull;
     bool started, stopped, destroyed, gone;
+    void (*on_stop)(void *arg);
+    void *on_stop_arg;
     int kicks;
     int n_commands;
     uint8_t commands[FAKE_MAX_COMMANDS][U8D_CMD_SIZE];

@@ -15,6 +15,7 @@
 #include "fake_link.h"
 #include "last_error.h"
 #include "osal.h"
+#include "tx_queue.h"
 
 static fake_link g_fake;
 
@@ -415,12 +416,19 @@ static void test_tx_queue_full_and_blocking_send(void **state)
     assert_int_equal(u2c_channel_send(ch, &m), CANAL_ERROR_FIFO_FULL);
     assert_non_null(strstr(u2c_error_get(), "TX queue full"));
 
-    const unsigned long timeouts[] = {1, 10, 50};
-    for (size_t i = 0; i < 3; i++) {
+    /* Never early, also across the sender's 20 ms re-checks. */
+    const unsigned long timeouts[] = {1, 10, 20, 21, 45, 50};
+    for (size_t i = 0; i < sizeof timeouts / sizeof timeouts[0]; i++) {
         uint64_t t0 = u2c_now_ns();
         assert_int_equal(u2c_channel_blocking_send(ch, &m, timeouts[i]), CANAL_ERROR_TIMEOUT);
-        assert_true(u2c_now_ns() - t0 >= timeouts[i] * 1000000ull);
+        uint64_t elapsed = u2c_now_ns() - t0;
+        if (elapsed < timeouts[i] * 1000000ull)
+            fail_msg("timeout %lu ms returned after %llu ns", timeouts[i],
+                     (unsigned long long)elapsed);
     }
+    u2c_channel_diag diag;
+    u2c_channel_diagnostics(ch, &diag);
+    assert_int_equal(diag.tx_queued, 1024); /* nothing queued by a timed-out send */
     /* Forever: room appears when the adapter takes a record. */
     struct puller p = {.fake = &g_fake, .delay_ms = 50};
     u2c_thread th;
@@ -430,6 +438,180 @@ static void test_tx_queue_full_and_blocking_send(void **state)
     u2c_thread_join(&th);
     assert_true(done >= p.pulled_at);
     close_fake(ch); /* 1024 frames still queued: close gives up on them */
+}
+
+/* --- blocked senders: wake-ups and re-checks ------------------------------ */
+
+#define MS 1000000ull
+/* Far above TX_RECHECK_MS (20 ms) and any wake-up, also on a loaded machine,
+ * under Wine or ThreadSanitizer; far below the senders' own timeouts. */
+#define PROMPT_NS (500 * MS)
+#define SENDER_TIMEOUT_MS 10000ul
+
+static u2c_channel *open_with_full_tx_queue(uint8_t fw_major, uint8_t fw_minor)
+{
+    u2c_channel *ch = open_fake(fw_major, fw_minor, "FAKE0001;500", 0);
+    g_fake.auto_pull = false; /* the adapter takes only what the test pulls */
+    for (uint32_t i = 0; i < 1024; i++) {
+        canalMsg m = {.id = i, .sizeData = 1};
+        assert_int_equal(u2c_channel_send(ch, &m), CANAL_ERROR_SUCCESS);
+    }
+    return ch;
+}
+
+static void wait_for_tx_waiters(u2c_channel *ch, uint32_t n)
+{
+    uint64_t deadline = u2c_now_ns() + 10000 * MS;
+    u2c_channel_diag diag;
+    do {
+        u2c_sleep_ms(1);
+        u2c_channel_diagnostics(ch, &diag);
+    } while (diag.tx_waiters < n && u2c_now_ns() < deadline);
+    assert_int_equal(diag.tx_waiters, n);
+}
+
+/* Sends `frames` frames with ids first_id, first_id + 1, ... by blocking
+ * sends, stopping at the first failure. */
+struct sender {
+    u2c_channel *ch;
+    uint32_t first_id;
+    int frames;
+    int sent;
+    int code;
+    uint64_t returned_at;
+};
+
+static void send_in_a_row(void *arg)
+{
+    struct sender *s = arg;
+    s->code = CANAL_ERROR_SUCCESS;
+    while (s->sent < s->frames && s->code == CANAL_ERROR_SUCCESS) {
+        canalMsg m = {.id = s->first_id + (uint32_t)s->sent, .sizeData = 1};
+        s->code = u2c_channel_blocking_send(s->ch, &m, SENDER_TIMEOUT_MS);
+        if (s->code == CANAL_ERROR_SUCCESS)
+            s->sent++;
+    }
+    s->returned_at = u2c_now_ns();
+}
+
+static uint32_t record_id(const uint8_t record[U8D_TX_RECORD_SIZE])
+{
+    return (uint32_t)record[2] << 24 | (uint32_t)record[3] << 16 | (uint32_t)record[4] << 8 |
+           record[5];
+}
+
+/* Pulls everything left and checks that the link got ids 0, 1, 2, ... n - 1. */
+static void expect_records_in_sequence(uint32_t n)
+{
+    fake_link_pull(&g_fake, FAKE_MAX_OUT);
+    assert_int_equal(g_fake.n_out, n);
+    for (uint32_t i = 0; i < n; i++)
+        if (record_id(g_fake.out[i]) != i)
+            fail_msg("record %u carries id 0x%X", i, record_id(g_fake.out[i]));
+}
+
+/* The link takes one record and then stalls (bus off, no ACK): no pop will
+ * wake the sender, yet the free slot must not stay unused. */
+static void test_blocked_sender_finds_room_after_one_pull_then_stall(void **state)
+{
+    (void)state;
+    u2c_channel *ch = open_with_full_tx_queue(1, 7);
+    struct sender s = {.ch = ch, .first_id = 1024, .frames = 1};
+    u2c_thread th;
+    assert_int_equal(u2c_thread_start(&th, send_in_a_row, &s), 0);
+    wait_for_tx_waiters(ch, 1);
+    uint64_t pulled_at = u2c_now_ns();
+    assert_int_equal(fake_link_pull(&g_fake, 1), 1);
+    u2c_thread_join(&th);
+    assert_int_equal(s.code, CANAL_ERROR_SUCCESS);
+    assert_true(s.returned_at >= pulled_at); /* it took the slot the pull freed */
+    print_message("sender returned %.3f ms after the pull\n", (s.returned_at - pulled_at) / 1e6);
+    assert_true(s.returned_at - pulled_at < PROMPT_NS);
+    u2c_channel_diag diag;
+    u2c_channel_diagnostics(ch, &diag);
+    assert_int_equal(diag.tx_queued, 1024);
+    assert_int_equal(diag.tx_waiters, 0);
+    expect_records_in_sequence(1025);
+    close_fake(ch);
+}
+
+/* The link takes TX_WAKE_ROOM records at once: the sender is woken and
+ * refills all of them, long before its own timeout. */
+static void test_blocked_sender_refills_wake_room(void **state)
+{
+    (void)state;
+    u2c_channel *ch = open_with_full_tx_queue(1, 7);
+    struct sender s = {.ch = ch, .first_id = 1024, .frames = TX_WAKE_ROOM};
+    u2c_thread th;
+    assert_int_equal(u2c_thread_start(&th, send_in_a_row, &s), 0);
+    wait_for_tx_waiters(ch, 1);
+    uint64_t pulled_at = u2c_now_ns();
+    assert_int_equal(fake_link_pull(&g_fake, TX_WAKE_ROOM), TX_WAKE_ROOM);
+    u2c_thread_join(&th);
+    assert_int_equal(s.code, CANAL_ERROR_SUCCESS);
+    assert_int_equal(s.sent, TX_WAKE_ROOM);
+    assert_true(s.returned_at >= pulled_at);
+    print_message("%u frames sent %.3f ms after the pull\n", TX_WAKE_ROOM,
+                  (s.returned_at - pulled_at) / 1e6);
+    assert_true(s.returned_at - pulled_at < PROMPT_NS);
+    u2c_channel_diag diag;
+    u2c_channel_diagnostics(ch, &diag);
+    assert_int_equal(diag.tx_queued, 1024);
+    expect_records_in_sequence(1024 + TX_WAKE_ROOM);
+    close_fake(ch);
+}
+
+static bool close_sent(void)
+{
+    u2c_mutex_lock(&g_fake.lock);
+    bool sent = false;
+    for (int i = 0; i < g_fake.n_commands; i++)
+        sent = sent || g_fake.commands[i][2] == U8D_CMD_CLOSE;
+    u2c_mutex_unlock(&g_fake.lock);
+    return sent;
+}
+
+/* Takes records one at a time, the first TX_WAKE_ROOM of them slowly, until
+ * the queue is empty or the channel sends CLOSE (an adapter takes nothing
+ * after that). */
+static void pull_slowly_until_close(void *arg)
+{
+    (void)arg;
+    for (unsigned i = 0; !close_sent(); i++) {
+        if (i < TX_WAKE_ROOM)
+            u2c_sleep_ms(3);
+        if (fake_link_pull(&g_fake, 1) == 0)
+            break;
+    }
+}
+
+static void join_reader(void *arg)
+{
+    u2c_thread_join((u2c_thread *)arg);
+}
+
+/* Close drains the queue while it keeps shrinking, even when the frames
+ * leaving a full queue wake nobody: the first TX_WAKE_ROOM leave over more
+ * than the 100 ms close allows without progress. A CANalyze, so close does
+ * not also wait for the adapter's own queue. */
+static void test_close_drains_a_full_queue_without_wake_ups(void **state)
+{
+    (void)state;
+    u2c_channel *ch = open_with_full_tx_queue(0, 1);
+    u2c_thread reader;
+    g_fake.on_stop = join_reader; /* as a real link joins its threads */
+    g_fake.on_stop_arg = &reader;
+    assert_int_equal(u2c_thread_start(&reader, pull_slowly_until_close, NULL), 0);
+    uint64_t t0 = u2c_now_ns();
+    u2c_channel_shutdown(ch);
+    u2c_channel_close(ch);
+    print_message("close took %.3f ms\n", (u2c_now_ns() - t0) / 1e6);
+    assert_true(g_fake.stopped);
+    assert_true(close_sent());
+    assert_int_equal(g_fake.n_out, 1024); /* all of them before CLOSE */
+    for (uint32_t i = 0; i < 1024; i++)
+        assert_int_equal(record_id(g_fake.out[i]), i);
+    fake_link_fini(&g_fake);
 }
 
 /* --- receive waits and unplug ---------------------------------------------- */
@@ -573,6 +755,9 @@ int main(void)
         cmocka_unit_test(test_tx_records_exact),
         cmocka_unit_test(test_tx_validation),
         cmocka_unit_test(test_tx_queue_full_and_blocking_send),
+        cmocka_unit_test(test_blocked_sender_finds_room_after_one_pull_then_stall),
+        cmocka_unit_test(test_blocked_sender_refills_wake_room),
+        cmocka_unit_test(test_close_drains_a_full_queue_without_wake_ups),
         cmocka_unit_test(test_unplug_wakes_and_fails_everything),
         cmocka_unit_test(test_frames_before_unplug_still_delivered),
         cmocka_unit_test(test_shutdown_wakes_receiver),

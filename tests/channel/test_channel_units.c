@@ -94,6 +94,41 @@ static void test_tx_queue_bounded_fifo(void **state)
     assert_int_equal(tx_queue_count(&q), 0);
 }
 
+/* Blocked senders wake once TX_WAKE_ROOM slots are free, or the queue is
+ * empty; never on the pops in between. */
+static void test_tx_queue_wake_policy(void **state)
+{
+    (void)state;
+    const uint32_t cap = TX_QUEUE_CAPACITY;
+    assert_int_equal(TX_WAKE_ROOM, 64);
+    assert_false(tx_queue_should_wake(cap, cap));
+    assert_false(tx_queue_should_wake(cap - 1, cap)); /* one frame left a full queue */
+    assert_false(tx_queue_should_wake(cap - TX_WAKE_ROOM + 1, cap));
+    assert_true(tx_queue_should_wake(cap - TX_WAKE_ROOM, cap));
+    assert_true(tx_queue_should_wake(cap - TX_WAKE_ROOM - 1, cap));
+    assert_true(tx_queue_should_wake(1, cap));
+    assert_true(tx_queue_should_wake(0, cap));
+
+    /* Popping a full queue one frame at a time: the first wake comes with
+     * the TX_WAKE_ROOM-th frame that leaves. */
+    uint32_t first_wake = 0;
+    for (uint32_t popped = 1; popped <= cap && first_wake == 0; popped++)
+        if (tx_queue_should_wake(cap - popped, cap))
+            first_wake = popped;
+    assert_int_equal(first_wake, TX_WAKE_ROOM);
+
+    /* A queue smaller than TX_WAKE_ROOM wakes only when it empties. */
+    assert_false(tx_queue_should_wake(1, TX_WAKE_ROOM));
+    assert_true(tx_queue_should_wake(0, TX_WAKE_ROOM));
+    assert_false(tx_queue_should_wake(1, 16));
+    assert_true(tx_queue_should_wake(0, 16));
+    assert_true(tx_queue_should_wake(1, TX_WAKE_ROOM + 1));
+    assert_false(tx_queue_should_wake(2, TX_WAKE_ROOM + 1));
+
+    /* A count above the capacity is no room at all. */
+    assert_false(tx_queue_should_wake(cap + 1, cap));
+}
+
 /* --- rx_filter ----------------------------------------------------------- */
 
 static void test_filter_default_accepts_all(void **state)
@@ -357,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_ring_fifo_and_full),
         cmocka_unit_test(test_ring_wraps),
         cmocka_unit_test(test_tx_queue_bounded_fifo),
+        cmocka_unit_test(test_tx_queue_wake_policy),
         cmocka_unit_test(test_filter_default_accepts_all),
         cmocka_unit_test(test_filter_canal_mask),
         cmocka_unit_test(test_filter_pairs),
