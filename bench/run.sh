@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole benchmark suite and rewrites bench/RESULTS.md.
-#   bench/run.sh            (about 5 minutes on a 2-core machine)
+#   bench/run.sh            (about 5.5 minutes on a 2-core machine)
 # Environment: SOAK_SECONDS (default 60) for the headline soaks, SOAK_SHORT
 # (default 20) for the other stuffing profiles, USB_SOAK_SECONDS (default 30)
 # for the libusb + umockdev soak, WAKES (default 100000) and SPARSE_WAKES
