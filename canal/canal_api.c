@@ -15,6 +15,7 @@
 #include "handles.h"
 #include "last_error.h"
 #include "link.h"
+#include "thread_state.h"
 #include "usb2can.h"
 #include "wait_policy.h"
 
@@ -320,7 +321,7 @@ unsigned long CANAL_CALL CanalGetDllVersion(void)
  * thread's rewrite. */
 const char *CANAL_CALL CanalGetVendorString(void)
 {
-    static _Thread_local char text[96];
+    char *text = u2c_thread_state_get()->vendor_string;
     u2c_error_clear();
     u8d_version v = {0, 0, 0, 0};
     long handle = u2c_handles_latest(&g_handles);
@@ -329,9 +330,9 @@ const char *CANAL_CALL CanalGetVendorString(void)
         v = u2c_channel_version(ch);
         release(handle);
     }
-    snprintf(text, sizeof text, "%u.%u;%u.%u;%d.%d.%d;%d.%d.%d;usb2can", v.fw_major, v.fw_minor,
-             v.hw_major, v.hw_minor, CANAL_MAIN_VERSION, CANAL_MINOR_VERSION, CANAL_SUB_VERSION,
-             U2C_VERSION_MAJOR, U2C_VERSION_MINOR, U2C_VERSION_PATCH);
+    snprintf(text, U2C_VENDOR_STRING_MAX, "%u.%u;%u.%u;%d.%d.%d;%d.%d.%d;usb2can", v.fw_major,
+             v.fw_minor, v.hw_major, v.hw_minor, CANAL_MAIN_VERSION, CANAL_MINOR_VERSION,
+             CANAL_SUB_VERSION, U2C_VERSION_MAJOR, U2C_VERSION_MINOR, U2C_VERSION_PATCH);
     return text;
 }
 

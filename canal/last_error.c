@@ -1,6 +1,7 @@
 #include "last_error.h"
 
 #include "osal.h"
+#include "thread_state.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -8,10 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-
-/* MinGW's GCC (win32 thread model) implements this with emutls on top of
- * TlsAlloc, so the DLL needs no libwinpthread. */
-static _Thread_local char error_text[U2C_ERROR_TEXT_MAX];
 
 /* Serialises appends to the USB2CAN_LOG file so lines never interleave. */
 static u2c_mutex log_lock = U2C_MUTEX_INITIALIZER;
@@ -92,14 +89,16 @@ static void emit(const char *text)
 
 static void set_v(const char *fmt, va_list ap)
 {
+    char *error_text = u2c_thread_state_get()->error_text;
+    const size_t size = U2C_ERROR_TEXT_MAX;
     if (fmt == NULL) {
-        snprintf(error_text, sizeof error_text, "%s", "(no reason given)");
+        snprintf(error_text, size, "%s", "(no reason given)");
     } else {
-        int n = vsnprintf(error_text, sizeof error_text, fmt, ap);
+        int n = vsnprintf(error_text, size, fmt, ap);
         if (n < 0)
-            snprintf(error_text, sizeof error_text, "%s", "(unprintable reason)");
+            snprintf(error_text, size, "%s", "(unprintable reason)");
     }
-    error_text[sizeof error_text - 1] = '\0';
+    error_text[size - 1] = '\0';
     /* One reason is one line, in the log and in a message box alike. */
     for (char *c = error_text; *c != '\0'; c++)
         if (*c == '\n' || *c == '\r')
@@ -117,12 +116,12 @@ void u2c_error_set(const char *fmt, ...)
 
 void u2c_error_clear(void)
 {
-    error_text[0] = '\0';
+    u2c_thread_state_get()->error_text[0] = '\0';
 }
 
 const char *u2c_error_get(void)
 {
-    return error_text;
+    return u2c_thread_state_get()->error_text;
 }
 
 int u2c_fail(int code, const char *fmt, ...)

@@ -5,7 +5,10 @@
  * sends it to OutputDebugString (Windows) and, when USB2CAN_LOG names a
  * file, appends it there with a timestamp. u2c_error_clear empties it at the
  * start of every API call. u2c_error_get never returns NULL. The text lives
- * in thread-local storage: no allocation, no lock except around the log file.
+ * in the calling thread's block (thread_state.h): one block per thread, on
+ * Windows allocated at the thread's first call and freed when the thread
+ * exits; nothing is allocated after that first call, and no lock is taken
+ * except around the log file.
  * A reason is one line (newlines become spaces) of at most
  * U2C_ERROR_TEXT_MAX - 1 bytes. Log lines read
  * "2025-01-31T12:00:00Z mono=1234.567890 usb2can: <reason>" (UTC wall clock,

@@ -7,6 +7,7 @@ set(U2C_CANAL_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/wait_policy.c
   ${CMAKE_CURRENT_LIST_DIR}/cfg_parse.c
   ${CMAKE_CURRENT_LIST_DIR}/last_error.c
+  ${CMAKE_CURRENT_LIST_DIR}/thread_state.c
   ${CMAKE_CURRENT_LIST_DIR}/driver_info.c
   ${CMAKE_CURRENT_LIST_DIR}/adapter_pick.c
   ${CMAKE_CURRENT_LIST_DIR}/bus_state.c

@@ -3,20 +3,13 @@
 #include <stdbool.h>
 
 #include "osal.h"
+#include "thread_state.h"
 
 #define NS_PER_MS 1000000ULL
 /* A remainder call arrives at most ~1 ms before the caller's deadline, and
  * after it by no more than the caller's own overhead. */
 #define REMAINDER_EARLY_NS (3 * NS_PER_MS / 2)
 #define REMAINDER_LATE_NS (3 * NS_PER_MS)
-
-/* The calling thread's last bounded wait: which handle, and when the caller
- * asked it to end. */
-static _Thread_local struct {
-    long handle;
-    uint64_t asked_end_ns;
-    bool valid;
-} last_bounded;
 
 static uint64_t after_ms(uint64_t now_ns, uint64_t ms)
 {
@@ -25,26 +18,27 @@ static uint64_t after_ms(uint64_t now_ns, uint64_t ms)
     return now_ns + ms * NS_PER_MS;
 }
 
-static bool is_truncated_remainder(long handle, uint64_t now_ns)
+static bool is_truncated_remainder(const u2c_bounded_wait *last, long handle, uint64_t now_ns)
 {
-    if (!last_bounded.valid || last_bounded.handle != handle)
+    if (!last->valid || last->handle != handle)
         return false;
-    uint64_t end = last_bounded.asked_end_ns;
+    uint64_t end = last->asked_end_ns;
     uint64_t earliest = end > REMAINDER_EARLY_NS ? end - REMAINDER_EARLY_NS : 0;
     return now_ns >= earliest && now_ns <= end + REMAINDER_LATE_NS;
 }
 
 uint64_t u2c_receive_deadline(long handle, unsigned long timeout_ms, uint64_t now_ns)
 {
+    u2c_bounded_wait *last = &u2c_thread_state_get()->last_bounded;
     if (timeout_ms == 0) {
-        if (is_truncated_remainder(handle, now_ns)) {
-            last_bounded.valid = false; /* one remainder per bounded wait */
+        if (is_truncated_remainder(last, handle, now_ns)) {
+            last->valid = false; /* one remainder per bounded wait */
             return after_ms(now_ns, 1);
         }
         return U2C_DEADLINE_NEVER;
     }
-    last_bounded.handle = handle;
-    last_bounded.asked_end_ns = after_ms(now_ns, timeout_ms);
-    last_bounded.valid = true;
+    last->handle = handle;
+    last->asked_end_ns = after_ms(now_ns, timeout_ms);
+    last->valid = true;
     return after_ms(now_ns, (uint64_t)timeout_ms + 1);
 }

@@ -13,8 +13,9 @@
  *    caller's truncated remainder (e.g. after a frame its software filters
  *    rejected): it waits 1 ms instead of forever.
  *
- * Contract: pure bookkeeping in thread-local storage; no locks, no
- * allocation. `now_ns` is u2c_now_ns().
+ * Contract: pure bookkeeping in the calling thread's block
+ * (thread_state.h); no locks, no allocation after the thread's first call.
+ * `now_ns` is u2c_now_ns().
  */
 #ifndef USB2CAN_WAIT_POLICY_H
 #define USB2CAN_WAIT_POLICY_H

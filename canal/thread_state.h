@@ -1,0 +1,56 @@
+/*
+ * thread_state.h — what the library keeps per calling thread: the reason
+ * behind its last failed call, its CanalGetVendorString text, and its last
+ * bounded receive wait (wait_policy.h).
+ *
+ * Contract: u2c_thread_state_get never returns NULL, never fails and keeps
+ * the caller's GetLastError value. A thread's block starts zeroed and is
+ * the same block on every later call from that thread, so nothing is
+ * allocated after a thread's first call.
+ * - Windows: the block is allocated from the process heap at the thread's
+ *   first call and freed when the thread exits (an FLS callback). Unloading
+ *   the DLL (u2c_thread_state_unload, from DllMain) frees the blocks of the
+ *   threads still alive. MinGW's _Thread_local is not used: its emutls
+ *   blocks are freed by a thread-exit hook inside the DLL, which never runs
+ *   for threads that outlive a FreeLibrary, so each such thread leaked its
+ *   blocks on every unload.
+ *   Under memory exhaustion (or with no FLS index left) a thread without a
+ *   block uses one static block shared by every such thread, and tries to
+ *   allocate its own again at its next call: calls keep working, but such
+ *   threads may read each other's reasons.
+ * - POSIX: the block is _Thread_local storage, freed by the C library at
+ *   thread exit.
+ */
+#ifndef USB2CAN_THREAD_STATE_H
+#define USB2CAN_THREAD_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "last_error.h"
+
+#define U2C_VENDOR_STRING_MAX 96
+
+/* The calling thread's last bounded receive: which handle, and when the
+ * caller asked it to end. */
+typedef struct u2c_bounded_wait {
+    long handle;
+    uint64_t asked_end_ns;
+    bool valid;
+} u2c_bounded_wait;
+
+typedef struct u2c_thread_state {
+    char error_text[U2C_ERROR_TEXT_MAX];
+    char vendor_string[U2C_VENDOR_STRING_MAX];
+    u2c_bounded_wait last_bounded;
+} u2c_thread_state;
+
+u2c_thread_state *u2c_thread_state_get(void);
+
+#if defined(_WIN32)
+/* DLL_PROCESS_DETACH by FreeLibrary: frees every thread's block and the FLS
+ * index, so no thread exiting later calls into the unloaded DLL. */
+void u2c_thread_state_unload(void);
+#endif
+
+#endif
