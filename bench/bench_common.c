@@ -380,3 +380,11 @@ void bench_checker_take(bench_checker *c, const u8d_frame *f)
     }
     c->corrupt++;
 }
+
+void bench_sleep_next_tick(struct timespec *tick, uint64_t period_ns)
+{
+    uint64_t ns = (uint64_t)tick->tv_nsec + period_ns;
+    tick->tv_sec += (time_t)(ns / 1000000000u);
+    tick->tv_nsec = (long)(ns % 1000000000u);
+    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, tick, NULL);
+}

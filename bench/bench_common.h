@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "canal.h"
 #include "u8d_codec.h"
@@ -33,6 +34,10 @@
 uint64_t bench_wall_ns(void);
 uint64_t bench_process_cpu_ns(void);
 uint64_t bench_thread_cpu_ns(void);
+/* Moves *tick on by period_ns on the monotonic clock and sleeps until
+ * then: a steady grid of ticks that does not drift with wake-up delays. */
+void bench_sleep_next_tick(struct timespec *tick, uint64_t period_ns);
+
 /* Voluntary + involuntary context switches of the calling thread. */
 uint64_t bench_thread_switches(void);
 

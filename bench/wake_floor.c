@@ -67,13 +67,6 @@ static void stop_waiter(floor_run *f)
     u2c_cond_signal(&f->cond);
 }
 
-static void add_ns(struct timespec *t, uint64_t ns)
-{
-    uint64_t n = (uint64_t)t->tv_nsec + ns;
-    t->tv_sec += (time_t)(n / 1000000000u);
-    t->tv_nsec = (long)(n % 1000000000u);
-}
-
 static void pacer(void *arg)
 {
     floor_run *f = arg;
@@ -81,8 +74,7 @@ static void pacer(void *arg)
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);
     for (uint64_t i = 0; i < f->count; i++) {
-        add_ns(&next, f->period_ns);
-        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+        bench_sleep_next_tick(&next, f->period_ns);
         u2c_mutex_lock(&f->lock);
         if (f->taken == f->ticks)
             f->oldest_tick_ns = u2c_now_ns();

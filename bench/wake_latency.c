@@ -108,14 +108,6 @@ static void receiver(void *arg)
 
 static long g_tick_ns = DEFAULT_TICK_NS;
 
-static void sleep_until_next_tick(struct timespec *tick)
-{
-    long ns = tick->tv_nsec + g_tick_ns;
-    tick->tv_sec += ns / 1000000000L;
-    tick->tv_nsec = ns % 1000000000L;
-    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, tick, NULL);
-}
-
 static void print_wakes(const char *key, wake_run *w, int kind, uint64_t *scratch)
 {
     size_t n = 0, offered = 0;
@@ -167,7 +159,7 @@ static int measure_wakes(long h, bench_direct *l, size_t wakes)
     clock_gettime(CLOCK_MONOTONIC, &tick);
     for (size_t i = 0; i < wakes; i++) {
         do /* the next tick at which the receiver is back in its wait */
-            sleep_until_next_tick(&tick);
+            bench_sleep_next_tick(&tick, (uint64_t)g_tick_ns);
         while (atomic_load(&w.done) < i);
         atomic_store(&w.injected_ns, u2c_now_ns());
         if (kind_of(&w, i) == WAKE_BARE)
