@@ -32,7 +32,7 @@
 
 #include "bench_common.h"
 #include "bench_device.h"
-#include "link.h"
+#include "link_open.h"
 
 #define BENCH_IN_URBS 16 /* as link_libusb.c RX_TRANSFERS */
 #define BENCH_OUT_URBS 8 /* as link_libusb.c TX_TRANSFERS */

@@ -120,7 +120,7 @@ def latency_verdict(t):
 
 w("## Summary")
 w("")
-w("| target (design.md) | measured | vs. bus limit | verdict |")
+w("| target | measured | vs. bus limit | verdict |")
 w("|---|---|---|---|")
 w(f"| RX path >= 1,000,000 frames/s on one core | {fmt(rx_cpu_fps)} frames per CPU-second "
   f"({fmt(rx_wall)} frames/s wall-clock, median) | {rx_cpu_fps / BUS_LIMIT_STD0:,.0f} x 21,277 | "
@@ -167,7 +167,7 @@ w(f"| idle: a thread blocked 10 s in CanalBlockingReceive uses ~0 CPU | {idle_cp
   f"{'met' if 0 <= idle_cpu < 1000 else 'MISSED'} |")
 w("")
 w("The bus limits: 21,277 frames/s is 10^6 / 47 bits, a standard frame with 0 data bytes and "
-  "no stuff bits; 9,009 frames/s the same with 8 data bytes (protocol.md section 9). A real "
+  "no stuff bits; 9,009 frames/s the same with 8 data bytes (docs/protocol.md, frame lengths). A real "
   "0-byte data frame always carries at least one stuff bit (RTR, IDE, r0 and DLC 0000 are seven "
   "dominant bits in a row), so the fastest frames that exist take 48 bits: 20,833 frames/s. The "
   "soak's profiles use real frames; their limit is computed from the exact bits the paced bus "
@@ -280,8 +280,8 @@ def soak_table(names, title, sections):
 if paced:
     w("## Full-bus soak, adapter model in-process")
     w("")
-    w("A paced virtual bus (winusb/vbus.h, VBUS_PACED) at 1 Mbit/s carries the adapter under "
-      "test (device model, winusb/u8d_model.h) and a peer node. A device thread runs the bus in "
+    w("A paced virtual bus (sim/vbus.h, VBUS_PACED) at 1 Mbit/s carries the adapter under "
+      "test (device model, sim/u8d_model.h) and a peer node. A device thread runs the bus in "
       "real time, every frame at its exact bit time (stuff bits computed from the bit stream), "
       "and hands each IN packet over when its frame ends, as the firmware does. A host event "
       "thread plays libusb's: 16 IN and 8 OUT transfers in flight, as winusb/link_libusb.c. "
@@ -301,7 +301,7 @@ if usb:
     w("")
     w("The same device and client, but the host side is the product's libusb link "
       "(winusb/link_libusb.c) and real libusb-1.0, with usbfs emulated in user space by "
-      "umockdev (tests/e2e/usbfs_mock.c, the usb tests' harness). Every URB submit and reap is "
+      "umockdev (tests/support/usbfs_mock.c, the usb tests' harness). Every URB submit and reap is "
       "an ioctl that umockdev's preload library forwards over a socket to its worker thread in "
       "this process; the worker answers from the device model. \"Simulated side\" is the device "
       "thread plus umockdev's threads (kernel emulation). Threads started by libusb and by the "
@@ -320,7 +320,7 @@ w("A thread blocks in `CanalBlockingReceive`. An injecting thread hands it a one
   "and skips a tick if the receiver is not back in its wait yet. The receiver takes the time "
   "when the call returns. In alternating blocks of 5 % of the wakes, the same two threads do "
   "the same hand-off without the driver (a flag under a mutex and condition variable of "
-  "canal/osal.h, signalled after unlocking, as the channel does): the difference between "
+  "platform/osal.h, signalled after unlocking, as the channel does): the difference between "
   "the two rows is what the driver adds; the bare row is what this machine's kernel takes. "
   "(An earlier version had the injecting thread poll for the receiver with 10 us sleeps; on "
   "this virtual machine those extra timer wake-ups delayed the receiver's wake-up as well, to "
@@ -349,7 +349,7 @@ if "floor.reps" in r:
     w("`bench_wake_floor`: a pacer thread ticks on the monotonic clock every 1000 us (one wake "
       "per USB frame), 100 us (the slowest pace at which a blocked receiver still gets every "
       "frame within 100 us) or 47 us (one wake per frame at 21,277 frames/s) and hands a token "
-      "to a thread blocked on a mutex and condition variable (canal/osal.h); that thread does "
+      "to a thread blocked on a mutex and condition variable (platform/osal.h); that thread does "
       "nothing else. The pacer runs under SCHED_FIFO as the soak's simulated device does, and "
       f"again under default scheduling; {g('floor.reps')} runs of {g('floor.seconds')} s each. "
       "CPU is the waiting thread's own (CLOCK_THREAD_CPUTIME_ID), so the cost of signalling is "

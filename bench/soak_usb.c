@@ -1,6 +1,6 @@
 /*
  * soak_usb: the full-bus soak end to end through the real libusb link, with
- * usbfs emulated in user space by umockdev (tests/e2e/usbfs_mock.h) and the
+ * usbfs emulated in user space by umockdev (tests/support/usbfs_mock.h) and the
  * paced bus of bench_device.h behind it. Run under umockdev's preload:
  *   LD_PRELOAD=libumockdev-preload.so.0 soak_usb [--seconds S] PROFILE...
  * Prints soak.usb-<profile>.* lines (bench_soak.h) plus the CPU of every

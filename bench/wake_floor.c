@@ -4,7 +4,7 @@
  * A pacer thread (SCHED_FIFO when allowed, as the soak's device thread, and
  * also under default scheduling) ticks every PERIOD microseconds on the
  * monotonic clock and hands a token to a waiter blocked on a mutex and
- * condition variable (canal/osal.h, what the channel uses); the waiter does
+ * condition variable (platform/osal.h, what the channel uses); the waiter does
  * nothing but take it and wait again. Reported per period and scheduling:
  * the waiter's CPU per wake and as % of one core (every repetition, so the
  * cheapest can serve as the floor), and the latency from the tick to the

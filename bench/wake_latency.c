@@ -2,7 +2,7 @@
  * wake_latency: (1) the time from an IN completion (the link handing an IN
  * packet to the channel) to CanalBlockingReceive returning in a thread that
  * was blocked waiting for it; (2) the same hand-off with no driver at all,
- * a flag under the same kind of mutex and condition variable (canal/osal.h)
+ * a flag under the same kind of mutex and condition variable (platform/osal.h)
  * the channel uses: what this machine's kernel alone costs. The two
  * alternate in blocks of WAKES/20, so both see the same load. Packets arrive
  * on a grid of TICK_US microseconds, as bus frames complete IN transfers,

@@ -14,7 +14,7 @@
 #include "driver_info.h"
 #include "handles.h"
 #include "last_error.h"
-#include "link.h"
+#include "link_open.h"
 #include "thread_state.h"
 #include "usb2can.h"
 #include "wait_policy.h"
@@ -58,7 +58,7 @@ static void release(long handle)
 
 static u2c_channel *open_channel(const u2c_setup *setup, unsigned long flags)
 {
-    char serial[U2C_SERIAL_MAX + 1];
+    char serial[USB2CAN_SERIAL_MAX + 1];
     char reason[U2C_ERROR_TEXT_MAX];
     snprintf(serial, sizeof serial, "%s", setup->serial);
     if (!serial[0] && !u2c_pick_only_adapter(serial, sizeof serial))
@@ -313,7 +313,7 @@ unsigned long CANAL_CALL CanalGetVersion(void)
 unsigned long CANAL_CALL CanalGetDllVersion(void)
 {
     u2c_error_clear();
-    return VERSION_BYTES(U2C_VERSION_MAJOR, U2C_VERSION_MINOR, U2C_VERSION_PATCH);
+    return VERSION_BYTES(USB2CAN_VERSION_MAJOR, USB2CAN_VERSION_MINOR, USB2CAN_VERSION_SUB);
 }
 
 /* "fw;hw;canal;dll;usb2can" of the most recently opened live channel; zeros
@@ -332,7 +332,7 @@ const char *CANAL_CALL CanalGetVendorString(void)
     }
     snprintf(text, U2C_VENDOR_STRING_MAX, "%u.%u;%u.%u;%d.%d.%d;%d.%d.%d;usb2can", v.fw_major,
              v.fw_minor, v.hw_major, v.hw_minor, CANAL_MAIN_VERSION, CANAL_MINOR_VERSION,
-             CANAL_SUB_VERSION, U2C_VERSION_MAJOR, U2C_VERSION_MINOR, U2C_VERSION_PATCH);
+             CANAL_SUB_VERSION, USB2CAN_VERSION_MAJOR, USB2CAN_VERSION_MINOR, USB2CAN_VERSION_SUB);
     return text;
 }
 

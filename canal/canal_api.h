@@ -3,7 +3,7 @@
  *
  * Contract: the exported CANAL and usb2can functions are declared in
  * include/canal.h and include/usb2can.h; this header adds what tests and
- * tools linked against u2c_core may use beyond them. Each call validates
+ * tools linked against u2c_canal may use beyond them. Each call validates
  * its handle like an export does and returns a CANAL code.
  */
 #ifndef USB2CAN_CANAL_API_H

@@ -12,7 +12,6 @@
 
 /* serial, kbps, four timing values, mask, filter, and room for options. */
 #define MAX_TOKENS 24u
-#define MAX_KBPS 1000u
 #define MAX_BITRATE 1000000u
 #define TOKEN_QUOTE_MAX 24u
 
@@ -112,12 +111,6 @@ static bool fail_token(parser *p, const token *t, const char *fmt, ...)
     return false;
 }
 
-static void format_ppm(uint32_t ppm, char *out, size_t out_size)
-{
-    snprintf(out, out_size, "%u.%02u %%", (unsigned)(ppm / 10000u),
-             (unsigned)((ppm % 10000u) / 100u));
-}
-
 /* --- tokens and numbers -------------------------------------------------- */
 
 static bool split_tokens(parser *p, const char *text, size_t len)
@@ -197,9 +190,9 @@ static bool parse_token_u32(parser *p, const token *t, const char *field, uint32
 
 static bool parse_serial(parser *p, const token *t, u2c_setup *out)
 {
-    if (t->len > U2C_SERIAL_MAX)
+    if (t->len > USB2CAN_SERIAL_MAX)
         return fail_token(p, t, "serial has %u characters, at most %u are allowed",
-                          (unsigned)t->len, U2C_SERIAL_MAX);
+                          (unsigned)t->len, USB2CAN_SERIAL_MAX);
     for (size_t i = 0; i < t->len; i++) {
         unsigned char c = (unsigned char)t->text[i];
         if (is_serial_char((char)c))
@@ -220,21 +213,6 @@ static bool parse_serial(parser *p, const token *t, u2c_setup *out)
     return true;
 }
 
-/* python-can sends bitrate // 1000; these rates lose their fraction that way. */
-static uint32_t bitrate_for_kbps(uint32_t kbps)
-{
-    switch (kbps) {
-    case 33:
-        return 33333;
-    case 62:
-        return 62500;
-    case 83:
-        return 83333;
-    default:
-        return kbps * 1000u;
-    }
-}
-
 static bool parse_kbps(parser *p, const token *t, u2c_setup *out)
 {
     uint32_t kbps;
@@ -244,33 +222,10 @@ static bool parse_kbps(parser *p, const token *t, u2c_setup *out)
         out->manual_timing = true;
         return true;
     }
-    if (kbps > MAX_KBPS)
-        return fail_token(p, t, "%u kbit/s is above CAN's maximum of 1000 kbit/s", (unsigned)kbps);
-    if (u8d_bittiming_standard(kbps, &out->timing)) {
-        out->bitrate = u8d_bittiming_bitrate(&out->timing);
-        out->bitrate_error_ppm = 0;
-        return true;
-    }
-    uint32_t wanted = bitrate_for_kbps(kbps);
-    uint32_t error_ppm = UINT32_MAX;
-    u8d_bittiming nearest = {0, 0, 0, 0};
-    u8d_status st = u8d_bittiming_compute(wanted, &nearest, &error_ppm);
-    if (st != U8D_OK || error_ppm > U2C_BITRATE_TOLERANCE_PPM) {
-        char off[32] = "an unknown amount";
-        if (error_ppm != UINT32_MAX)
-            format_ppm(error_ppm, off, sizeof off);
-        char best[64] = " is";
-        if (nearest.brp != 0)
-            snprintf(best, sizeof best, " is %u bit/s,", (unsigned)u8d_bittiming_bitrate(&nearest));
-        return fail_token(p, t,
-                          "%u bit/s cannot be made from the 32 MHz CAN clock within 0.50 %%: "
-                          "the nearest timing%s off by %s; use a standard rate or kbps 0 with "
-                          "tseg1;tseg2;sjw;brp",
-                          (unsigned)wanted, best, off);
-    }
-    out->timing = nearest;
-    out->bitrate = u8d_bittiming_bitrate(&out->timing);
-    out->bitrate_error_ppm = error_ppm;
+    char why[256];
+    if (u8d_bittiming_for_kbps(kbps, &out->timing, &out->bitrate, &out->bitrate_error_ppm, why,
+                               sizeof why) != U8D_OK)
+        return fail_token(p, t, "%s", why);
     return true;
 }
 
@@ -279,7 +234,7 @@ typedef struct timing_field {
     uint32_t min, max;
 } timing_field;
 
-/* Limits of the 32 MHz STR75x CAN cell, as counts (protocol.md §3). */
+/* Limits of the 32 MHz STR75x CAN cell, as counts (docs/protocol.md, bit timing). */
 static const timing_field timing_fields[4] = {
     {"tseg1", 1, 16},
     {"tseg2", 1, 8},
@@ -449,12 +404,4 @@ bool u2c_setup_parse(const char *text, u2c_setup *out, char *reason, size_t reas
     if (!parse_mask_filter(&p, next, positional, out))
         return false;
     return parse_options(&p, next + positional, out);
-}
-
-bool u2c_filter_accepts(uint32_t mask, uint32_t filter, uint32_t id, bool extended, bool rtr)
-{
-    uint32_t key = extended ? ((id & 0x1FFFFFFFu) | U2C_FILTER_EXTENDED) : (id & 0x7FFu);
-    if (rtr)
-        key |= U2C_FILTER_RTR;
-    return ((key ^ filter) & mask) == 0;
 }

@@ -12,7 +12,7 @@
  * Grammar (tokens separated by ';', spaces and tabs around a token ignored):
  *   serial ; kbps [ ; tseg1 ; tseg2 ; sjw ; brp ]   (the four exactly when kbps is 0)
  *          [ ; mask ; filter ] [ ; key=value ... ]   (a single trailing ';' is allowed)
- * - serial: 0..U2C_SERIAL_MAX characters of [A-Za-z0-9_-], case-insensitive
+ * - serial: 0..USB2CAN_SERIAL_MAX characters of [A-Za-z0-9_-], case-insensitive
  *   (stored upper-cased); empty = the only connected adapter.
  * - numbers: decimal or 0x-hex, 32 bits, no sign. A leading 0 does NOT mean
  *   octal ("010" is ten), unlike the vendor DLL's strtoul(.., 0).
@@ -21,7 +21,7 @@
  *   33, 62 and 83 mean 33 333, 62 500 and 83 333 bit/s. Any other kbps in
  *   1..1000 gets the nearest timing the 32 MHz clock allows, refused when it
  *   is more than 0.5 % off. kbps 0 takes tseg1;tseg2;sjw;brp literally.
- * - mask;filter: both or neither, see u2c_filter_accepts.
+ * - mask;filter: both or neither, see rx_filter_mask_accepts (rx_filter.h).
  * - options: rxqueue=N, the RX ring's capacity in frames
  *   (U2C_RX_CAPACITY_MIN..U2C_RX_CAPACITY_MAX, default U2C_RX_CAPACITY_DEFAULT).
  *   Keys are case-insensitive; unknown or repeated keys are refused.
@@ -33,42 +33,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "u8d_codec.h"
+#include "channel_setup.h"
 
-#define U2C_SERIAL_MAX 32
 #define U2C_SETUP_MAX 1024 /* including the NUL */
-#define U2C_RX_CAPACITY_DEFAULT 4096u
-#define U2C_RX_CAPACITY_MIN 64u
-#define U2C_RX_CAPACITY_MAX 1048576u
-/* A requested rate is refused when the nearest timing is further off than this. */
-#define U2C_BITRATE_TOLERANCE_PPM U8D_BITRATE_TOLERANCE_PPM
-
-/* Bits of the value u2c_filter_accepts compares, beside the 11- or 29-bit id. */
-#define U2C_FILTER_EXTENDED 0x80000000u
-#define U2C_FILTER_RTR 0x40000000u
-
-typedef struct u2c_setup {
-    char serial[U2C_SERIAL_MAX + 1]; /* upper-cased; "" = the only adapter */
-    uint32_t bitrate;                /* bit/s actually configured */
-    uint32_t bitrate_error_ppm;      /* |configured - requested| / requested; 0 for kbps 0 */
-    u8d_bittiming timing;            /* what OPEN sends */
-    bool manual_timing;              /* kbps was 0 */
-    bool has_filter;                 /* mask;filter given */
-    uint32_t mask;                   /* see u2c_filter_accepts */
-    uint32_t filter;
-    uint32_t rx_capacity; /* frames in the RX ring (rxqueue=N) */
-} u2c_setup;
 
 bool u2c_setup_parse(const char *text, u2c_setup *out, char *reason, size_t reason_size);
-
-/*
- * The CANAL acceptance rule (the vendor DLL's doFilter, as it was meant):
- * key = id (11 bits for standard, 29 for extended frames)
- *       | U2C_FILTER_EXTENDED if extended | U2C_FILTER_RTR if remote;
- * a frame passes when ((key ^ filter) & mask) == 0. Mask 0 passes everything;
- * a mask bit set means "this bit must equal the filter's". Status messages
- * (CANAL_IDFLAG_STATUS) are not CAN frames and are not filtered.
- */
-bool u2c_filter_accepts(uint32_t mask, uint32_t filter, uint32_t id, bool extended, bool rtr);
 
 #endif

@@ -1,6 +1,9 @@
 # Build-wide settings and helpers shared by every folder.
 
-add_compile_options(-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes)
+add_compile_options(-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes)
+if(U2C_WERROR)
+  add_compile_options(-Werror)
+endif()
 
 if(U2C_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
@@ -38,14 +41,25 @@ else()
   find_package(Threads REQUIRED)
 endif()
 
-# Libraries every user of u2c_core needs.
-function(u2c_link_platform target)
-  target_link_libraries(${target} PUBLIC u2c_libusb)
-  if(WIN32)
-    target_link_libraries(${target} PUBLIC setupapi cfgmgr32 advapi32)
-  else()
-    target_link_libraries(${target} PUBLIC Threads::Threads)
-  endif()
+# u2c_layer(<folder> [DEPENDS <layer>...])
+# Builds <folder>/CMakeLists.txt, which defines the static library
+# u2c_<folder>, and gives it its own folder and the layers it depends on as
+# its only include directories (besides the public headers). The map is
+# recorded for tests/layout, which checks every #include against it.
+function(u2c_layer name)
+  cmake_parse_arguments(L "" "" "DEPENDS" ${ARGN})
+  add_subdirectory(${name})
+  set(lib u2c_${name})
+  target_include_directories(${lib} PUBLIC ${PROJECT_SOURCE_DIR}/${name})
+  target_link_libraries(${lib} PUBLIC u2c_public)
+  foreach(dep IN LISTS L_DEPENDS)
+    target_link_libraries(${lib} PUBLIC u2c_${dep})
+  endforeach()
+  # The library code is linked into libusb2can.so: position independent, and
+  # only the CANAL_API functions are visible outside it.
+  set_target_properties(${lib} PROPERTIES POSITION_INDEPENDENT_CODE ON C_VISIBILITY_PRESET hidden)
+  string(REPLACE ";" "," deps "${L_DEPENDS}")
+  set_property(GLOBAL APPEND PROPERTY U2C_LAYER_MAP "${name}:${deps}")
 endfunction()
 
 # Windows binaries carry their C runtime support statically: no libgcc or

@@ -70,7 +70,7 @@ strip_pe() {
 setup=$out/usb2can-setup-$version.exe
 
 inputs=("$x64/usb2can.dll" "$x86/usb2can.dll" "$x64/implib" "$x86/implib"
-    "$root/include/canal.h" "$root/include/usb2can.h" "$root/README.md" "$root/LICENSE"
+    "$root/include/canal.h" "$x64/generated/include/usb2can.h" "$root/README.md" "$root/LICENSE"
     "$root/installer/usb2can.nsi" "$root/installer/example_python_can.py"
     "$root/scripts/make-installer.sh")
 cli_defines=()
@@ -94,7 +94,7 @@ strip_pe "$x64/usb2can.dll" "$payload/x64/usb2can.dll"
 strip_pe "$x86/usb2can.dll" "$payload/x86/usb2can.dll"
 cp "$x64/implib/usb2can.lib" "$x64/implib/libusb2can.dll.a" "$payload/lib/x64/"
 cp "$x86/implib/usb2can.lib" "$x86/implib/libusb2can.dll.a" "$payload/lib/x86/"
-cp "$root/include/canal.h" "$root/include/usb2can.h" "$payload/include/"
+cp "$root/include/canal.h" "$x64/generated/include/usb2can.h" "$payload/include/"
 cp "$root/README.md" "$root/LICENSE" "$root/installer/example_python_can.py" "$payload/"
 for arch in x64 x86; do
     dir=$x64

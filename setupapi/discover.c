@@ -73,7 +73,7 @@ static int hardware_order(const void *left, const void *right)
 
 static void add_virtual_adapters(u2c_scan *scan)
 {
-    for (unsigned i = 0; i < U2C_VIRTUAL_ADAPTERS; i++) {
+    for (unsigned i = 0; i < USB2CAN_VIRTUAL_ADAPTERS; i++) {
         u2c_found_adapter *a = &scan->adapter[scan->count++];
         memset(a, 0, sizeof *a);
         snprintf(a->info.serial, sizeof a->info.serial, "VIRTUAL%u", i);
@@ -257,7 +257,7 @@ long u2c_discover_list(usb2canAdapterInfo *list, long max, char *reason, size_t 
         return -1;
     for (size_t i = 0; i < scan->count && (long)i < max; i++)
         list[i] = scan->adapter[i].info;
-    long total = (long)(scan->hardware_total + U2C_VIRTUAL_ADAPTERS);
+    long total = (long)(scan->hardware_total + USB2CAN_VIRTUAL_ADAPTERS);
     free(scan);
     return total;
 }

@@ -23,10 +23,9 @@
 
 #include "usb2can.h"
 
-#define U2C_VIRTUAL_ADAPTERS 8
 /* Hardware adapters a scan keeps; more are counted but not described. */
 #define U2C_SCAN_MAX_HARDWARE 32
-#define U2C_SCAN_MAX (U2C_SCAN_MAX_HARDWARE + U2C_VIRTUAL_ADAPTERS)
+#define U2C_SCAN_MAX (U2C_SCAN_MAX_HARDWARE + USB2CAN_VIRTUAL_ADAPTERS)
 
 /* Room for a serial as usb2canAdapterInfo holds it. */
 #define U2C_SERIAL_TEXT sizeof(((usb2canAdapterInfo *)0)->serial)

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cfg_parse.h" /* U2C_SERIAL_MAX: the longest serial a setup string names */
+#include "usb2can.h"
 
 static char ascii_upper(char c)
 {
@@ -57,7 +57,7 @@ bool u2c_parse_instance_id(const char *id, char *serial, size_t serial_size, cha
     if (tail_length == 0 || strchr(tail, '\\') != NULL)
         return false;
     bool generated_by_windows = strchr(tail, '&') != NULL;
-    if (generated_by_windows || tail_length > U2C_SERIAL_MAX)
+    if (generated_by_windows || tail_length > USB2CAN_SERIAL_MAX)
         u2c_copy_upper(location, location_size, id);
     else
         u2c_copy_upper(serial, serial_size, tail);
@@ -123,7 +123,7 @@ bool u2c_linux_driver_usable(const char *driver, const char *interface_name, boo
     if (!node_accessible) {
         snprintf(problem, problem_size,
                  "cannot be opened: no permission on %s; "
-                 "add a udev rule giving your user access to USB device 0483:1234",
+                 "add a udev rule giving your user access to USB device " U8D_USB_ID_TEXT,
                  node_path);
         return false;
     }

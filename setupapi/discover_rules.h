@@ -14,10 +14,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define U2C_USB2CAN_VID 0x0483
-#define U2C_USB2CAN_PID 0x1234
+#include "u8d_codec.h"
+
 /* Windows instance IDs of USB2CAN adapters start with this (any case). */
-#define U2C_INSTANCE_ID_PREFIX "USB\\VID_0483&PID_1234\\"
+#define U2C_INSTANCE_ID_PREFIX                                                                     \
+    "USB\\VID_" U8D_TEXT(U8D_USB_VID_DIGITS) "&PID_" U8D_TEXT(U8D_USB_PID_DIGITS) "\\"
 
 /*
  * Splits "USB\VID_0483&PID_1234\<tail>". Returns false when id is not a

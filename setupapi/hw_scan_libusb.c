@@ -150,7 +150,7 @@ bool u2c_hw_scan(u2c_scan *scan, char *reason, size_t reason_size)
     for (ssize_t i = 0; i < n; i++) {
         struct libusb_device_descriptor descriptor;
         if (libusb_get_device_descriptor(devices[i], &descriptor) != 0 ||
-            descriptor.idVendor != U2C_USB2CAN_VID || descriptor.idProduct != U2C_USB2CAN_PID)
+            descriptor.idVendor != U8D_USB_VID || descriptor.idProduct != U8D_USB_PID)
             continue;
         scan->hardware_total++;
         if (scan->hardware < U2C_SCAN_MAX_HARDWARE)

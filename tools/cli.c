@@ -10,10 +10,6 @@
 #include "cli_together.h"
 #include "usb2can.h"
 
-#ifndef U2C_CLI_VERSION
-#error "U2C_CLI_VERSION must come from the build (the project version)"
-#endif
-
 /* Set by the Ctrl+C handler and by other threads (tests, `+` commands):
  * a lock-free atomic is safe for both. */
 static atomic_int stop_requested;
@@ -147,7 +143,7 @@ int cli_parse_args(const cli_context *cx, int argc, char **argv, const cli_optio
 static int print_version(FILE *out)
 {
     unsigned long v = CanalGetDllVersion();
-    fprintf(out, "usb2can-cli %s (usb2can library %lu.%lu.%lu)\n", U2C_CLI_VERSION, v & 0xFF,
+    fprintf(out, "usb2can-cli %s (usb2can library %lu.%lu.%lu)\n", USB2CAN_VERSION_STRING, v & 0xFF,
             (v >> 8) & 0xFF, (v >> 16) & 0xFF);
     return CLI_OK;
 }

@@ -184,3 +184,74 @@ u8d_status u8d_bittiming_compute(uint32_t bitrate, u8d_bittiming *bt, uint32_t *
     bool within = best.rate_err * (PPM / U8D_BITRATE_TOLERANCE_PPM) <= nominal;
     return within ? U8D_OK : U8D_ERR_RANGE;
 }
+
+/* python-can sends bitrate // 1000; these rates lose their fraction that way. */
+static uint32_t bitrate_for_kbps(unsigned kbps)
+{
+    switch (kbps) {
+    case 33:
+        return 33333;
+    case 62:
+        return 62500;
+    case 83:
+        return 83333;
+    default:
+        return kbps * 1000u;
+    }
+}
+
+static void format_ppm(uint32_t ppm, char *out, size_t out_size)
+{
+    snprintf(out, out_size, "%u.%02u %%", (unsigned)(ppm / 10000u),
+             (unsigned)((ppm % 10000u) / 100u));
+}
+
+static u8d_status refuse_rate(uint32_t wanted, const u8d_bittiming *nearest, uint32_t error_ppm,
+                              char *reason, size_t reason_size)
+{
+    if (reason == NULL || reason_size == 0)
+        return U8D_ERR_RANGE;
+    char off[32] = "an unknown amount";
+    if (error_ppm != UINT32_MAX)
+        format_ppm(error_ppm, off, sizeof off);
+    char best[64] = " is";
+    if (nearest->brp != 0)
+        snprintf(best, sizeof best, " is %u bit/s,", (unsigned)u8d_bittiming_bitrate(nearest));
+    snprintf(reason, reason_size,
+             "%u bit/s cannot be made from the 32 MHz CAN clock within 0.50 %%: the nearest "
+             "timing%s off by %s; use a standard rate or kbps 0 with tseg1;tseg2;sjw;brp",
+             (unsigned)wanted, best, off);
+    return U8D_ERR_RANGE;
+}
+
+u8d_status u8d_bittiming_for_kbps(unsigned long kbps, u8d_bittiming *bt, uint32_t *bitrate,
+                                  uint32_t *error_ppm, char *reason, size_t reason_size)
+{
+    if (reason != NULL && reason_size > 0)
+        reason[0] = '\0';
+    if (bt == NULL || bitrate == NULL || error_ppm == NULL)
+        return U8D_ERR_ARG;
+    if (kbps == 0 || kbps > U8D_MAX_KBPS) {
+        if (reason != NULL && reason_size > 0)
+            snprintf(reason, reason_size,
+                     kbps == 0 ? "kbps 0 means manual timing (tseg1;tseg2;sjw;brp), not a rate"
+                               : "%lu kbit/s is above CAN's maximum of 1000 kbit/s",
+                     kbps);
+        return U8D_ERR_RANGE;
+    }
+    if (u8d_bittiming_standard((unsigned)kbps, bt)) {
+        *bitrate = u8d_bittiming_bitrate(bt);
+        *error_ppm = 0;
+        return U8D_OK;
+    }
+    uint32_t wanted = bitrate_for_kbps((unsigned)kbps);
+    uint32_t ppm = UINT32_MAX;
+    u8d_bittiming nearest = {0, 0, 0, 0};
+    u8d_status st = u8d_bittiming_compute(wanted, &nearest, &ppm);
+    if (st != U8D_OK || ppm > U8D_BITRATE_TOLERANCE_PPM)
+        return refuse_rate(wanted, &nearest, ppm, reason, reason_size);
+    *bt = nearest;
+    *bitrate = u8d_bittiming_bitrate(bt);
+    *error_ppm = ppm;
+    return U8D_OK;
+}

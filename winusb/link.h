@@ -5,8 +5,9 @@
  * commands (EP 0x04/0x83), 16-byte TX records (EP 0x02) and IN packets of
  * 1..3 21-byte RX records (EP 0x81). Three implementations exist: libusb
  * (link_libusb.c, the product), the device model in-process
- * (link_virtual.c, serials VIRTUAL and VIRTUAL0..7), and libusb talking to
- * the device model through umockdev (tests only; same link_libusb.c).
+ * (sim/link_virtual.c, serials VIRTUAL and VIRTUAL0..7), and libusb talking
+ * to the device model through umockdev (tests only; same link_libusb.c).
+ * canal/link_open.h chooses one by serial.
  *
  * Rules every implementation keeps:
  * - command() is one exchange at a time and blocks at most timeout_ms.
@@ -29,6 +30,7 @@
 #include <stdint.h>
 
 #include "u8d_codec.h"
+#include "usb2can.h"
 
 typedef enum u2c_link_result {
     U2C_LINK_OK = 0,
@@ -65,21 +67,7 @@ typedef struct u2c_link_ops {
 
 struct u2c_link {
     const u2c_link_ops *ops;
-    char serial[33]; /* as the device reports it */
+    char serial[USB2CAN_SERIAL_MAX + 1]; /* as the device reports it */
 };
-
-/* Opens the adapter with this serial (case-insensitive); VIRTUAL* opens a
- * model-backed adapter. On failure returns NULL, *result says why and
- * reason holds a readable sentence naming the fix. */
-u2c_link *u2c_link_open(const char *serial, u2c_link_result *result, char *reason,
-                        size_t reason_size);
-
-/* Test and benchmark hook: u2c_link_open asks this factory first. It returns
- * a link for the serials it serves, or NULL with *result U2C_LINK_NOT_FOUND
- * for every other serial, which then opens as usual. NULL removes it. The
- * product never installs one. */
-typedef u2c_link *(*u2c_link_factory)(const char *serial, u2c_link_result *result, char *reason,
-                                      size_t reason_size);
-void u2c_link_set_factory(u2c_link_factory factory);
 
 #endif

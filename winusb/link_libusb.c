@@ -44,7 +44,7 @@
 #define STOP_TIMEOUT_MS 5000u
 /* The event thread wakes at least this often even if nobody interrupts it. */
 #define EVENT_WAKE_SECONDS 1
-/* Where a command names itself; its reply echoes it there (protocol.md §2.1). */
+/* Where a command names itself; its reply echoes it there (docs/protocol.md, commands). */
 #define COMMAND_CODE_BYTE 2
 /* After a command gave up on its reply, the next one first reads the command
  * IN pipe empty: a late reply that is already there comes out at once, so a

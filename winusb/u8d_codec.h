@@ -6,7 +6,7 @@
  * trust a length or a dlc from the wire, and report why they rejected
  * input through a u8d_status and a static reason string. Multi-byte fields
  * are big-endian on the wire except the CANalyze timestamp (little-endian).
- * Byte layouts: ../shared/reference/protocol.md §2, §4, §5, §6.
+ * Byte layouts: docs/protocol.md.
  */
 #ifndef USB2CAN_U8D_CODEC_H
 #define USB2CAN_U8D_CODEC_H
@@ -20,8 +20,18 @@
 #define U8D_EP_DATA_OUT 0x02
 #define U8D_EP_CMD_IN 0x83
 #define U8D_EP_CMD_OUT 0x04
-#define U8D_USB_VID 0x0483
-#define U8D_USB_PID 0x1234
+/* The USB ids, written once as the four hex digits Windows shows them in
+ * ("USB\VID_0483&PID_1234\<serial>"); U8D_USB_VID/PID are the numbers. */
+#define U8D_USB_VID_DIGITS 0483
+#define U8D_USB_PID_DIGITS 1234
+#define U8D_HEX_NUMBER_(digits) 0x##digits
+#define U8D_HEX_NUMBER(digits) U8D_HEX_NUMBER_(digits)
+#define U8D_TEXT_(x) #x
+#define U8D_TEXT(x) U8D_TEXT_(x)
+#define U8D_USB_VID U8D_HEX_NUMBER(U8D_USB_VID_DIGITS)
+#define U8D_USB_PID U8D_HEX_NUMBER(U8D_USB_PID_DIGITS)
+/* "0483:1234", as lsusb and udev rules name the device. */
+#define U8D_USB_ID_TEXT U8D_TEXT(U8D_USB_VID_DIGITS) ":" U8D_TEXT(U8D_USB_PID_DIGITS)
 #define U8D_PRODUCT_STRING "USB2CAN converter"
 
 /* Record sizes and markers. */
@@ -237,5 +247,16 @@ u8d_status u8d_bittiming_compute(uint32_t bitrate, u8d_bittiming *bt, uint32_t *
 /* Resulting bit rate of a timing, in bit/s (rounded); 0 for a NULL bt or a
  * timing with brp 0. */
 uint32_t u8d_bittiming_bitrate(const u8d_bittiming *bt);
+/* The one answer to "kbps N" for CanalOpen's setup string and for
+ * CanalSetBaudrate. kbps 1..U8D_MAX_KBPS: a standard rate takes the firmware
+ * table's timing (error 0); python-can passes bitrate // 1000, so 33, 62 and
+ * 83 mean 33 333, 62 500 and 83 333 bit/s; any other rate gets
+ * u8d_bittiming_compute's timing. Fills *bt, *bitrate (bit/s configured) and
+ * *error_ppm and returns U8D_OK; otherwise U8D_ERR_RANGE (kbps 0 or above the
+ * maximum, or no timing within U8D_BITRATE_TOLERANCE_PPM) with a readable
+ * reason naming the nearest rate. reason may be NULL. */
+#define U8D_MAX_KBPS 1000u
+u8d_status u8d_bittiming_for_kbps(unsigned long kbps, u8d_bittiming *bt, uint32_t *bitrate,
+                                  uint32_t *error_ppm, char *reason, size_t reason_size);
 
 #endif

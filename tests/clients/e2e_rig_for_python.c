@@ -1,5 +1,5 @@
 /*
- * e2e_rig_for_python.c — the umockdev end-to-end rig of tests/e2e
+ * e2e_rig_for_python.c — the umockdev end-to-end rig of tests/support
  * (usbfs_mock + model_rig: a modelled USB2CAN behind real libusb, with a
  * second model as the far end of its CAN bus) as a small C API that the
  * python-can client tests load with ctypes (Linux only).

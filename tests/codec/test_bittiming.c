@@ -17,7 +17,7 @@ struct table_row {
     uint16_t brp;
 };
 
-/* protocol.md §3, firmware 1.7 CanTimings at 32 MHz; all 87.5 % sample point. */
+/* docs/protocol.md (bit timing): firmware 1.7 CanTimings at 32 MHz; all 87.5 % sample point. */
 static const struct table_row vendor_table[] = {
     {10, 13, 2, 1, 200}, {20, 13, 2, 1, 100}, {50, 13, 2, 1, 40},
     {100, 13, 2, 1, 20}, {125, 13, 2, 1, 16}, {250, 13, 2, 1, 8},

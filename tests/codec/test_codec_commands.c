@@ -1,5 +1,5 @@
 /* Command channel of the 8devices codec: encoders against the bytes captured
- * from a real adapter (shared/seeds/002: Linux usb_8dev driver talking to a
+ * from a real adapter (tests/data/captures: Linux usb_8dev driver talking to a
  * CANalyze at 500 kbit/s) and every reason a reply is refused. */
 #include <setjmp.h>
 #include <stdarg.h>

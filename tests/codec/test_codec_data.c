@@ -1,5 +1,5 @@
 /* Data channel of the 8devices codec: TX records and RX IN packets against the
- * bytes captured from a real CANalyze (shared/seeds/002), every rejection of a
+ * bytes captured from a real CANalyze (tests/data/captures), every rejection of a
  * malformed packet, and the timestamp unwrap of both firmware flavours. */
 #include <setjmp.h>
 #include <stdarg.h>

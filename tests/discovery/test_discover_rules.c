@@ -184,7 +184,7 @@ static void add_hardware(const char *serial, const char *location, const char *d
 
 static void add_virtual(void)
 {
-    for (unsigned i = 0; i < U2C_VIRTUAL_ADAPTERS; i++) {
+    for (unsigned i = 0; i < USB2CAN_VIRTUAL_ADAPTERS; i++) {
         u2c_found_adapter *a = &scan.adapter[scan.count++];
         memset(a, 0, sizeof *a);
         snprintf(a->info.serial, sizeof a->info.serial, "VIRTUAL%u", i);

@@ -22,7 +22,7 @@
 
 static void assert_virtual_tail(const usb2canAdapterInfo *list, long hardware)
 {
-    for (long i = 0; i < U2C_VIRTUAL_ADAPTERS; i++) {
+    for (long i = 0; i < USB2CAN_VIRTUAL_ADAPTERS; i++) {
         char name[16];
         snprintf(name, sizeof name, "VIRTUAL%ld", i);
         assert_string_equal(list[hardware + i].serial, name);
@@ -48,7 +48,7 @@ static void test_count_only_matches_the_full_list(void **state)
     (void)state;
     char reason[256];
     long total = u2c_discover_list(NULL, 0, reason, sizeof reason);
-    assert_true(total >= U2C_VIRTUAL_ADAPTERS);
+    assert_true(total >= USB2CAN_VIRTUAL_ADAPTERS);
     usb2canAdapterInfo list[U2C_SCAN_MAX];
     memset(list, 0x5A, sizeof list);
     assert_int_equal(u2c_discover_list(list, 2, reason, sizeof reason), total);
@@ -185,9 +185,9 @@ static void test_list_of_every_kind(void **state)
     usb2canAdapterInfo list[U2C_SCAN_MAX];
     char reason[256];
     assert_int_equal(u2c_discover_list(NULL, 0, reason, sizeof reason),
-                     hardware + U2C_VIRTUAL_ADAPTERS);
+                     hardware + USB2CAN_VIRTUAL_ADAPTERS);
     assert_int_equal(u2c_discover_list(list, U2C_SCAN_MAX, reason, sizeof reason),
-                     hardware + U2C_VIRTUAL_ADAPTERS);
+                     hardware + USB2CAN_VIRTUAL_ADAPTERS);
     assert_string_equal(reason, "");
     for (long i = 0; i < hardware; i++) {
         assert_string_equal(list[i].serial, expected[i].serial);
@@ -265,7 +265,7 @@ static void test_canal_open_failures_name_the_fix(void **state)
                            "ED000400 (libusbK), ED000500 (WinUSB), adapter without serial "
                            "(USB\\VID_0483&PID_1234\\5&2C8A51B&0&3) (WinUSB)");
     usb2canAdapterInfo list[U2C_SCAN_MAX];
-    assert_int_equal(Usb2canListAdapters(list, U2C_SCAN_MAX), 7 + U2C_VIRTUAL_ADAPTERS);
+    assert_int_equal(Usb2canListAdapters(list, U2C_SCAN_MAX), 7 + USB2CAN_VIRTUAL_ADAPTERS);
     assert_string_equal(list[0].serial, "ED000200");
     assert_string_equal(Usb2canGetLastError(), "");
 }
@@ -315,7 +315,7 @@ static void test_nothing_connected(void **state)
     char reason[512];
     char serial[33] = "stale";
     assert_int_equal(u2c_discover_list(list, U2C_SCAN_MAX, reason, sizeof reason),
-                     U2C_VIRTUAL_ADAPTERS);
+                     USB2CAN_VIRTUAL_ADAPTERS);
     assert_virtual_tail(list, 0);
     assert_int_equal(u2c_discover_only_serial(serial, sizeof serial, reason, sizeof reason),
                      U2C_DISCOVER_NOT_FOUND);

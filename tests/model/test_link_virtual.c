@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "link.h"
+#include "link_open.h"
 #include "link_virtual.h"
 #include "osal.h"
 
@@ -112,9 +112,9 @@ static void test_serial_names(void **state)
     assert_true(u2c_virtual_serial_slot("Virtual3", &slot));
     assert_int_equal(slot, 3);
     assert_true(u2c_virtual_serial_slot("VIRTUAL8", &slot));
-    assert_int_equal(slot, U2C_VIRTUAL_SLOTS);
+    assert_int_equal(slot, USB2CAN_VIRTUAL_ADAPTERS);
     assert_true(u2c_virtual_serial_slot("VIRTUAL00", &slot));
-    assert_int_equal(slot, U2C_VIRTUAL_SLOTS);
+    assert_int_equal(slot, USB2CAN_VIRTUAL_ADAPTERS);
     assert_false(u2c_virtual_serial_slot("ED000200", &slot));
     assert_false(u2c_virtual_serial_slot("VIRTUA", &slot));
     assert_false(u2c_virtual_serial_slot(NULL, &slot));

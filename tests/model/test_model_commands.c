@@ -1,5 +1,5 @@
 /* The command pipe of the device model, byte for byte: vendor firmware 1.7
- * (protocol.md §2, §7.1) and CANalyze (§2.2, §7.2, golden bytes from the
+ * (docs/protocol.md: commands, statistics) and CANalyze (its command subset, golden bytes from the
  * usbmon capture in seed 002). */
 #include "model_helpers.h"
 
@@ -54,7 +54,7 @@ static void test_open_close_and_speed_table(void **state)
 {
     (void)state;
     u8d_model *m = vendor();
-    /* The Linux driver's 500 kbit/s OPEN (protocol.md §3): echoed with opt1 0. */
+    /* The Linux driver's 500 kbit/s OPEN (docs/protocol.md, bit timing): echoed with opt1 0. */
     const uint8_t open_req[] = {0x11, 0x00, 0x02, 0x09, 0x00, 0x0D, 0x02, 0x01,
                                 0x00, 0x04, 0x00, 0x00, 0x00, 0x08, 0x00, 0x22};
     const uint8_t open_reply[] = {0x11, 0x00, 0x02, 0x00, 0x00, 0x0D, 0x02, 0x01,
@@ -75,7 +75,7 @@ static void test_open_close_and_speed_table(void **state)
     assert_false(v.running);
 
     /* Predefined indexes: the firmware keeps only 6 BRP bits, so 10k and 20k
-     * come out at brp 8 and 36 (protocol.md §3); 10 and above mean 125k. */
+     * come out at brp 8 and 36 (docs/protocol.md, bit timing); 10 and above mean 125k. */
     static const uint32_t rates[] = {1000000, 800000, 500000, 250000, 125000,
                                      100000,  50000,  55556,  250000};
     for (uint8_t i = 0; i < 9; i++) {

@@ -1,6 +1,6 @@
 /* The data endpoints of the device model: TX queue depth and NAK, stalls on
  * malformed records, RX packing of up to 3 records, overruns, timestamps,
- * status record bytes and statistics (protocol.md §4-§7). */
+ * status record bytes and statistics (docs/protocol.md: records, status, statistics). */
 #include "model_helpers.h"
 
 #include "vbus.h"

@@ -150,7 +150,7 @@ static void test_frame_bits(void **state)
     memset(ext_ff.data, 0xFF, 8);
     assert_int_equal(vbus_frame_bits(&ext_ff), 149);
 
-    /* Every frame within protocol.md §9's bounds: 47+8n (std) / 67+8n (ext)
+    /* Every frame within the frame-length bounds of docs/protocol.md: 47+8n (std) / 67+8n (ext)
      * without stuffing, at most floor((34+8n-1)/4) / floor((54+8n-1)/4) stuff bits. */
     uint32_t seed = 12345;
     for (unsigned i = 0; i < 20000; i++) {

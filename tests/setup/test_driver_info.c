@@ -467,7 +467,7 @@ static void test_driver_info_numbers_match_parser(void **state)
     snprintf(want, sizeof want, "(%u to %u, default %u)", U2C_RX_CAPACITY_MIN, U2C_RX_CAPACITY_MAX,
              U2C_RX_CAPACITY_DEFAULT);
     assert_non_null(strstr(xml, want));
-    snprintf(want, sizeof want, "1 to %u characters", U2C_SERIAL_MAX);
+    snprintf(want, sizeof want, "1 to %u characters", USB2CAN_SERIAL_MAX);
     assert_non_null(strstr(xml, want));
 }
 

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "cfg_parse.h"
+#include "rx_filter.h"
 
 /* Parses a heap copy sized exactly to the string, so ASan catches a read past
  * the NUL, and checks that the copy is unchanged afterwards. */
@@ -262,8 +263,8 @@ static void test_other_rates_within_tolerance(void **state)
         assert_int_equal(u8d_bittiming_check(&s.timing, why, sizeof why), U8D_OK);
         assert_int_equal(s.bitrate, u8d_bittiming_bitrate(&s.timing));
         uint32_t diff = s.bitrate > wanted[i] ? s.bitrate - wanted[i] : wanted[i] - s.bitrate;
-        assert_true((uint64_t)diff * 1000000u <= (uint64_t)wanted[i] * U2C_BITRATE_TOLERANCE_PPM);
-        assert_true(s.bitrate_error_ppm <= U2C_BITRATE_TOLERANCE_PPM);
+        assert_true((uint64_t)diff * 1000000u <= (uint64_t)wanted[i] * U8D_BITRATE_TOLERANCE_PPM);
+        assert_true(s.bitrate_error_ppm <= U8D_BITRATE_TOLERANCE_PPM);
     }
 }
 
@@ -281,7 +282,7 @@ static void test_accepted_integer_rates(void **state)
         bool ok = u2c_setup_parse(text, &s, reason, sizeof reason);
         if (ok) {
             accepted++;
-            assert_true(s.bitrate_error_ppm <= U2C_BITRATE_TOLERANCE_PPM);
+            assert_true(s.bitrate_error_ppm <= U8D_BITRATE_TOLERANCE_PPM);
         } else {
             assert_non_null(strstr(reason, "cannot be made"));
         }
@@ -460,25 +461,25 @@ static void test_filter_semantics(void **state)
 {
     (void)state;
     /* Mask 0 passes everything. */
-    assert_true(u2c_filter_accepts(0, 0x123, 0x456, false, false));
-    assert_true(u2c_filter_accepts(0, 0xFFFFFFFF, 0x1FFFFFFF, true, true));
+    assert_true(rx_filter_mask_accepts(0, 0x123, 0x456, false, false));
+    assert_true(rx_filter_mask_accepts(0, 0xFFFFFFFF, 0x1FFFFFFF, true, true));
     /* Standard id 0x123 exactly. */
-    assert_true(u2c_filter_accepts(0x7FF, 0x123, 0x123, false, false));
-    assert_false(u2c_filter_accepts(0x7FF, 0x123, 0x124, false, false));
+    assert_true(rx_filter_mask_accepts(0x7FF, 0x123, 0x123, false, false));
+    assert_false(rx_filter_mask_accepts(0x7FF, 0x123, 0x124, false, false));
     /* Without bit 31 in the mask, an extended frame with the same low bits passes too. */
-    assert_true(u2c_filter_accepts(0x7FF, 0x123, 0x123, true, false));
+    assert_true(rx_filter_mask_accepts(0x7FF, 0x123, 0x123, true, false));
     /* With bit 31 in the mask, the format must match. */
-    assert_false(u2c_filter_accepts(0x800007FF, 0x123, 0x123, true, false));
-    assert_true(u2c_filter_accepts(0x800007FF, 0x80000123, 0x123, true, false));
-    assert_false(u2c_filter_accepts(0x800007FF, 0x80000123, 0x123, false, false));
+    assert_false(rx_filter_mask_accepts(0x800007FF, 0x123, 0x123, true, false));
+    assert_true(rx_filter_mask_accepts(0x800007FF, 0x80000123, 0x123, true, false));
+    assert_false(rx_filter_mask_accepts(0x800007FF, 0x80000123, 0x123, false, false));
     /* Bit 30 selects remote frames. */
-    assert_true(u2c_filter_accepts(0x40000000, 0x40000000, 0x55, false, true));
-    assert_false(u2c_filter_accepts(0x40000000, 0x40000000, 0x55, false, false));
+    assert_true(rx_filter_mask_accepts(0x40000000, 0x40000000, 0x55, false, true));
+    assert_false(rx_filter_mask_accepts(0x40000000, 0x40000000, 0x55, false, false));
     /* A range: ids 0x100..0x1FF. */
-    assert_true(u2c_filter_accepts(0x700, 0x100, 0x1AB, false, false));
-    assert_false(u2c_filter_accepts(0x700, 0x100, 0x2AB, false, false));
+    assert_true(rx_filter_mask_accepts(0x700, 0x100, 0x1AB, false, false));
+    assert_false(rx_filter_mask_accepts(0x700, 0x100, 0x2AB, false, false));
     /* Bits above the id's width are not part of the key. */
-    assert_true(u2c_filter_accepts(0x3FFFFFFF, 0x123, 0xFFFFF123, false, false));
+    assert_true(rx_filter_mask_accepts(0x3FFFFFFF, 0x123, 0xFFFFF123, false, false));
 }
 
 int main(void)

@@ -1,6 +1,6 @@
 """python-can on a modelled USB2CAN reached through real libusb (umockdev).
 
-The process runs with umockdev's preload library; the rig of tests/e2e
+The process runs with umockdev's preload library; the rig of tests/support
 (loaded from U2C_E2E_RIG) plugs a vendor-firmware USB2CAN "ED000200" whose
 CAN bus has a second, modelled node at the far end. python-can opens it
 exactly as it would a real adapter: "ED000200; 500", flags 8.

@@ -19,16 +19,34 @@
 #define WIN32_LEAN_AND_MEAN
 #endif
 #include <windows.h>
-typedef struct { SRWLOCK lock; } u2c_mutex;
-typedef struct { CONDITION_VARIABLE cv; } u2c_cond;
-typedef struct { HANDLE handle; } u2c_thread;
-#define U2C_MUTEX_INITIALIZER {SRWLOCK_INIT}
+typedef struct {
+    SRWLOCK lock;
+} u2c_mutex;
+typedef struct {
+    CONDITION_VARIABLE cv;
+} u2c_cond;
+typedef struct {
+    HANDLE handle;
+} u2c_thread;
+#define U2C_MUTEX_INITIALIZER                                                                      \
+    {                                                                                              \
+        SRWLOCK_INIT                                                                               \
+    }
 #else
 #include <pthread.h>
-typedef struct { pthread_mutex_t m; } u2c_mutex;
-typedef struct { pthread_cond_t cv; } u2c_cond;
-typedef struct { pthread_t t; } u2c_thread;
-#define U2C_MUTEX_INITIALIZER {PTHREAD_MUTEX_INITIALIZER}
+typedef struct {
+    pthread_mutex_t m;
+} u2c_mutex;
+typedef struct {
+    pthread_cond_t cv;
+} u2c_cond;
+typedef struct {
+    pthread_t t;
+} u2c_thread;
+#define U2C_MUTEX_INITIALIZER                                                                      \
+    {                                                                                              \
+        PTHREAD_MUTEX_INITIALIZER                                                                  \
+    }
 #endif
 /* U2C_MUTEX_INITIALIZER: a static mutex ready without u2c_mutex_init (never destroyed). */
 
@@ -38,7 +56,13 @@ typedef struct { pthread_t t; } u2c_thread;
 /* Monotonic clock in nanoseconds (arbitrary epoch, never goes back). */
 uint64_t u2c_now_ns(void);
 /* now + ms, saturating at U2C_DEADLINE_NEVER. */
-uint64_t u2c_deadline_after_ms(uint64_t ms);
+static inline uint64_t u2c_deadline_after_ms(uint64_t ms)
+{
+    uint64_t now = u2c_now_ns();
+    if (ms > (U2C_DEADLINE_NEVER - now) / 1000000ULL)
+        return U2C_DEADLINE_NEVER;
+    return now + ms * 1000000ULL;
+}
 
 void u2c_mutex_init(u2c_mutex *m);
 void u2c_mutex_destroy(u2c_mutex *m);

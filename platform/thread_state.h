@@ -27,9 +27,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "last_error.h"
-
 #define U2C_VENDOR_STRING_MAX 96
+/* The longest reason a thread keeps, NUL included (last_error.h). */
+#define U2C_ERROR_TEXT_MAX 512
 
 /* The calling thread's last bounded receive: which handle, and when the
  * caller asked it to end. */

@@ -1,5 +1,5 @@
-/* u2c_link_open: virtual adapters by name, everything else through libusb (link.h). */
-#include "link.h"
+/* u2c_link_open: virtual adapters by name, everything else through libusb (link_open.h). */
+#include "link_open.h"
 
 #include <stdio.h>
 

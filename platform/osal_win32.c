@@ -16,15 +16,39 @@ uint64_t u2c_now_ns(void)
     return sec * 1000000000ULL + rem * 1000000000ULL / (uint64_t)freq.QuadPart;
 }
 
-void u2c_mutex_init(u2c_mutex *m) { InitializeSRWLock(&m->lock); }
-void u2c_mutex_destroy(u2c_mutex *m) { (void)m; }
-void u2c_mutex_lock(u2c_mutex *m) { AcquireSRWLockExclusive(&m->lock); }
-void u2c_mutex_unlock(u2c_mutex *m) { ReleaseSRWLockExclusive(&m->lock); }
+void u2c_mutex_init(u2c_mutex *m)
+{
+    InitializeSRWLock(&m->lock);
+}
+void u2c_mutex_destroy(u2c_mutex *m)
+{
+    (void)m;
+}
+void u2c_mutex_lock(u2c_mutex *m)
+{
+    AcquireSRWLockExclusive(&m->lock);
+}
+void u2c_mutex_unlock(u2c_mutex *m)
+{
+    ReleaseSRWLockExclusive(&m->lock);
+}
 
-void u2c_cond_init(u2c_cond *c) { InitializeConditionVariable(&c->cv); }
-void u2c_cond_destroy(u2c_cond *c) { (void)c; }
-void u2c_cond_signal(u2c_cond *c) { WakeConditionVariable(&c->cv); }
-void u2c_cond_broadcast(u2c_cond *c) { WakeAllConditionVariable(&c->cv); }
+void u2c_cond_init(u2c_cond *c)
+{
+    InitializeConditionVariable(&c->cv);
+}
+void u2c_cond_destroy(u2c_cond *c)
+{
+    (void)c;
+}
+void u2c_cond_signal(u2c_cond *c)
+{
+    WakeConditionVariable(&c->cv);
+}
+void u2c_cond_broadcast(u2c_cond *c)
+{
+    WakeAllConditionVariable(&c->cv);
+}
 
 bool u2c_cond_wait_until(u2c_cond *c, u2c_mutex *m, uint64_t deadline_ns)
 {
@@ -77,7 +101,10 @@ void u2c_thread_join(u2c_thread *t)
     t->handle = NULL;
 }
 
-void u2c_sleep_ms(unsigned ms) { Sleep(ms); }
+void u2c_sleep_ms(unsigned ms)
+{
+    Sleep(ms);
+}
 #else
 typedef int osal_win32_unused; /* ISO C forbids an empty translation unit */
 #endif

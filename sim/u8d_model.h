@@ -16,7 +16,7 @@
  *   error counters follow ISO 11898-1 fault confinement; the model, not the
  *   bus, applies the counter rules.
  *
- * What is modelled, from ../shared/reference/protocol.md §2, §4-§7, §10:
+ * What is modelled, as docs/protocol.md describes the two firmwares:
  * - Vendor fw 1.7: every valid 16-byte command is answered with a copy of
  *   the request (opt1 = result, named data bytes changed). The firmware
  *   checks only byte 0 = 0x11, byte 15 = 0x22 and length <= 16 of its
@@ -93,7 +93,7 @@
 #define U8D_MODEL_TICK_NUM_NS 15875000ull /* 16 ticks = 15.875 ms */
 #define U8D_MODEL_TICK_DEN 16ull
 
-/* Status codes in status records (protocol.md §6). */
+/* Status codes in status records (docs/protocol.md, status records). */
 enum u8d_status_code {
     U8D_SC_OK = 0x00,
     U8D_SC_OVERRUN = 0x01,

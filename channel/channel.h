@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 #include "canal.h"
-#include "cfg_parse.h"
+#include "channel_setup.h"
 #include "link.h"
 
 typedef struct u2c_channel u2c_channel;

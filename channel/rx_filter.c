@@ -52,6 +52,14 @@ static bool pair_list_accepts(const rx_filter *f, uint32_t id, bool extended)
 
 bool rx_filter_accepts(const rx_filter *f, uint32_t id, bool extended, bool remote)
 {
-    return u2c_filter_accepts(f->mask, f->filter, id, extended, remote) &&
+    return rx_filter_mask_accepts(f->mask, f->filter, id, extended, remote) &&
            pair_list_accepts(f, id, extended);
+}
+
+bool rx_filter_mask_accepts(uint32_t mask, uint32_t filter, uint32_t id, bool extended, bool rtr)
+{
+    uint32_t key = extended ? ((id & 0x1FFFFFFFu) | RX_FILTER_KEY_EXT) : (id & 0x7FFu);
+    if (rtr)
+        key |= RX_FILTER_KEY_RTR;
+    return ((key ^ filter) & mask) == 0;
 }

@@ -12,10 +12,22 @@ uint64_t u2c_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-void u2c_mutex_init(u2c_mutex *m) { pthread_mutex_init(&m->m, NULL); }
-void u2c_mutex_destroy(u2c_mutex *m) { pthread_mutex_destroy(&m->m); }
-void u2c_mutex_lock(u2c_mutex *m) { pthread_mutex_lock(&m->m); }
-void u2c_mutex_unlock(u2c_mutex *m) { pthread_mutex_unlock(&m->m); }
+void u2c_mutex_init(u2c_mutex *m)
+{
+    pthread_mutex_init(&m->m, NULL);
+}
+void u2c_mutex_destroy(u2c_mutex *m)
+{
+    pthread_mutex_destroy(&m->m);
+}
+void u2c_mutex_lock(u2c_mutex *m)
+{
+    pthread_mutex_lock(&m->m);
+}
+void u2c_mutex_unlock(u2c_mutex *m)
+{
+    pthread_mutex_unlock(&m->m);
+}
 
 void u2c_cond_init(u2c_cond *c)
 {
@@ -25,9 +37,18 @@ void u2c_cond_init(u2c_cond *c)
     pthread_cond_init(&c->cv, &attr);
     pthread_condattr_destroy(&attr);
 }
-void u2c_cond_destroy(u2c_cond *c) { pthread_cond_destroy(&c->cv); }
-void u2c_cond_signal(u2c_cond *c) { pthread_cond_signal(&c->cv); }
-void u2c_cond_broadcast(u2c_cond *c) { pthread_cond_broadcast(&c->cv); }
+void u2c_cond_destroy(u2c_cond *c)
+{
+    pthread_cond_destroy(&c->cv);
+}
+void u2c_cond_signal(u2c_cond *c)
+{
+    pthread_cond_signal(&c->cv);
+}
+void u2c_cond_broadcast(u2c_cond *c)
+{
+    pthread_cond_broadcast(&c->cv);
+}
 
 bool u2c_cond_wait_until(u2c_cond *c, u2c_mutex *m, uint64_t deadline_ns)
 {
@@ -70,7 +91,10 @@ int u2c_thread_start(u2c_thread *t, u2c_thread_fn fn, void *arg)
     return 0;
 }
 
-void u2c_thread_join(u2c_thread *t) { pthread_join(t->t, NULL); }
+void u2c_thread_join(u2c_thread *t)
+{
+    pthread_join(t->t, NULL);
+}
 
 void u2c_sleep_ms(unsigned ms)
 {

@@ -20,7 +20,7 @@
 
 #include <stddef.h>
 
-#define U2C_ERROR_TEXT_MAX 512
+#include "thread_state.h" /* U2C_ERROR_TEXT_MAX */
 
 #if defined(__GNUC__)
 #define U2C_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))

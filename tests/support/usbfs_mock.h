@@ -4,7 +4,7 @@
  *
  * Contract: a mock_bus owns a umockdev testbed (the process must run under
  * umockdev-wrapper). mock_usb_plug() adds a full-speed device with the
- * USB2CAN descriptors (protocol.md §1) and answers the usbfs ioctls libusb
+ * USB2CAN descriptors (docs/protocol.md, USB) and answers the usbfs ioctls libusb
  * issues: control transfers for string descriptors, claim/release, and bulk
  * URBs on 0x81/0x02/0x83/0x04, which it hands to a device behind
  * mock_device_ops. Each endpoint completes its URBs in submission order; a

@@ -38,13 +38,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ok) {
         check(reason[0] == '\0');
         size_t n = strlen(s.serial);
-        check(n <= U2C_SERIAL_MAX);
+        check(n <= USB2CAN_SERIAL_MAX);
         for (size_t i = 0; i < n; i++)
             check(is_serial_char(s.serial[i]));
         check(u8d_bittiming_check(&s.timing, NULL, 0) == U8D_OK);
         check(s.bitrate == u8d_bittiming_bitrate(&s.timing));
         check(s.bitrate >= 1000 && s.bitrate <= 1000000);
-        check(s.manual_timing || s.bitrate_error_ppm <= U2C_BITRATE_TOLERANCE_PPM);
+        check(s.manual_timing || s.bitrate_error_ppm <= U8D_BITRATE_TOLERANCE_PPM);
         check(s.rx_capacity >= U2C_RX_CAPACITY_MIN && s.rx_capacity <= U2C_RX_CAPACITY_MAX);
         check(s.has_filter || (s.mask == 0 && s.filter == 0));
     } else {

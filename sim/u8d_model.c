@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Offsets inside a 16-byte command (protocol.md §2.1). */
+/* Offsets inside a 16-byte command (docs/protocol.md, commands). */
 enum { CMD_CHANNEL = 1, CMD_CODE = 2, CMD_OPT1 = 3, CMD_OPT2 = 4, CMD_DATA = 5 };
 
 /* C_CAN status register bits the firmware watches (SR). */
@@ -226,7 +226,7 @@ static void cz_receive_frame(u8d_model *m, uint64_t now_ns, const u8d_frame *f)
     u8d_rx_record r = {.type = U8D_TYPE_CAN, .frame = *f};
     r.timestamp = u8d_model_timestamp(m, now_ns);
     if (f->flags & U8D_FLAG_EXT)
-        r.frame.id &= 0x1FFFFFFu; /* its 25-bit mask bug (protocol.md §5) */
+        r.frame.id &= 0x1FFFFFFu; /* its 25-bit mask bug (docs/protocol.md, CANalyze) */
     /* Data bytes past the dlc stay as the previous frame left them. */
     uint8_t stale[8];
     memcpy(stale, m->cz_last_record + 8, 8);
@@ -554,7 +554,8 @@ size_t u8d_model_tx_pending(const u8d_model *m)
 
 static const unsigned speed_table_kbps[] = {1000, 800, 500, 250, 125, 100, 50, 20, 10};
 
-/* Predefined timing: the firmware writes only the 6-bit BRP field (protocol.md §3). */
+/* Predefined timing: the firmware writes only the 6-bit BRP field (docs/protocol.md, bit timing).
+ */
 static void timing_from_index(uint8_t index, u8d_bittiming *bt)
 {
     unsigned kbps = index < 9 ? speed_table_kbps[index] : 125u;

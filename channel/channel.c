@@ -358,13 +358,13 @@ int u2c_channel_set_filters(u2c_channel *ch, unsigned long count, const unsigned
 
 static int timing_for_kbps(unsigned long kbps, u2c_setup *out)
 {
-    char text[32], reason[256];
+    char reason[256];
     if (kbps == 0)
         return u2c_fail(CANAL_ERROR_BAUDRATE,
                         "CanalSetBaudrate(0): manual timing needs tseg1;tseg2;sjw;brp, give "
                         "them in the CanalOpen setup string");
-    snprintf(text, sizeof text, ";%lu", kbps);
-    if (!u2c_setup_parse(text, out, reason, sizeof reason))
+    if (u8d_bittiming_for_kbps(kbps, &out->timing, &out->bitrate, &out->bitrate_error_ppm, reason,
+                               sizeof reason) != U8D_OK)
         return u2c_fail(CANAL_ERROR_BAUDRATE, "CanalSetBaudrate(%lu): %s", kbps, reason);
     return CANAL_ERROR_SUCCESS;
 }

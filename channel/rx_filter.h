@@ -8,7 +8,7 @@
  *   bit 30      set for a remote frame               (RX_FILTER_KEY_RTR)
  * Two stages, both must accept:
  * 1. The CANAL filter/mask (CanalSetFilter, CanalSetMask, `;mask;filter` in
- *    the setup string): u2c_filter_accepts of cfg_parse.h, i.e. accept when
+ *    the setup string): rx_filter_mask_accepts, i.e. accept when
  *    ((key ^ filter) & mask) == 0. A set mask bit means "this bit must equal
  *    the filter's bit"; mask 0 accepts all.
  * 2. The list from 8devices' CanalSetFilters: an array of values read as
@@ -24,10 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cfg_parse.h"
-
-#define RX_FILTER_KEY_EXT U2C_FILTER_EXTENDED
-#define RX_FILTER_KEY_RTR U2C_FILTER_RTR
+#define RX_FILTER_KEY_EXT 0x80000000u
+#define RX_FILTER_KEY_RTR 0x40000000u
 #define RX_FILTER_MAX_PAIRS 64u
 
 typedef struct rx_filter {
@@ -48,5 +46,15 @@ bool rx_filter_set_pairs(rx_filter *f, unsigned long value_count, const unsigned
                          char *reason, size_t reason_size);
 
 bool rx_filter_accepts(const rx_filter *f, uint32_t id, bool extended, bool remote);
+
+/*
+ * The CANAL acceptance rule (the vendor DLL's doFilter, as it was meant):
+ * key = id (11 bits for standard, 29 for extended frames)
+ *       | RX_FILTER_KEY_EXT if extended | RX_FILTER_KEY_RTR if remote;
+ * a frame passes when ((key ^ filter) & mask) == 0. Mask 0 passes everything;
+ * a mask bit set means "this bit must equal the filter's". Status messages
+ * (CANAL_IDFLAG_STATUS) are not CAN frames and are not filtered.
+ */
+bool rx_filter_mask_accepts(uint32_t mask, uint32_t filter, uint32_t id, bool extended, bool rtr);
 
 #endif

@@ -39,9 +39,9 @@ static struct {
     vbus *bus;
     clock_ctx *clock;
     bool paced; /* mode of the next bus */
-    vlink *slots[U2C_VIRTUAL_SLOTS];
-    u8d_model_config config[U2C_VIRTUAL_SLOTS];
-    bool config_set[U2C_VIRTUAL_SLOTS];
+    vlink *slots[USB2CAN_VIRTUAL_ADAPTERS];
+    u8d_model_config config[USB2CAN_VIRTUAL_ADAPTERS];
+    bool config_set[USB2CAN_VIRTUAL_ADAPTERS];
 } g;
 
 static void global_lock(void)
@@ -79,7 +79,7 @@ static void set_reason(char *reason, size_t size, const char *text)
 bool u2c_virtual_serial_slot(const char *serial, unsigned *slot)
 {
     static const char prefix[] = "VIRTUAL";
-    unsigned s = U2C_VIRTUAL_SLOTS;
+    unsigned s = USB2CAN_VIRTUAL_ADAPTERS;
     if (serial == NULL)
         return false;
     for (size_t i = 0; i < sizeof prefix - 1; i++) {
@@ -89,7 +89,7 @@ bool u2c_virtual_serial_slot(const char *serial, unsigned *slot)
     const char *rest = serial + sizeof prefix - 1;
     if (rest[0] == '\0')
         s = 0;
-    else if (rest[0] >= '0' && rest[0] < '0' + U2C_VIRTUAL_SLOTS && rest[1] == '\0')
+    else if (rest[0] >= '0' && rest[0] < '0' + USB2CAN_VIRTUAL_ADAPTERS && rest[1] == '\0')
         s = (unsigned)(rest[0] - '0');
     if (slot != NULL)
         *slot = s;
@@ -133,7 +133,7 @@ static bool clock_needed(void)
 {
     if (vbus_get_mode(g.bus) == VBUS_PACED)
         return true;
-    for (unsigned i = 0; i < U2C_VIRTUAL_SLOTS; i++) {
+    for (unsigned i = 0; i < USB2CAN_VIRTUAL_ADAPTERS; i++) {
         if (g.slots[i] != NULL && u8d_model_next_timer_ns(g.slots[i]->model) != UINT64_MAX)
             return true;
     }
@@ -149,12 +149,12 @@ static void settle(uint64_t now)
     bool moved;
     do {
         moved = false;
-        for (unsigned i = 0; i < U2C_VIRTUAL_SLOTS; i++) {
+        for (unsigned i = 0; i < USB2CAN_VIRTUAL_ADAPTERS; i++) {
             if (g.slots[i] != NULL)
                 moved |= pump_out(g.slots[i], now);
         }
         moved |= vbus_step(g.bus, now);
-        for (unsigned i = 0; i < U2C_VIRTUAL_SLOTS; i++) {
+        for (unsigned i = 0; i < USB2CAN_VIRTUAL_ADAPTERS; i++) {
             if (g.slots[i] != NULL)
                 moved |= pump_in(g.slots[i], now);
         }
@@ -179,7 +179,7 @@ static void mark_gone(vlink *l, const char *why)
 static uint64_t next_deadline(void)
 {
     uint64_t next = vbus_next_event_ns(g.bus);
-    for (unsigned i = 0; i < U2C_VIRTUAL_SLOTS; i++) {
+    for (unsigned i = 0; i < USB2CAN_VIRTUAL_ADAPTERS; i++) {
         vlink *l = g.slots[i];
         if (l == NULL || !l->started || l->gone || !l->out_wanted)
             continue;
@@ -313,7 +313,7 @@ static void vl_destroy(u2c_link *link)
     g.slots[l->slot] = NULL;
     u8d_model_destroy(l->model);
     bool last = true;
-    for (unsigned i = 0; i < U2C_VIRTUAL_SLOTS; i++)
+    for (unsigned i = 0; i < USB2CAN_VIRTUAL_ADAPTERS; i++)
         last = last && g.slots[i] == NULL;
     clock_ctx *clock = NULL;
     if (last)
@@ -369,7 +369,7 @@ u2c_link *u2c_link_open_virtual(const char *serial, u2c_link_result *result, cha
     if (result == NULL)
         result = &dummy;
     unsigned slot;
-    if (!u2c_virtual_serial_slot(serial, &slot) || slot >= U2C_VIRTUAL_SLOTS) {
+    if (!u2c_virtual_serial_slot(serial, &slot) || slot >= USB2CAN_VIRTUAL_ADAPTERS) {
         *result = U2C_LINK_NOT_FOUND;
         if (reason != NULL && reason_size > 0)
             snprintf(reason, reason_size,
@@ -442,7 +442,7 @@ bool u2c_virtual_set_paced(bool paced)
 
 bool u2c_virtual_set_config(unsigned slot, const u8d_model_config *cfg)
 {
-    if (slot >= U2C_VIRTUAL_SLOTS)
+    if (slot >= USB2CAN_VIRTUAL_ADAPTERS)
         return false;
     global_lock();
     g.config_set[slot] = cfg != NULL;
@@ -454,7 +454,7 @@ bool u2c_virtual_set_config(unsigned slot, const u8d_model_config *cfg)
 
 static vlink *open_slot(unsigned slot)
 {
-    return slot < U2C_VIRTUAL_SLOTS ? g.slots[slot] : NULL;
+    return slot < USB2CAN_VIRTUAL_ADAPTERS ? g.slots[slot] : NULL;
 }
 
 bool u2c_virtual_unplug(unsigned slot)
@@ -510,6 +510,6 @@ bool u2c_virtual_with_bus(u2c_virtual_bus_fn fn, void *ctx)
 unsigned u2c_link_virtual_slot(const u2c_link *link)
 {
     if (link == NULL || link->ops != &vlink_ops)
-        return U2C_VIRTUAL_SLOTS;
+        return USB2CAN_VIRTUAL_ADAPTERS;
     return ((const vlink *)link)->slot;
 }

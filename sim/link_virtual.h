@@ -42,13 +42,12 @@
 
 #include "link.h"
 #include "u8d_model.h"
+#include "usb2can.h"
 #include "vbus.h"
-
-#define U2C_VIRTUAL_SLOTS 8
 
 /* True when serial names a virtual adapter (starts with "VIRTUAL",
  * case-insensitive); *slot gets 0..7 when the name is a valid one, else
- * U2C_VIRTUAL_SLOTS. serial may be NULL (false). */
+ * USB2CAN_VIRTUAL_ADAPTERS. serial may be NULL (false). */
 bool u2c_virtual_serial_slot(const char *serial, unsigned *slot);
 
 /* Opens a virtual adapter. NOT_FOUND for a VIRTUAL* name outside the
@@ -82,7 +81,7 @@ bool u2c_virtual_with_model(unsigned slot, u2c_virtual_model_fn fn, void *ctx);
  * when no virtual adapter is open. */
 typedef void (*u2c_virtual_bus_fn)(vbus *bus, uint64_t now_ns, void *ctx);
 bool u2c_virtual_with_bus(u2c_virtual_bus_fn fn, void *ctx);
-/* The slot of an open virtual link (U2C_VIRTUAL_SLOTS for other links). */
+/* The slot of an open virtual link (USB2CAN_VIRTUAL_ADAPTERS for other links). */
 unsigned u2c_link_virtual_slot(const u2c_link *link);
 
 #endif

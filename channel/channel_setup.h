@@ -1,0 +1,35 @@
+/*
+ * channel_setup.h — everything a channel is opened with: the adapter's
+ * serial, the bit timing, the CANAL filter and the RX ring's size.
+ *
+ * Contract: a plain value type. canal/cfg_parse.c fills it from a CanalOpen
+ * setup string; u2c_channel_open reads it and keeps a copy. Bit rates come
+ * from u8d_bittiming_for_kbps (or literal manual timing); mask and filter
+ * follow rx_filter_mask_accepts.
+ */
+#ifndef USB2CAN_CHANNEL_SETUP_H
+#define USB2CAN_CHANNEL_SETUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "u8d_codec.h"
+#include "usb2can.h"
+
+#define U2C_RX_CAPACITY_DEFAULT 4096u
+#define U2C_RX_CAPACITY_MIN 64u
+#define U2C_RX_CAPACITY_MAX 1048576u
+
+typedef struct u2c_setup {
+    char serial[USB2CAN_SERIAL_MAX + 1]; /* upper-cased; "" = the only adapter */
+    uint32_t bitrate;                    /* bit/s actually configured */
+    uint32_t bitrate_error_ppm;          /* |configured - requested| / requested; 0 for kbps 0 */
+    u8d_bittiming timing;                /* what OPEN sends */
+    bool manual_timing;                  /* kbps was 0 */
+    bool has_filter;                     /* mask;filter given */
+    uint32_t mask;                       /* see rx_filter_mask_accepts */
+    uint32_t filter;
+    uint32_t rx_capacity; /* frames in the RX ring (rxqueue=N) */
+} u2c_setup;
+
+#endif
