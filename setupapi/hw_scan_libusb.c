@@ -6,7 +6,8 @@
  * i.e. a libusb program claimed it; a program that merely opened the device
  * node is not seen. Only when sysfs lacks the serial is the device opened
  * to read its string descriptor (opening does not claim it on Linux).
- * Its own libusb context lives for one scan only.
+ * Its own libusb context lives for one scan only; the list, its free and
+ * any open hold the process-wide enumeration lock (usb_enum_lock.h).
  */
 #if !defined(_WIN32)
 #include "hw_scan.h"
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "discover_rules.h"
+#include "usb_enum_lock.h"
 
 #define SYSFS_DEVICES "/sys/bus/usb/devices/"
 #define MAX_PORT_DEPTH 7 /* USB 3 allows at most 7 tiers below the root */
@@ -141,8 +143,10 @@ bool u2c_hw_scan(u2c_scan *scan, char *reason, size_t reason_size)
         return false;
     }
     libusb_device **devices = NULL;
+    u2c_usb_enum_lock();
     ssize_t n = libusb_get_device_list(context, &devices);
     if (n < 0) {
+        u2c_usb_enum_unlock();
         snprintf(reason, reason_size, "cannot list USB devices: %s", libusb_error_name((int)n));
         libusb_exit(context);
         return false;
@@ -157,6 +161,7 @@ bool u2c_hw_scan(u2c_scan *scan, char *reason, size_t reason_size)
             describe(devices[i], &descriptor, &scan->adapter[scan->hardware++]);
     }
     libusb_free_device_list(devices, 1);
+    u2c_usb_enum_unlock();
     libusb_exit(context);
     scan->count = scan->hardware;
     return true;

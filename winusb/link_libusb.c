@@ -19,10 +19,14 @@
  * with its own lock held, so link lock -> channel lock is the only order).
  * in_packet and gone are called without link->lock. `busy` counts submitted
  * transfers plus sink calls in progress; stop() waits for it to reach 0.
+ * Opening (device list, opens, claim, free) and closing the handle hold the
+ * process-wide enumeration lock (usb_enum_lock.h), taken with no other lock
+ * held.
  */
 #include "link_libusb.h"
 
 #include "osal.h"
+#include "usb_enum_lock.h"
 
 #include <libusb.h>
 
@@ -604,7 +608,9 @@ static void usb_destroy(u2c_link *base)
     usb_stop(base);
     if (link->claimed)
         libusb_release_interface(link->handle, USB2CAN_INTERFACE); /* fails harmlessly if gone */
+    u2c_usb_enum_lock(); /* may drop the device's last reference */
     libusb_close(link->handle);
+    u2c_usb_enum_unlock();
     free_transfers(link);
     u2c_cond_destroy(&link->settled);
     u2c_mutex_destroy(&link->lock);
@@ -929,7 +935,11 @@ u2c_link *u2c_link_open_libusb(const char *serial, u2c_link_result *result, char
         *result = U2C_LINK_NOT_FOUND;
         return NULL;
     }
+    /* The list, every open and close of a candidate, the claim and the
+     * list's free, as one step that no other thread's enumeration overlaps. */
+    u2c_usb_enum_lock();
     usb_link *link = open_matching(ctx, serial, result, reason, reason_size);
+    u2c_usb_enum_unlock();
     if (!link) {
         session_release();
         return NULL;
