@@ -173,6 +173,7 @@ int CANAL_CALL CanalBlockingReceive(long handle, canalMsg *pCanalMsg, unsigned l
         return CANAL_ERROR_NOT_OPEN;
     uint64_t deadline = u2c_receive_deadline(handle, timeout, u2c_now_ns());
     int code = u2c_channel_receive_until(ch, pCanalMsg, deadline, timeout);
+    u2c_receive_returned(handle, u2c_now_ns());
     release(handle);
     return code;
 }

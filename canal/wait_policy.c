@@ -6,10 +6,6 @@
 #include "thread_state.h"
 
 #define NS_PER_MS 1000000ULL
-/* A remainder call arrives at most ~1 ms before the caller's deadline, and
- * after it by no more than the caller's own overhead. */
-#define REMAINDER_EARLY_NS (3 * NS_PER_MS / 2)
-#define REMAINDER_LATE_NS (3 * NS_PER_MS)
 
 static uint64_t after_ms(uint64_t now_ns, uint64_t ms)
 {
@@ -20,11 +16,10 @@ static uint64_t after_ms(uint64_t now_ns, uint64_t ms)
 
 static bool is_truncated_remainder(const u2c_bounded_wait *last, long handle, uint64_t now_ns)
 {
-    if (!last->valid || last->handle != handle)
+    if (!last->valid || last->handle != handle || now_ns < last->returned_ns)
         return false;
-    uint64_t end = last->asked_end_ns;
-    uint64_t earliest = end > REMAINDER_EARLY_NS ? end - REMAINDER_EARLY_NS : 0;
-    return now_ns >= earliest && now_ns <= end + REMAINDER_LATE_NS;
+    return now_ns - last->returned_ns <= U2C_REMAINDER_AFTER_MS * NS_PER_MS &&
+           now_ns - last->chain_origin_ns <= U2C_REMAINDER_CHAIN_MS * NS_PER_MS;
 }
 
 uint64_t u2c_receive_deadline(long handle, unsigned long timeout_ms, uint64_t now_ns)
@@ -32,13 +27,33 @@ uint64_t u2c_receive_deadline(long handle, unsigned long timeout_ms, uint64_t no
     u2c_bounded_wait *last = &u2c_thread_state_get()->last_bounded;
     if (timeout_ms == 0) {
         if (is_truncated_remainder(last, handle, now_ns)) {
-            last->valid = false; /* one remainder per bounded wait */
+            last->pending = U2C_WAIT_REMAINDER;
             return after_ms(now_ns, 1);
         }
+        last->pending = U2C_WAIT_FOREVER;
         return U2C_DEADLINE_NEVER;
     }
-    last->handle = handle;
-    last->asked_end_ns = after_ms(now_ns, timeout_ms);
-    last->valid = true;
+    last->pending = U2C_WAIT_BOUNDED;
     return after_ms(now_ns, (uint64_t)timeout_ms + 1);
+}
+
+void u2c_receive_returned(long handle, uint64_t now_ns)
+{
+    u2c_bounded_wait *last = &u2c_thread_state_get()->last_bounded;
+    switch (last->pending) {
+    case U2C_WAIT_BOUNDED:
+        last->chain_origin_ns = now_ns;
+        last->returned_ns = now_ns;
+        last->handle = handle;
+        last->valid = true;
+        break;
+    case U2C_WAIT_REMAINDER:
+        last->returned_ns = now_ns; /* the chain keeps its origin */
+        break;
+    case U2C_WAIT_FOREVER:
+    default:
+        last->valid = false;
+        break;
+    }
+    last->pending = U2C_WAIT_NONE;
 }

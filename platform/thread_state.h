@@ -31,12 +31,23 @@
 /* The longest reason a thread keeps, NUL included (last_error.h). */
 #define U2C_ERROR_TEXT_MAX 512
 
-/* The calling thread's last bounded receive: which handle, and when the
- * caller asked it to end. */
+/* What the receive in progress on this thread waits for (wait_policy.h). */
+typedef enum u2c_wait_kind {
+    U2C_WAIT_NONE = 0,
+    U2C_WAIT_BOUNDED,   /* the caller's own timeout */
+    U2C_WAIT_REMAINDER, /* a 0 read as a truncated remainder: 1 ms */
+    U2C_WAIT_FOREVER,
+} u2c_wait_kind;
+
+/* The calling thread's last bounded receive: which handle, when it
+ * returned, and when the caller's own bounded wait that started the chain
+ * of remainders returned. */
 typedef struct u2c_bounded_wait {
     long handle;
-    uint64_t asked_end_ns;
+    uint64_t returned_ns;
+    uint64_t chain_origin_ns;
     bool valid;
+    u2c_wait_kind pending;
 } u2c_bounded_wait;
 
 typedef struct u2c_thread_state {

@@ -413,6 +413,41 @@ static void test_timeout_zero_waits_forever(void **state)
     close_ok(tx);
 }
 
+/* python-can's recv(0.016) with can_filters on Windows: the frame that ends
+ * the first wait early is rejected by its filters, and its time.time() has
+ * just moved by one 15.625 ms step, so it asks for int(0.375) = 0 at once,
+ * long before the end it first asked for. That 0 is its remainder: TIMEOUT
+ * within milliseconds, not a wait for the next frame. */
+static void test_remainder_right_after_a_rejected_frame(void **state)
+{
+    (void)state;
+    long rx = open_ok("VIRTUAL2;500", 0);
+    long tx = open_ok("VIRTUAL3;500", 0);
+    canalMsg rejected = make_msg(0, 0x55, 1, 1);
+    assert_int_equal(CanalSend(tx, &rejected), CANAL_ERROR_SUCCESS);
+    uint64_t until = u2c_now_ns() + 2000 * MS;
+    while (CanalDataAvailable(rx) == 0 && u2c_now_ns() < until)
+        u2c_sleep_ms(1);
+    canalMsg got;
+    assert_int_equal(CanalBlockingReceive(rx, &got, 16), CANAL_ERROR_SUCCESS);
+    /* Should the 0 wait forever after all, this frame ends it and fails the test. */
+    struct delayed_send d = {.handle = tx, .delay_ms = 500, .msg = make_msg(0, 0x66, 1, 2)};
+    u2c_thread th;
+    assert_int_equal(u2c_thread_start(&th, send_later, &d), 0);
+    uint64_t t0 = u2c_now_ns();
+    int rc = CanalBlockingReceive(rx, &got, 0);
+    uint64_t elapsed = u2c_now_ns() - t0;
+    u2c_thread_join(&th);
+    if (rc != CANAL_ERROR_TIMEOUT)
+        fail_msg("the remainder 0 waited for the next frame (code %d after %llu ms)", rc,
+                 (unsigned long long)(elapsed / MS));
+    assert_true(elapsed < 100 * MS);
+    assert_int_equal(CanalBlockingReceive(rx, &got, RX_WAIT_MS), CANAL_ERROR_SUCCESS);
+    assert_int_equal(got.id, 0x66);
+    close_ok(rx);
+    close_ok(tx);
+}
+
 /* Waits until the handle has `rx` threads blocked in a receive and `tx` in
  * a send, so a wake-up latency measures the wake-up, not a slow thread start. */
 static void wait_for_waiters(long h, uint32_t rx, uint32_t tx)
@@ -880,6 +915,7 @@ int main(void)
         cmocka_unit_test(test_close_right_after_send_delivers_everything),
         cmocka_unit_test(test_timeout_never_early),
         cmocka_unit_test(test_timeout_zero_waits_forever),
+        cmocka_unit_test(test_remainder_right_after_a_rejected_frame),
         cmocka_unit_test(test_close_wakes_blocked_receivers),
         cmocka_unit_test(test_close_wakes_blocked_sender),
         cmocka_unit_test(test_filter_from_setup_string),
