@@ -203,6 +203,9 @@ void u2c_channel_shutdown(u2c_channel *ch)
  * shorter queue keeps waiting. */
 #define TX_DRAIN_STALL_MS 100u
 #define TX_DRAIN_MAX_MS 2000u
+/* Between two questions to the adapter while it still transmits: each is a
+ * USB round trip, and a 1 ms loop would be one more busy poller. */
+#define TX_DRAIN_POLL_MS 5u
 static void drain_tx(u2c_channel *ch)
 {
     uint64_t hard_deadline = u2c_deadline_after_ms(TX_DRAIN_MAX_MS);
@@ -258,7 +261,7 @@ static void drain_adapter(u2c_channel *ch)
         }
         if (now >= stall_deadline || now >= hard_deadline)
             break;
-        u2c_sleep_ms(1);
+        u2c_sleep_ms(TX_DRAIN_POLL_MS);
     }
     u2c_error_clear(); /* closing succeeds whatever the adapter said here */
 }

@@ -6,7 +6,9 @@
  * deadline on the monotonic clock (u2c_now_ns) and may wake spuriously, so
  * callers loop on their predicate; u2c_cond_wait_until returns false only
  * once the deadline has passed. Every function is safe to call from any
- * thread; none allocates after init.
+ * thread; none allocates after init. Timed waits and sleeps end within a
+ * fraction of a millisecond of their deadline, also on Windows, whose own
+ * timed waits run on a 15.625 ms tick (win_timers.h says how).
  */
 #ifndef USB2CAN_OSAL_H
 #define USB2CAN_OSAL_H
@@ -22,8 +24,15 @@
 typedef struct {
     SRWLOCK lock;
 } u2c_mutex;
+/* A waiter with a deadline sleeps on its thread's high-resolution timer
+ * and wake event (osal_win32.c), registered in `timed` so that signal and
+ * broadcast reach it; waiters without one sleep on `cv`. All-zero is a
+ * valid, empty condition. */
+typedef struct u2c_timed_waiter u2c_timed_waiter;
 typedef struct {
     CONDITION_VARIABLE cv;
+    SRWLOCK timed_lock; /* guards timed */
+    u2c_timed_waiter *timed;
 } u2c_cond;
 typedef struct {
     HANDLE handle;
@@ -81,7 +90,8 @@ typedef void (*u2c_thread_fn)(void *arg);
 int u2c_thread_start(u2c_thread *t, u2c_thread_fn fn, void *arg);
 void u2c_thread_join(u2c_thread *t);
 
-/* Sleeps at least ms milliseconds (tests and tools only, never the data path). */
+/* Sleeps at least ms milliseconds (tests and tools only, never the data
+ * path); 0 yields the processor. */
 void u2c_sleep_ms(unsigned ms);
 
 #endif

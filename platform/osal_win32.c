@@ -1,8 +1,19 @@
+/*
+ * Win32 half of osal.h. Bounded condition waits and sleeps end on a
+ * high-resolution waitable timer instead of the system tick (win_timers.h):
+ * a timed waiter registers its thread's wake event with the condition,
+ * arms its thread's timer for the deadline and waits for either; signal
+ * and broadcast wake the condition variable and set the registered events.
+ */
 #if defined(_WIN32)
 #include "osal.h"
 
+#include <mmsystem.h>
 #include <process.h>
 #include <stdlib.h>
+
+#include "thread_state.h"
+#include "win_timers.h"
 
 uint64_t u2c_now_ns(void)
 {
@@ -36,33 +47,213 @@ void u2c_mutex_unlock(u2c_mutex *m)
 void u2c_cond_init(u2c_cond *c)
 {
     InitializeConditionVariable(&c->cv);
+    InitializeSRWLock(&c->timed_lock);
+    c->timed = NULL;
 }
 void u2c_cond_destroy(u2c_cond *c)
 {
     (void)c;
 }
+/* --- timer services (win_timers.h) ------------------------------------------ */
+
+#ifndef CREATE_WAITABLE_TIMER_HIGH_RESOLUTION
+#define CREATE_WAITABLE_TIMER_HIGH_RESOLUTION 0x00000002
+#endif
+
+static HANDLE real_create_precise_timer(void)
+{
+    return CreateWaitableTimerExW(
+        NULL, NULL, CREATE_WAITABLE_TIMER_MANUAL_RESET | CREATE_WAITABLE_TIMER_HIGH_RESOLUTION,
+        TIMER_ALL_ACCESS);
+}
+
+static BOOL real_sleep_cv(CONDITION_VARIABLE *cv, SRWLOCK *lock, DWORD ms)
+{
+    return SleepConditionVariableSRW(cv, lock, ms, 0);
+}
+
+static void real_sleep(DWORD ms)
+{
+    Sleep(ms);
+}
+
+static void real_fine_period_begin(void)
+{
+    timeBeginPeriod(1);
+}
+
+static void real_fine_period_end(void)
+{
+    timeEndPeriod(1);
+}
+
+static const u2c_win_timers real_timers = {
+    .create_precise_timer = real_create_precise_timer,
+    .sleep_cv = real_sleep_cv,
+    .sleep = real_sleep,
+    .fine_period_begin = real_fine_period_begin,
+    .fine_period_end = real_fine_period_end,
+};
+
+static struct {
+    SRWLOCK lock; /* guards both fields */
+    const u2c_win_timers *timers;
+    unsigned fine_holders; /* fallback waits in progress; timeBeginPeriod(1) while > 0 */
+} timing = {SRWLOCK_INIT, &real_timers, 0};
+
+void u2c_win_timers_use(const u2c_win_timers *timers)
+{
+    AcquireSRWLockExclusive(&timing.lock);
+    timing.timers = timers != NULL ? timers : &real_timers;
+    ReleaseSRWLockExclusive(&timing.lock);
+}
+
+static const u2c_win_timers *current_timers(void)
+{
+    AcquireSRWLockShared(&timing.lock);
+    const u2c_win_timers *timers = timing.timers;
+    ReleaseSRWLockShared(&timing.lock);
+    return timers;
+}
+
+unsigned u2c_win_fine_period_holders(void)
+{
+    AcquireSRWLockShared(&timing.lock);
+    unsigned n = timing.fine_holders;
+    ReleaseSRWLockShared(&timing.lock);
+    return n;
+}
+
+static void fine_period_hold(const u2c_win_timers *timers)
+{
+    AcquireSRWLockExclusive(&timing.lock);
+    if (timing.fine_holders++ == 0)
+        timers->fine_period_begin();
+    ReleaseSRWLockExclusive(&timing.lock);
+}
+
+static void fine_period_release(const u2c_win_timers *timers)
+{
+    AcquireSRWLockExclusive(&timing.lock);
+    if (--timing.fine_holders == 0)
+        timers->fine_period_end();
+    ReleaseSRWLockExclusive(&timing.lock);
+}
+
+/* The calling thread's precise timer and wake event, or false. */
+static bool wait_objects(const u2c_win_timers *timers, HANDLE *timer, HANDLE *wake)
+{
+    void *t = NULL, *w = NULL;
+    if (!u2c_thread_wait_objects(timers->create_precise_timer, &t, &w))
+        return false;
+    *timer = t;
+    *wake = w;
+    return true;
+}
+
+/* Arms timer to fire at deadline_ns (relative, in 100 ns units, rounded up). */
+static bool arm(HANDLE timer, uint64_t now, uint64_t deadline_ns)
+{
+    LARGE_INTEGER due;
+    due.QuadPart = -(LONGLONG)((deadline_ns - now + 99u) / 100u);
+    return SetWaitableTimer(timer, &due, 0, NULL, NULL, FALSE) != 0;
+}
+
+/* Milliseconds from now to deadline_ns, rounded up, below INFINITE. */
+static DWORD ms_until(uint64_t now, uint64_t deadline_ns)
+{
+    uint64_t wait = (deadline_ns - now + 999999ULL) / 1000000ULL;
+    return wait >= INFINITE ? INFINITE - 1 : (DWORD)wait;
+}
+
+/* --- condition variables --------------------------------------------------- */
+
+struct u2c_timed_waiter {
+    u2c_timed_waiter *next;
+    HANDLE wake;
+    bool linked; /* still in the condition's list (cleared by the waker) */
+};
+
+/* Removes w from c's list; timed_lock held. */
+static void unlink_waiter(u2c_cond *c, u2c_timed_waiter *w)
+{
+    for (u2c_timed_waiter **p = &c->timed; *p != NULL; p = &(*p)->next) {
+        if (*p == w) {
+            *p = w->next;
+            break;
+        }
+    }
+    w->linked = false;
+}
+
 void u2c_cond_signal(u2c_cond *c)
 {
     WakeConditionVariable(&c->cv);
+    AcquireSRWLockExclusive(&c->timed_lock);
+    u2c_timed_waiter *w = c->timed;
+    if (w != NULL) {
+        c->timed = w->next;
+        w->linked = false;
+        SetEvent(w->wake);
+    }
+    ReleaseSRWLockExclusive(&c->timed_lock);
 }
+
 void u2c_cond_broadcast(u2c_cond *c)
 {
     WakeAllConditionVariable(&c->cv);
+    AcquireSRWLockExclusive(&c->timed_lock);
+    for (u2c_timed_waiter *w = c->timed; w != NULL; w = w->next) {
+        w->linked = false;
+        SetEvent(w->wake);
+    }
+    c->timed = NULL;
+    ReleaseSRWLockExclusive(&c->timed_lock);
+}
+
+/* Waits for a signal or the deadline on the thread's precise timer. */
+static void precise_wait(u2c_cond *c, u2c_mutex *m, HANDLE timer, HANDLE wake)
+{
+    u2c_timed_waiter self = {.next = NULL, .wake = wake, .linked = true};
+    AcquireSRWLockExclusive(&c->timed_lock);
+    u2c_timed_waiter **tail = &c->timed;
+    while (*tail != NULL)
+        tail = &(*tail)->next;
+    *tail = &self; /* first come, first signalled */
+    ReleaseSRWLockExclusive(&c->timed_lock);
+
+    ReleaseSRWLockExclusive(&m->lock);
+    HANDLE objects[2] = {wake, timer};
+    DWORD why = WaitForMultipleObjects(2, objects, FALSE, INFINITE);
+    AcquireSRWLockExclusive(&m->lock);
+
+    AcquireSRWLockExclusive(&c->timed_lock);
+    if (self.linked)
+        unlink_waiter(c, &self);
+    else if (why != WAIT_OBJECT_0)
+        WaitForSingleObject(wake, 0); /* a waker set it after the timer fired: consume */
+    ReleaseSRWLockExclusive(&c->timed_lock);
 }
 
 bool u2c_cond_wait_until(u2c_cond *c, u2c_mutex *m, uint64_t deadline_ns)
 {
-    DWORD ms = INFINITE;
-    if (deadline_ns != U2C_DEADLINE_NEVER) {
-        uint64_t now = u2c_now_ns();
-        if (now >= deadline_ns)
-            return false;
-        /* Round up: Windows may wake a little early, the caller re-checks. */
-        uint64_t wait = (deadline_ns - now + 999999ULL) / 1000000ULL;
-        ms = wait >= INFINITE ? INFINITE - 1 : (DWORD)wait;
+    if (deadline_ns == U2C_DEADLINE_NEVER) {
+        SleepConditionVariableSRW(&c->cv, &m->lock, INFINITE, 0);
+        return true;
     }
-    SleepConditionVariableSRW(&c->cv, &m->lock, ms, 0);
-    return deadline_ns == U2C_DEADLINE_NEVER || u2c_now_ns() < deadline_ns;
+    uint64_t now = u2c_now_ns();
+    if (now >= deadline_ns)
+        return false;
+    const u2c_win_timers *timers = current_timers();
+    HANDLE timer, wake;
+    if (wait_objects(timers, &timer, &wake) && arm(timer, now, deadline_ns)) {
+        precise_wait(c, m, timer, wake);
+    } else {
+        fine_period_hold(timers);
+        timers->sleep_cv(&c->cv, &m->lock, ms_until(now, deadline_ns));
+        fine_period_release(timers);
+    }
+    return u2c_now_ns() < deadline_ns;
 }
 
 struct thread_start {
@@ -103,7 +294,21 @@ void u2c_thread_join(u2c_thread *t)
 
 void u2c_sleep_ms(unsigned ms)
 {
-    Sleep(ms);
+    if (ms == 0) {
+        Sleep(0);
+        return;
+    }
+    uint64_t now = u2c_now_ns();
+    uint64_t deadline = now + (uint64_t)ms * 1000000ULL;
+    const u2c_win_timers *timers = current_timers();
+    HANDLE timer, wake;
+    if (wait_objects(timers, &timer, &wake) && arm(timer, now, deadline)) {
+        WaitForSingleObject(timer, INFINITE);
+        return;
+    }
+    fine_period_hold(timers);
+    timers->sleep(ms);
+    fine_period_release(timers);
 }
 #else
 typedef int osal_win32_unused; /* ISO C forbids an empty translation unit */

@@ -15,8 +15,14 @@ static DWORD state_index = FLS_OUT_OF_INDEXES;
 /* Runs at thread exit, and for every live thread when the index is freed. */
 static void NTAPI free_block(void *block)
 {
-    if (block != NULL && block != &shared_fallback)
-        HeapFree(GetProcessHeap(), 0, block);
+    if (block == NULL || block == &shared_fallback)
+        return;
+    u2c_thread_state *state = block;
+    if (state->wait_timer != NULL)
+        CloseHandle(state->wait_timer);
+    if (state->wait_wake != NULL)
+        CloseHandle(state->wait_wake);
+    HeapFree(GetProcessHeap(), 0, block);
 }
 
 static BOOL CALLBACK allocate_index(INIT_ONCE *once, void *param, void **context)
@@ -52,6 +58,26 @@ u2c_thread_state *u2c_thread_state_get(void)
     u2c_thread_state *block = own_block();
     SetLastError(saved_error);
     return block != NULL ? block : &shared_fallback;
+}
+
+bool u2c_thread_wait_objects(void *(*make_timer)(void), void **timer, void **wake)
+{
+    DWORD saved_error = GetLastError();
+    u2c_thread_state *block = own_block();
+    if (block != NULL) {
+        if (!block->wait_timer_tried) {
+            block->wait_timer_tried = true;
+            block->wait_timer = make_timer();
+        }
+        if (block->wait_timer != NULL && block->wait_wake == NULL)
+            block->wait_wake = CreateEventW(NULL, FALSE, FALSE, NULL); /* auto-reset */
+    }
+    SetLastError(saved_error);
+    if (block == NULL || block->wait_timer == NULL || block->wait_wake == NULL)
+        return false;
+    *timer = block->wait_timer;
+    *wake = block->wait_wake;
+    return true;
 }
 
 void u2c_thread_state_unload(void)

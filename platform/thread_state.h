@@ -1,16 +1,18 @@
 /*
  * thread_state.h — what the library keeps per calling thread: the reason
- * behind its last failed call, its CanalGetVendorString text, and its last
- * bounded receive wait (wait_policy.h).
+ * behind its last failed call, its CanalGetVendorString text, its last
+ * bounded receive wait (wait_policy.h), and on Windows the timer and event
+ * its bounded waits sleep on (win_timers.h).
  *
  * Contract: u2c_thread_state_get never returns NULL, never fails and keeps
  * the caller's GetLastError value. A thread's block starts zeroed and is
  * the same block on every later call from that thread, so nothing is
  * allocated after a thread's first call.
  * - Windows: the block is allocated from the process heap at the thread's
- *   first call and freed when the thread exits (an FLS callback). Unloading
- *   the DLL (u2c_thread_state_unload, from DllMain) frees the blocks of the
- *   threads still alive. MinGW's _Thread_local is not used: its emutls
+ *   first call and freed when the thread exits (an FLS callback), which
+ *   also closes its timer and event. Unloading the DLL
+ *   (u2c_thread_state_unload, from DllMain) frees the blocks of the threads
+ *   still alive. MinGW's _Thread_local is not used: its emutls
  *   blocks are freed by a thread-exit hook inside the DLL, which never runs
  *   for threads that outlive a FreeLibrary, so each such thread leaked its
  *   blocks on every unload.
@@ -54,6 +56,11 @@ typedef struct u2c_thread_state {
     char error_text[U2C_ERROR_TEXT_MAX];
     char vendor_string[U2C_VENDOR_STRING_MAX];
     u2c_bounded_wait last_bounded;
+#if defined(_WIN32)
+    void *wait_timer; /* u2c_thread_wait_objects */
+    void *wait_wake;
+    bool wait_timer_tried;
+#endif
 } u2c_thread_state;
 
 u2c_thread_state *u2c_thread_state_get(void);
@@ -62,6 +69,13 @@ u2c_thread_state *u2c_thread_state_get(void);
 /* DLL_PROCESS_DETACH by FreeLibrary: frees every thread's block and the FLS
  * index, so no thread exiting later calls into the unloaded DLL. */
 void u2c_thread_state_unload(void);
+
+/* The calling thread's high-resolution timer and wake event for bounded
+ * waits and sleeps (osal_win32.c, win_timers.h): made at the thread's first
+ * bounded wait (the timer by make_timer, tried once per thread) and closed
+ * with its block. False for a thread on the shared fallback block or when
+ * either cannot be made: the caller then waits the tick-based way. */
+bool u2c_thread_wait_objects(void *(*make_timer)(void), void **timer, void **wake);
 #endif
 
 #endif

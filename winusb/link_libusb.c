@@ -48,6 +48,8 @@
 #define STOP_TIMEOUT_MS 5000u
 /* The event thread wakes at least this often even if nobody interrupts it. */
 #define EVENT_WAKE_SECONDS 1
+/* After libusb failed to wait for events, before it tries again. */
+#define EVENT_RETRY_MS 10u
 /* Where a command names itself; its reply echoes it there (docs/protocol.md, commands). */
 #define COMMAND_CODE_BYTE 2
 /* After a command gave up on its reply, the next one first reads the command
@@ -76,7 +78,7 @@ static void session_event_loop(void *arg)
         struct timeval tv = {.tv_sec = EVENT_WAKE_SECONDS, .tv_usec = 0};
         int r = libusb_handle_events_timeout_completed(ctx, &tv, NULL);
         if (r < 0 && r != LIBUSB_ERROR_INTERRUPTED && r != LIBUSB_ERROR_TIMEOUT)
-            u2c_sleep_ms(1); /* a broken poll set must not spin a core */
+            u2c_sleep_ms(EVENT_RETRY_MS); /* a broken poll set must not spin a core */
     }
 }
 
