@@ -125,7 +125,7 @@ int u2c_channel_receive(u2c_channel *ch, canalMsg *out)
     else if (ch->gone)
         code = u2c_channel_dead_code(ch);
     else
-        code = u2c_fail(CANAL_ERROR_FIFO_EMPTY, "no frame received yet");
+        code = u2c_note(CANAL_ERROR_FIFO_EMPTY, "no frame received yet");
     u2c_mutex_unlock(&ch->lock);
     return code;
 }
@@ -156,7 +156,7 @@ int u2c_channel_receive_until(u2c_channel *ch, canalMsg *out, uint64_t deadline,
             break;
         }
         if (deadline != U2C_DEADLINE_NEVER && u2c_now_ns() >= deadline) {
-            code = u2c_fail(CANAL_ERROR_TIMEOUT, "no frame within %lu ms", timeout_ms);
+            code = u2c_note(CANAL_ERROR_TIMEOUT, "no frame within %lu ms", timeout_ms);
             break;
         }
         ch->rx_waiters++;

@@ -87,7 +87,7 @@ static void emit(const char *text)
     append_to_log_file(text);
 }
 
-static void set_v(const char *fmt, va_list ap)
+static void set_v(bool report, const char *fmt, va_list ap)
 {
     char *error_text = u2c_thread_state_get()->error_text;
     const size_t size = U2C_ERROR_TEXT_MAX;
@@ -103,14 +103,15 @@ static void set_v(const char *fmt, va_list ap)
     for (char *c = error_text; *c != '\0'; c++)
         if (*c == '\n' || *c == '\r')
             *c = ' ';
-    emit(error_text);
+    if (report)
+        emit(error_text);
 }
 
 void u2c_error_set(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    set_v(fmt, ap);
+    set_v(true, fmt, ap);
     va_end(ap);
 }
 
@@ -128,7 +129,16 @@ int u2c_fail(int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    set_v(fmt, ap);
+    set_v(true, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int u2c_note(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    set_v(false, fmt, ap);
     va_end(ap);
     return code;
 }

@@ -14,6 +14,10 @@
  * "2025-01-31T12:00:00Z mono=1234.567890 usb2can: <reason>" (UTC wall clock,
  * then the monotonic clock in seconds); the file is opened, appended and
  * closed per reason, so it may be deleted or rotated at any time.
+ * u2c_note sets the reason like u2c_fail but sends it nowhere else: it is
+ * for routine results that a polling caller gets thousands of times a
+ * second (FIFO_EMPTY, TIMEOUT), which would otherwise flood a debugger's
+ * output or DebugView and slow the caller to a crawl.
  */
 #ifndef USB2CAN_LAST_ERROR_H
 #define USB2CAN_LAST_ERROR_H
@@ -34,5 +38,8 @@ const char *u2c_error_get(void);
 
 /* Sets the reason and returns code, for `return u2c_fail(CANAL_ERROR_X, ...)`. */
 int u2c_fail(int code, const char *fmt, ...) U2C_PRINTF(2, 3);
+
+/* The same for a routine result: the reason is kept, not reported. */
+int u2c_note(int code, const char *fmt, ...) U2C_PRINTF(2, 3);
 
 #endif
