@@ -79,8 +79,8 @@ static bool is_service(const char *service, const char *name)
     return u2c_compare_nocase(service, name) == 0;
 }
 
-bool u2c_windows_driver_usable(const char *service, bool has_interface_guid, char *problem,
-                               size_t problem_size)
+bool u2c_windows_driver_usable(const char *service, bool has_interface_guid, bool libusbk_dll,
+                               char *problem, size_t problem_size)
 {
     set_empty(problem, problem_size);
     if (service == NULL || service[0] == '\0') {
@@ -95,8 +95,23 @@ bool u2c_windows_driver_usable(const char *service, bool has_interface_guid, cha
                  "reinstall WinUSB with Zadig");
         return false;
     }
-    if (is_service(service, "libusbK") || is_service(service, "libusb0"))
-        return true;
+    if (is_service(service, "libusb0")) {
+        if (libusbk_dll)
+            return true;
+        snprintf(problem, problem_size,
+                 "is bound to libusb-win32 (libusb0), which libusb reaches only through "
+                 "libusbK.dll, and libusbK.dll is not installed; pick WinUSB in Zadig (or "
+                 "install libusbK.dll)");
+        return false;
+    }
+    if (is_service(service, "libusbK")) {
+        if (libusbk_dll)
+            return true;
+        snprintf(problem, problem_size,
+                 "is bound to libusbK, but libusbK.dll is not installed; reinstall libusbK "
+                 "with Zadig, or pick WinUSB there");
+        return false;
+    }
     snprintf(problem, problem_size,
              "is bound to driver '%s', not WinUSB; bind it to WinUSB with Zadig", service);
     return false;

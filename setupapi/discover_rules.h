@@ -34,11 +34,14 @@ bool u2c_parse_instance_id(const char *id, char *serial, size_t serial_size, cha
 /*
  * Windows: whether libusb can drive a device bound to this service (SPDRP_SERVICE,
  * "" when none). WinUSB needs a DeviceInterfaceGUIDs entry for libusb to find
- * its path; libusbK and libusb0 do not. When not usable, problem receives
- * the fix, e.g. "is bound to driver 'usb2can', not WinUSB; bind it to WinUSB with Zadig".
+ * its path. libusbK and libusb0 (libusb-win32) are reached only through
+ * libusbK.dll in the system directory (libusbk_dll: whether it is there);
+ * Zadig's libusbK package installs it, its libusb-win32 package does not.
+ * When not usable, problem receives the fix, e.g. "is bound to driver
+ * 'usb2can', not WinUSB; bind it to WinUSB with Zadig".
  */
-bool u2c_windows_driver_usable(const char *service, bool has_interface_guid, char *problem,
-                               size_t problem_size);
+bool u2c_windows_driver_usable(const char *service, bool has_interface_guid, bool libusbk_dll,
+                               char *problem, size_t problem_size);
 
 /*
  * Linux: whether libusb can drive the device given the kernel driver bound to

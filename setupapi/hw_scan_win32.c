@@ -58,6 +58,19 @@ static bool has_interface_guid(HDEVINFO set, SP_DEVINFO_DATA *device)
     return found;
 }
 
+/* libusb loads libusbK.dll from the system directory to reach libusbK and
+ * libusb0 (libusb-win32) devices; it opens nothing without it. */
+static bool libusbk_dll_installed(void)
+{
+    char path[MAX_PATH + 16];
+    UINT n = GetSystemDirectoryA(path, MAX_PATH);
+    if (n == 0 || n >= MAX_PATH)
+        return false;
+    snprintf(path + n, sizeof path - n, "\\libusbK.dll");
+    DWORD attributes = GetFileAttributesA(path);
+    return attributes != INVALID_FILE_ATTRIBUTES && !(attributes & FILE_ATTRIBUTE_DIRECTORY);
+}
+
 static bool interface_path(const char *instance_id, char *path, size_t size)
 {
     HDEVINFO set = SetupDiGetClassDevsA(&usb_device_interface, instance_id, NULL,
@@ -110,8 +123,8 @@ static void describe(HDEVINFO set, SP_DEVINFO_DATA *device, const char *instance
         read_text_property(set, device, SPDRP_DEVICEDESC, description, sizeof description);
     u2c_clean_description(a->info.description, sizeof a->info.description, description);
 
-    if (u2c_windows_driver_usable(a->info.driver, has_interface_guid(set, device), a->problem,
-                                  sizeof a->problem))
+    if (u2c_windows_driver_usable(a->info.driver, has_interface_guid(set, device),
+                                  libusbk_dll_installed(), a->problem, sizeof a->problem))
         a->info.flags |= USB2CAN_ADAPTER_USABLE;
     if (held_by_another_program(instance_id))
         a->info.flags |= USB2CAN_ADAPTER_IN_USE;

@@ -25,18 +25,24 @@
  */
 #include "link_libusb.h"
 
+#include "open_survey.h"
 #include "osal.h"
 #include "usb_enum_lock.h"
 
 #include <libusb.h>
 
 #include <limits.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(_WIN32)
+#define U2C_WINDOWS true
+#else
+#define U2C_WINDOWS false
+#endif
 
 #define RX_TRANSFERS 16
 #define TX_TRANSFERS 8
@@ -643,81 +649,6 @@ static bool same_serial(const char *a, const char *b)
     }
 }
 
-/* A readable report of what enumeration saw, for the NOT_FOUND reason. */
-typedef struct survey {
-    char serials[160]; /* "ED000200, ED000201" */
-    unsigned seen;
-    unsigned in_use;       /* could not be opened: another program has it */
-    unsigned no_access;    /* could not be opened: permissions */
-    unsigned wrong_driver; /* could not be opened: a driver libusb cannot use */
-} survey;
-
-static void survey_add_serial(survey *s, const char *serial)
-{
-    size_t used = strlen(s->serials);
-    snprintf(s->serials + used, sizeof s->serials - used, "%s%s", s->seen ? ", " : "", serial);
-    s->seen++;
-}
-
-static void survey_add_open_error(survey *s, int r)
-{
-    if (r == LIBUSB_ERROR_NOT_SUPPORTED)
-        s->wrong_driver++;
-#if defined(_WIN32)
-    else if (r == LIBUSB_ERROR_ACCESS || r == LIBUSB_ERROR_BUSY)
-        s->in_use++; /* WinUSB grants one program at a time */
-#else
-    else if (r == LIBUSB_ERROR_ACCESS)
-        s->no_access++;
-    else if (r == LIBUSB_ERROR_BUSY)
-        s->in_use++;
-#endif
-    else
-        s->in_use++;
-}
-
-static void appendf(char *buf, size_t size, const char *fmt, ...)
-{
-    size_t used = strlen(buf);
-    if (used + 1 >= size)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + used, size - used, fmt, ap);
-    va_end(ap);
-}
-
-/* Result and reason when no openable device had the serial. */
-static u2c_link_result survey_verdict(const survey *s, const char *serial, char *reason,
-                                      size_t size)
-{
-    snprintf(reason, size, "no USB2CAN with serial %s; ", serial);
-    if (s->seen)
-        appendf(reason, size, "connected: %s", s->serials);
-    else if (!s->in_use && !s->no_access && !s->wrong_driver)
-        appendf(reason, size, "none connected");
-    else
-        appendf(reason, size, "none could be opened");
-    u2c_link_result result = U2C_LINK_NOT_FOUND;
-    if (s->in_use) {
-        appendf(reason, size, "; %u more in use by another program", s->in_use);
-        result = U2C_LINK_BUSY;
-    }
-    if (s->no_access) {
-        appendf(reason, size,
-                "; %u more not accessible (no permission: install a udev rule for 0483:1234)",
-                s->no_access);
-        result = U2C_LINK_ACCESS;
-    }
-    if (s->wrong_driver) {
-        appendf(reason, size,
-                "; %u more bound to a driver libusb cannot use (bind it to WinUSB with Zadig)",
-                s->wrong_driver);
-        result = U2C_LINK_ACCESS;
-    }
-    return result;
-}
-
 static bool has_bulk_endpoint(const struct libusb_interface_descriptor *alt, uint8_t address)
 {
     for (int i = 0; i < alt->bNumEndpoints; i++) {
@@ -822,9 +753,14 @@ static usb_link *link_claim(libusb_device *dev, libusb_device_handle *handle,
     if (r != 0) {
         switch (r) {
         case LIBUSB_ERROR_BUSY:
-        case LIBUSB_ERROR_ACCESS:
             *result = U2C_LINK_BUSY;
             snprintf(reason, reason_size, "USB2CAN %s is in use by another program or handle (%s)",
+                     serial, libusb_error_name(r));
+            break;
+        case LIBUSB_ERROR_ACCESS:
+            *result = U2C_LINK_ACCESS;
+            snprintf(reason, reason_size,
+                     "USB2CAN %s refused access to its interface (%s): another program may have it",
                      serial, libusb_error_name(r));
             break;
         case LIBUSB_ERROR_NOT_SUPPORTED:
@@ -859,22 +795,23 @@ static usb_link *link_claim(libusb_device *dev, libusb_device_handle *handle,
 
 /* Opens dev and reads its serial; false (and a survey entry) if it cannot. */
 static bool read_serial(libusb_device *dev, const struct libusb_device_descriptor *desc,
-                        libusb_device_handle **handle, char *serial, size_t size, survey *s)
+                        libusb_device_handle **handle, char *serial, size_t size,
+                        u2c_open_survey *s)
 {
     int r = libusb_open(dev, handle);
     if (r != 0) {
-        survey_add_open_error(s, r);
+        u2c_survey_add_open_error(s, r);
         return false;
     }
     serial[0] = '\0';
     if (desc->iSerialNumber == 0 ||
         libusb_get_string_descriptor_ascii(*handle, desc->iSerialNumber, (unsigned char *)serial,
                                            (int)size) <= 0) {
-        survey_add_serial(s, "(no serial)");
+        u2c_survey_add_serial(s, "(no serial)");
         libusb_close(*handle);
         return false;
     }
-    survey_add_serial(s, serial);
+    u2c_survey_add_serial(s, serial);
     return true;
 }
 
@@ -888,7 +825,8 @@ static usb_link *open_matching(libusb_context *ctx, const char *wanted, u2c_link
         snprintf(reason, reason_size, "cannot list USB devices: %s", libusb_error_name((int)count));
         return NULL;
     }
-    survey s = {{0}, 0, 0, 0, 0};
+    u2c_open_survey s;
+    memset(&s, 0, sizeof s);
     usb_link *link = NULL;
     bool decided = false;
     for (ssize_t i = 0; i < count && !decided; i++) {
@@ -911,7 +849,7 @@ static usb_link *open_matching(libusb_context *ctx, const char *wanted, u2c_link
     }
     libusb_free_device_list(list, 1);
     if (!decided)
-        *result = survey_verdict(&s, wanted, reason, reason_size);
+        *result = u2c_survey_verdict(&s, wanted, U2C_WINDOWS, reason, reason_size);
     return link;
 }
 

@@ -110,22 +110,39 @@ static void test_windows_drivers(void **state)
 {
     (void)state;
     char problem[224];
-    assert_true(u2c_windows_driver_usable("WinUSB", true, problem, sizeof problem));
+    assert_true(u2c_windows_driver_usable("WinUSB", true, false, problem, sizeof problem));
     assert_string_equal(problem, "");
-    assert_true(u2c_windows_driver_usable("winusb", true, problem, sizeof problem));
-    assert_true(u2c_windows_driver_usable("libusbK", false, problem, sizeof problem));
-    assert_true(u2c_windows_driver_usable("libusb0", false, problem, sizeof problem));
+    assert_true(u2c_windows_driver_usable("winusb", true, false, problem, sizeof problem));
+    assert_true(u2c_windows_driver_usable("libusbK", false, true, problem, sizeof problem));
+    assert_true(u2c_windows_driver_usable("libusb0", false, true, problem, sizeof problem));
 
-    assert_false(u2c_windows_driver_usable("WinUSB", false, problem, sizeof problem));
+    assert_false(u2c_windows_driver_usable("WinUSB", false, true, problem, sizeof problem));
     assert_string_equal(problem, "is bound to WinUSB without a DeviceInterfaceGUIDs entry; "
                                  "reinstall WinUSB with Zadig");
-    assert_false(u2c_windows_driver_usable("usb2can", true, problem, sizeof problem));
+    assert_false(u2c_windows_driver_usable("usb2can", true, true, problem, sizeof problem));
     assert_string_equal(problem,
                         "is bound to driver 'usb2can', not WinUSB; bind it to WinUSB with Zadig");
-    assert_false(u2c_windows_driver_usable("", true, problem, sizeof problem));
+    assert_false(u2c_windows_driver_usable("", true, true, problem, sizeof problem));
     assert_string_equal(problem, "has no driver installed; bind it to WinUSB with Zadig");
-    assert_false(u2c_windows_driver_usable(NULL, true, problem, sizeof problem));
+    assert_false(u2c_windows_driver_usable(NULL, true, true, problem, sizeof problem));
     assert_string_equal(problem, "has no driver installed; bind it to WinUSB with Zadig");
+}
+
+/* libusb 1.0.26 reaches libusb0.sys and libusbK.sys only through
+ * libusbK.dll, which Zadig's libusb-win32 package does not install. */
+static void test_libusb0_and_libusbk_need_libusbk_dll(void **state)
+{
+    (void)state;
+    char problem[224];
+    assert_false(u2c_windows_driver_usable("libusb0", true, false, problem, sizeof problem));
+    assert_string_equal(problem, "is bound to libusb-win32 (libusb0), which libusb reaches only "
+                                 "through libusbK.dll, and libusbK.dll is not installed; pick "
+                                 "WinUSB in Zadig (or install libusbK.dll)");
+    assert_false(u2c_windows_driver_usable("libusbK", true, false, problem, sizeof problem));
+    assert_string_equal(problem, "is bound to libusbK, but libusbK.dll is not installed; "
+                                 "reinstall libusbK with Zadig, or pick WinUSB there");
+    /* WinUSB never needs it. */
+    assert_true(u2c_windows_driver_usable("WinUSB", true, false, problem, sizeof problem));
 }
 
 static void test_linux_drivers(void **state)
@@ -383,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_other_devices_are_not_usb2can),
         cmocka_unit_test(test_instance_id_output_is_truncated_not_overflowed),
         cmocka_unit_test(test_windows_drivers),
+        cmocka_unit_test(test_libusb0_and_libusbk_need_libusbk_dll),
         cmocka_unit_test(test_linux_drivers),
         cmocka_unit_test(test_descriptions),
         cmocka_unit_test_setup(test_only_serial_with_nothing_connected, reset_scan),

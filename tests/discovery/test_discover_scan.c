@@ -59,7 +59,41 @@ static void test_count_only_matches_the_full_list(void **state)
 }
 
 #if defined(_WIN32)
+#include <windows.h>
+
 #include "seed_devices.h"
+
+/* libusbK.dll in the system directory, where libusb looks for it. Its
+ * contents do not matter to discovery, which only asks whether it is there. */
+static bool libusbk_dll_path(char *path, size_t size)
+{
+    UINT n = GetSystemDirectoryA(path, (UINT)size);
+    return n > 0 && n < size && snprintf(path + n, size - n, "\\libusbK.dll") > 0;
+}
+
+static bool place_libusbk_dll(void)
+{
+    char path[MAX_PATH + 16];
+    if (!libusbk_dll_path(path, sizeof path))
+        return false;
+    HANDLE f =
+        CreateFileA(path, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+    if (f == INVALID_HANDLE_VALUE) {
+        printf("cannot create %s (error %lu)\n", path, (unsigned long)GetLastError());
+        return false;
+    }
+    DWORD written = 0;
+    WriteFile(f, "MZ", 2, &written, NULL);
+    CloseHandle(f);
+    return true;
+}
+
+static void remove_libusbk_dll(void)
+{
+    char path[MAX_PATH + 16];
+    if (libusbk_dll_path(path, sizeof path))
+        DeleteFileA(path);
+}
 
 #define WINUSB_DESC "@oem5.inf,%usb2can.devicedesc%;USB2CAN converter"
 
@@ -106,15 +140,38 @@ static const seed_device only_port_id[] = {
 };
 #define ONLY_PORT_ID (sizeof only_port_id / sizeof only_port_id[0])
 
+/* The libusbK adapter among them is usable: libusbK.dll is installed. */
 static int seed_all_kinds(void **state)
 {
     (void)state;
-    return seed_devices(all_kinds, ALL_KINDS) ? 0 : -1;
+    return place_libusbk_dll() && seed_devices(all_kinds, ALL_KINDS) ? 0 : -1;
 }
 static int clear_all_kinds(void **state)
 {
     (void)state;
     seed_clear(all_kinds, ALL_KINDS);
+    remove_libusbk_dll();
+    return 0;
+}
+
+/* An adapter Zadig bound to libusb-win32. */
+static const seed_device libusb0_only[] = {
+    {"USB\\VID_0483&PID_1234\\ED000600", "libusb0", "USB2CAN converter", "USB2CAN (libusb-win32)",
+     false, SEED_INTERFACE_NO_OBJECT},
+};
+#define LIBUSB0_ONLY (sizeof libusb0_only / sizeof libusb0_only[0])
+
+static int seed_libusb0_only(void **state)
+{
+    (void)state;
+    remove_libusbk_dll();
+    return seed_devices(libusb0_only, LIBUSB0_ONLY) ? 0 : -1;
+}
+static int clear_libusb0_only(void **state)
+{
+    (void)state;
+    seed_clear(libusb0_only, LIBUSB0_ONLY);
+    remove_libusbk_dll();
     return 0;
 }
 static int seed_one_usable(void **state)
@@ -270,6 +327,41 @@ static void test_canal_open_failures_name_the_fix(void **state)
     assert_string_equal(Usb2canGetLastError(), "");
 }
 
+#define LIBUSB0_PROBLEM                                                                            \
+    "ED000600 is bound to libusb-win32 (libusb0), which libusb reaches only through "              \
+    "libusbK.dll, and libusbK.dll is not installed; pick WinUSB in Zadig (or install "             \
+    "libusbK.dll)"
+
+static void test_libusb0_without_libusbk_dll_is_not_usable(void **state)
+{
+    (void)state;
+    usb2canAdapterInfo list[U2C_SCAN_MAX];
+    char reason[512];
+    assert_int_equal(u2c_discover_list(list, U2C_SCAN_MAX, reason, sizeof reason),
+                     1 + USB2CAN_VIRTUAL_ADAPTERS);
+    assert_string_equal(list[0].serial, "ED000600");
+    assert_string_equal(list[0].driver, "libusb0");
+    assert_int_equal(list[0].flags, 0);
+    assert_int_equal(u2c_discover_explain("ED000600", reason, sizeof reason), U2C_DISCOVER_DRIVER);
+    assert_string_equal(reason, LIBUSB0_PROBLEM);
+    /* CanalOpen says so too, not "in use". */
+    assert_int_equal(CanalOpen("ED000600;500", 0), 0);
+    assert_string_equal(Usb2canGetLastError(), LIBUSB0_PROBLEM);
+}
+
+static void test_libusb0_with_libusbk_dll_is_usable(void **state)
+{
+    (void)state;
+    assert_true(place_libusbk_dll());
+    usb2canAdapterInfo list[U2C_SCAN_MAX];
+    char reason[512];
+    assert_int_equal(u2c_discover_list(list, U2C_SCAN_MAX, reason, sizeof reason),
+                     1 + USB2CAN_VIRTUAL_ADAPTERS);
+    assert_int_equal(list[0].flags, USB2CAN_ADAPTER_USABLE);
+    assert_int_equal(u2c_discover_explain("ED000600", reason, sizeof reason), U2C_DISCOVER_OK);
+    assert_string_equal(reason, "ED000600 is connected (libusb0) and not in use");
+}
+
 static void test_serial_less_open_takes_the_one_usable_free_adapter(void **state)
 {
     (void)state;
@@ -356,6 +448,10 @@ int main(void)
                                         clear_all_kinds),
         cmocka_unit_test_setup_teardown(test_canal_open_failures_name_the_fix, seed_all_kinds,
                                         clear_all_kinds),
+        cmocka_unit_test_setup_teardown(test_libusb0_without_libusbk_dll_is_not_usable,
+                                        seed_libusb0_only, clear_libusb0_only),
+        cmocka_unit_test_setup_teardown(test_libusb0_with_libusbk_dll_is_usable, seed_libusb0_only,
+                                        clear_libusb0_only),
         cmocka_unit_test_setup_teardown(test_serial_less_open_takes_the_one_usable_free_adapter,
                                         seed_one_usable, clear_one_usable),
         cmocka_unit_test_setup_teardown(test_serial_less_open_explains_why_none_is_available,

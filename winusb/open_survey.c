@@ -1,0 +1,111 @@
+#include "open_survey.h"
+
+#include <libusb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void u2c_survey_add_serial(u2c_open_survey *s, const char *serial)
+{
+    size_t used = strnlen(s->serials, sizeof s->serials - 1);
+    snprintf(s->serials + used, sizeof s->serials - used, "%s%s", s->seen ? ", " : "", serial);
+    s->seen++;
+}
+
+void u2c_survey_add_open_error(u2c_open_survey *s, int libusb_error)
+{
+    switch (libusb_error) {
+    case LIBUSB_ERROR_BUSY:
+        s->busy++;
+        break;
+    case LIBUSB_ERROR_ACCESS:
+        s->access++;
+        break;
+    case LIBUSB_ERROR_IO:
+        s->io++;
+        break;
+    case LIBUSB_ERROR_NO_DEVICE:
+        s->gone++;
+        break;
+    case LIBUSB_ERROR_NOT_SUPPORTED:
+        s->wrong_driver++;
+        break;
+    default:
+        s->other++;
+        s->other_error = libusb_error;
+        break;
+    }
+}
+
+#if defined(__GNUC__)
+static void appendf(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+#endif
+static void appendf(char *buf, size_t size, const char *fmt, ...)
+{
+    size_t used = strnlen(buf, size);
+    if (used + 1 >= size)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + used, size - used, fmt, ap);
+    va_end(ap);
+}
+
+u2c_link_result u2c_survey_verdict(const u2c_open_survey *s, const char *serial, bool windows,
+                                   char *reason, size_t size)
+{
+    if (size == 0)
+        return U2C_LINK_NOT_FOUND;
+    snprintf(reason, size, "no USB2CAN with serial %s; ", serial);
+    unsigned refused = s->busy + s->access + s->io + s->gone + s->wrong_driver + s->other;
+    if (s->seen)
+        appendf(reason, size, "connected: %s", s->serials);
+    else if (refused == 0)
+        appendf(reason, size, "none connected");
+    else
+        appendf(reason, size, "none could be opened");
+    /* From the least to the most telling: the last one sets the result. */
+    u2c_link_result result = U2C_LINK_NOT_FOUND;
+    if (s->gone)
+        appendf(reason, size, "; %u more unplugged while being opened (LIBUSB_ERROR_NO_DEVICE)",
+                s->gone);
+    if (s->other) {
+        appendf(reason, size, "; %u more could not be opened (%s)", s->other,
+                libusb_error_name(s->other_error));
+        result = U2C_LINK_IO;
+    }
+    if (s->io) {
+        appendf(reason, size,
+                "; %u more failed with an I/O error while being opened (LIBUSB_ERROR_IO): "
+                "unplug and plug it in again",
+                s->io);
+        result = U2C_LINK_IO;
+    }
+    if (s->busy) {
+        appendf(reason, size, "; %u more in use by another program (LIBUSB_ERROR_BUSY)", s->busy);
+        result = U2C_LINK_BUSY;
+    }
+    if (s->access) {
+        if (windows)
+            appendf(reason, size,
+                    "; %u more refused access (LIBUSB_ERROR_ACCESS): another program has it "
+                    "open, or its driver is libusb-win32 or libusbK and libusbK.dll is not "
+                    "installed (pick WinUSB in Zadig)",
+                    s->access);
+        else
+            appendf(reason, size,
+                    "; %u more not accessible (LIBUSB_ERROR_ACCESS: no permission; install a "
+                    "udev rule for 0483:1234)",
+                    s->access);
+        result = U2C_LINK_ACCESS;
+    }
+    if (s->wrong_driver) {
+        appendf(reason, size,
+                "; %u more bound to a driver libusb cannot use (LIBUSB_ERROR_NOT_SUPPORTED: bind "
+                "it to WinUSB with Zadig)",
+                s->wrong_driver);
+        result = U2C_LINK_ACCESS;
+    }
+    return result;
+}
