@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 
+#include "discover.h"
 #include "link_libusb.h"
 #include "link_virtual.h"
 #include "osal.h"
@@ -54,5 +55,9 @@ u2c_link *u2c_link_open(const char *serial, u2c_link_result *result, char *reaso
         return link;
     if (u2c_virtual_serial_slot(serial, NULL))
         return u2c_link_open_virtual(serial, result, reason, reason_size);
+#if defined(_WIN32)
+    /* An unplug often reaches libusb as an I/O error there; SetupAPI tells. */
+    u2c_link_libusb_set_presence_probe(u2c_discover_attached);
+#endif
     return u2c_link_open_libusb(serial, result, reason, reason_size);
 }

@@ -78,6 +78,14 @@ int u2c_discover_only_serial(char *out, size_t out_size, char *reason, size_t re
  */
 int u2c_discover_explain(const char *serial, char *reason, size_t reason_size);
 
+#if defined(_WIN32)
+/* Whether Windows lists a USB2CAN with this serial (case-insensitive) as
+ * present right now: one SetupAPI query, nothing opened, no lock of this
+ * library taken, so the USB link may ask from its event thread
+ * (link_libusb.h, u2c_link_libusb_set_presence_probe). */
+bool u2c_discover_attached(const char *serial);
+#endif
+
 int u2c_decide_only_serial(const u2c_scan *scan, char *out, size_t out_size, char *reason,
                            size_t reason_size);
 int u2c_decide_explain(const u2c_scan *scan, const char *serial, char *reason, size_t reason_size);

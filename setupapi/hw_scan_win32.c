@@ -132,6 +132,26 @@ static void describe(HDEVINFO set, SP_DEVINFO_DATA *device, const char *instance
         a->info.flags |= USB2CAN_ADAPTER_NO_SERIAL;
 }
 
+bool u2c_discover_attached(const char *serial)
+{
+    if (serial == NULL || serial[0] == '\0')
+        return false;
+    HDEVINFO set = SetupDiGetClassDevsA(NULL, "USB", NULL, DIGCF_ALLCLASSES | DIGCF_PRESENT);
+    if (set == INVALID_HANDLE_VALUE)
+        return true; /* cannot tell: do not claim an unplug */
+    bool found = false;
+    SP_DEVINFO_DATA device = {.cbSize = sizeof device};
+    for (DWORD i = 0; !found && SetupDiEnumDeviceInfo(set, i, &device); i++) {
+        char instance_id[INSTANCE_ID_SIZE];
+        char listed[U2C_SERIAL_TEXT];
+        if (SetupDiGetDeviceInstanceIdA(set, &device, instance_id, sizeof instance_id, NULL) &&
+            u2c_parse_instance_id(instance_id, listed, sizeof listed, NULL, 0))
+            found = u2c_compare_nocase(listed, serial) == 0;
+    }
+    SetupDiDestroyDeviceInfoList(set);
+    return found;
+}
+
 bool u2c_hw_scan(u2c_scan *scan, char *reason, size_t reason_size)
 {
     HDEVINFO set = SetupDiGetClassDevsA(NULL, "USB", NULL, DIGCF_ALLCLASSES | DIGCF_PRESENT);

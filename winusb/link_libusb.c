@@ -239,6 +239,34 @@ static void gone_text(usb_link *link, char *out, size_t size)
     snprintf(out, size, "USB2CAN %s was unplugged", link->base.serial);
 }
 
+/* --- is the adapter still attached? ------------------------------------------ */
+
+static struct {
+    u2c_mutex lock; /* guards probe */
+    u2c_link_presence_probe probe;
+} presence = {.lock = U2C_MUTEX_INITIALIZER};
+
+void u2c_link_libusb_set_presence_probe(u2c_link_presence_probe probe)
+{
+    u2c_mutex_lock(&presence.lock);
+    presence.probe = probe;
+    u2c_mutex_unlock(&presence.lock);
+}
+
+/* Whether a failure (libusb error r) means the adapter was unplugged:
+ * libusb says so, or it says something else (on Windows an unplug mostly
+ * arrives as LIBUSB_ERROR_IO and failed transfers) and the operating
+ * system no longer lists the adapter. */
+static bool unplugged(const usb_link *link, int r)
+{
+    if (r == LIBUSB_ERROR_NO_DEVICE)
+        return true;
+    u2c_mutex_lock(&presence.lock);
+    u2c_link_presence_probe probe = presence.probe;
+    u2c_mutex_unlock(&presence.lock);
+    return probe != NULL && !probe(link->base.serial);
+}
+
 /* --- transmit --------------------------------------------------------------- */
 
 static tx_slot *tx_free_slot_locked(usb_link *link)
@@ -307,8 +335,11 @@ static void LIBUSB_CALL tx_done(struct libusb_transfer *transfer)
          * at the packet level already, so a failure here is not retried. */
         if (++link->tx_error_streak >= ERROR_STREAK_LIMIT && link->streaming) {
             char why[96];
-            snprintf(why, sizeof why, "USB2CAN %s: transmit pipe keeps failing (%s)",
-                     link->base.serial, libusb_error_name((int)transfer->status));
+            if (unplugged(link, LIBUSB_ERROR_IO))
+                gone_text(link, why, sizeof why);
+            else
+                snprintf(why, sizeof why, "USB2CAN %s: transmit pipe keeps failing (%s)",
+                         link->base.serial, libusb_error_name((int)transfer->status));
             tell = mark_gone_locked(link, why);
         }
         break;
@@ -359,8 +390,11 @@ static void LIBUSB_CALL rx_done(struct libusb_transfer *transfer)
     default:
         if (++link->rx_error_streak >= ERROR_STREAK_LIMIT && resubmit) {
             char why[96];
-            snprintf(why, sizeof why, "USB2CAN %s: receive pipe keeps failing (%s)",
-                     link->base.serial, libusb_error_name((int)transfer->status));
+            if (unplugged(link, LIBUSB_ERROR_IO))
+                gone_text(link, why, sizeof why);
+            else
+                snprintf(why, sizeof why, "USB2CAN %s: receive pipe keeps failing (%s)",
+                         link->base.serial, libusb_error_name((int)transfer->status));
             tell = mark_gone_locked(link, why);
             resubmit = false;
         }
@@ -372,7 +406,7 @@ static void LIBUSB_CALL rx_done(struct libusb_transfer *transfer)
             slot->in_flight = true;
         } else {
             char why[96];
-            if (r == LIBUSB_ERROR_NO_DEVICE)
+            if (unplugged(link, r))
                 gone_text(link, why, sizeof why);
             else
                 snprintf(why, sizeof why, "USB2CAN %s: cannot resubmit a receive transfer (%s)",
@@ -476,13 +510,14 @@ static void usb_kick_out(u2c_link *base)
  * streaming sink) so that every later call fails fast. */
 static int command_failed(usb_link *link, int r)
 {
-    if (r == LIBUSB_ERROR_NO_DEVICE) {
+    if (r != LIBUSB_ERROR_TIMEOUT && unplugged(link, r)) {
         char why[96];
         gone_text(link, why, sizeof why);
         u2c_mutex_lock(&link->lock);
         if (mark_gone_locked(link, why))
             tell_gone_locked(link);
         u2c_mutex_unlock(&link->lock);
+        return U2C_LINK_GONE;
     }
     return result_of(r);
 }

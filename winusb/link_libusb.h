@@ -8,9 +8,25 @@
 #ifndef USB2CAN_LINK_LIBUSB_H
 #define USB2CAN_LINK_LIBUSB_H
 
+#include <stdbool.h>
+
 #include "link.h"
 
 u2c_link *u2c_link_open_libusb(const char *serial, u2c_link_result *result, char *reason,
                                size_t reason_size);
+
+/*
+ * Whether the operating system still lists the adapter with this serial.
+ * On Windows an unplug reaches libusb mostly as LIBUSB_ERROR_IO and failed
+ * transfers, not as LIBUSB_ERROR_NO_DEVICE; when a transfer cannot be
+ * resubmitted, a pipe keeps failing or a command fails, the link asks this
+ * probe, and an adapter the system no longer lists is reported the way an
+ * unplug is ("USB2CAN ED000200 was unplugged"). Called on the USB event
+ * thread or a command's thread, possibly with the link's lock held: it must not
+ * take the enumeration lock or wait for USB. NULL (the default): only
+ * LIBUSB_ERROR_NO_DEVICE counts as an unplug.
+ */
+typedef bool (*u2c_link_presence_probe)(const char *serial);
+void u2c_link_libusb_set_presence_probe(u2c_link_presence_probe probe);
 
 #endif

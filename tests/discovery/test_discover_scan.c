@@ -298,6 +298,25 @@ static void test_open_errors_of_every_kind(void **state)
                         "(USB\\VID_0483&PID_1234\\5&2C8A51B&0&3) (WinUSB)");
 }
 
+/* What the USB link asks when libusb reports an I/O error: is it still there? */
+static void test_attached_asks_windows_for_one_serial(void **state)
+{
+    (void)state;
+    assert_true(u2c_discover_attached("ED000200"));
+    assert_true(u2c_discover_attached("ed000301"));
+    assert_true(u2c_discover_attached("ED000215")); /* listed, whatever its driver */
+    assert_false(u2c_discover_attached("ED000777"));
+    assert_false(u2c_discover_attached("ED000999")); /* another product's serial */
+    assert_false(u2c_discover_attached(""));
+    assert_false(u2c_discover_attached(NULL));
+}
+
+static void test_attached_is_false_once_unplugged(void **state)
+{
+    (void)state;
+    assert_false(u2c_discover_attached("ED000200"));
+}
+
 /* CanalOpen can only return 0; the last error says what discovery found. */
 static void assert_open_fails_with(const char *setup, const char *expected)
 {
@@ -448,6 +467,10 @@ int main(void)
                                         clear_all_kinds),
         cmocka_unit_test_setup_teardown(test_canal_open_failures_name_the_fix, seed_all_kinds,
                                         clear_all_kinds),
+        cmocka_unit_test_setup_teardown(test_attached_asks_windows_for_one_serial, seed_all_kinds,
+                                        clear_all_kinds),
+        cmocka_unit_test_setup_teardown(test_attached_is_false_once_unplugged, clear_everything,
+                                        NULL),
         cmocka_unit_test_setup_teardown(test_libusb0_without_libusbk_dll_is_not_usable,
                                         seed_libusb0_only, clear_libusb0_only),
         cmocka_unit_test_setup_teardown(test_libusb0_with_libusbk_dll_is_usable, seed_libusb0_only,

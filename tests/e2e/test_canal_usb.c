@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "canal.h"
+#include "link_libusb.h"
 #include "model_rig.h"
 #include "osal.h"
 #include "u8d_codec.h"
@@ -399,6 +400,44 @@ static void test_unplug_wakes_blocked_threads_and_replug_opens_again(void **stat
     assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
 }
 
+/* Windows reports many unplugs to libusb as transfer errors and
+ * LIBUSB_ERROR_IO, not as "no device"; the system's device list (SetupAPI
+ * there, a probe on the rig here) tells the two apart, and the reason must
+ * read as an unplug all the same. */
+static fixture *probed;
+
+static bool rig_attached(const char *serial)
+{
+    (void)serial;
+    mock_bus_lock(probed->bus);
+    bool attached = mock_usb_plugged(rig_usb(probed->rig[0]));
+    mock_bus_unlock(probed->bus);
+    return attached;
+}
+
+static void test_unplug_seen_as_io_errors_reads_as_unplug(void **state)
+{
+    fixture *f = *state;
+    f->rig[0] = rig_create(f->bus, &adapter_200, U8D_FLAVOR_VENDOR, 500);
+    probed = f;
+    u2c_link_libusb_set_presence_probe(rig_attached);
+    long h = open_ok("ED000200;500", 0);
+    blocked rx = {h, -1, 0, "", 0};
+    u2c_thread rt;
+    assert_int_equal(u2c_thread_start(&rt, run_blocked_receive, &rx), 0);
+    u2c_sleep_ms(20);
+    uint64_t t0 = u2c_now_ns();
+    mock_usb_fail_io(rig_usb(f->rig[0]));
+    u2c_thread_join(&rt);
+    uint64_t took_ms = (rx.returned_ns - t0) / 1000000u;
+    u2c_link_libusb_set_presence_probe(NULL);
+    assert_int_equal(rx.result, CANAL_ERROR_COMMUNICATION);
+    if (strstr(rx.reason, "ED000200 was unplugged") == NULL)
+        fail_msg("the reason reads \"%s\"", rx.reason);
+    assert_true(took_ms < UNPLUG_LIMIT_MS);
+    assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
+}
+
 /* --- two adapters ------------------------------------------------------------------ */
 
 static void test_two_adapters_at_once_stay_independent(void **state)
@@ -472,6 +511,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_status_frames_are_delivered, rig_fixture_setup,
                                         rig_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_unplug_wakes_blocked_threads_and_replug_opens_again,
+                                        rig_fixture_setup, rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_unplug_seen_as_io_errors_reads_as_unplug,
                                         rig_fixture_setup, rig_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_two_adapters_at_once_stay_independent,
                                         rig_fixture_setup, rig_fixture_teardown),

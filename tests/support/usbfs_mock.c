@@ -45,7 +45,8 @@ struct mock_usb {
     char devnode[64];
     unsigned devnum;
     bool plugged;
-    GList *urbs; /* mock_urb*, in submission order */
+    int fail_errno; /* unplugged by mock_usb_fail_io: what ioctls fail with (else ENODEV) */
+    GList *urbs;    /* mock_urb*, in submission order */
     UMockdevIoctlClient *claimed_by;
     unsigned rotate; /* which endpoint gets the first chance on the next reap */
     mock_wire_stats stats;
@@ -220,7 +221,7 @@ static void complete(UMockdevIoctlClient *client, long result, int error)
 static void ioctl_submit(mock_usb *usb, UMockdevIoctlClient *client, UMockdevIoctlData *arg)
 {
     if (!usb->plugged) {
-        complete(client, -1, ENODEV);
+        complete(client, -1, usb->fail_errno ? usb->fail_errno : ENODEV);
         return;
     }
     UMockdevIoctlData *data =
@@ -260,7 +261,7 @@ static void ioctl_reap(mock_usb *usb, UMockdevIoctlClient *client, UMockdevIoctl
         urb_free(m);
         return;
     }
-    complete(client, -1, usb->plugged ? EAGAIN : ENODEV);
+    complete(client, -1, usb->plugged || usb->fail_errno ? EAGAIN : ENODEV);
 }
 
 static void ioctl_discard(mock_usb *usb, UMockdevIoctlClient *client, UMockdevIoctlData *arg)
@@ -297,7 +298,7 @@ static gboolean on_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *client
 
     u2c_mutex_lock(&usb->bus->lock);
     if (!usb->plugged && request != USBDEVFS_REAPURBNDELAY && request != USBDEVFS_REAPURB) {
-        complete(client, -1, ENODEV);
+        complete(client, -1, usb->fail_errno ? usb->fail_errno : ENODEV);
     } else {
         switch (request) {
         case USBDEVFS_GET_CAPABILITIES: {
@@ -423,6 +424,7 @@ static void plug(mock_usb *usb)
     usb->handler = umockdev_ioctl_base_new();
     usb->claimed_by = NULL;
     usb->plugged = true;
+    usb->fail_errno = 0;
     u2c_mutex_unlock(&bus->lock);
 
     g_signal_connect(usb->handler, "handle-ioctl", G_CALLBACK(on_ioctl), usb);
@@ -489,6 +491,19 @@ void mock_usb_unplug(mock_usb *usb)
     u2c_mutex_unlock(&usb->bus->lock);
     umockdev_testbed_uevent(usb->bus->testbed, usb->syspath, "remove");
     umockdev_testbed_remove_device(usb->bus->testbed, usb->syspath);
+}
+
+void mock_usb_fail_io(mock_usb *usb)
+{
+    u2c_mutex_lock(&usb->bus->lock);
+    usb->plugged = false;
+    usb->fail_errno = EIO;
+    for (GList *l = usb->urbs; l; l = l->next) {
+        mock_urb *m = l->data;
+        if (!m->done)
+            urb_finish(usb, m, -EPROTO, 0);
+    }
+    u2c_mutex_unlock(&usb->bus->lock);
 }
 
 void mock_usb_plug_again(mock_usb *usb)

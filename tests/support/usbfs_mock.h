@@ -62,6 +62,11 @@ void mock_bus_unlock(mock_bus *bus);
 mock_usb *mock_usb_plug(mock_bus *bus, const mock_identity *id, const mock_device_ops *ops,
                         void *device);
 void mock_usb_unplug(mock_usb *usb);
+/* Stops the device the way Windows reports many unplugs to libusb: flying
+ * URBs complete with -EPROTO (a transfer error, not "no device") and every
+ * later ioctl fails with EIO; no uevent, and the sysfs entry stays.
+ * mock_usb_plugged() then returns false. */
+void mock_usb_fail_io(mock_usb *usb);
 void mock_usb_plug_again(mock_usb *usb);
 bool mock_usb_plugged(mock_usb *usb);
 
