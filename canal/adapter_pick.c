@@ -33,8 +33,8 @@ void u2c_explain_link_failure(const char *serial, u2c_link_result result, const 
         about_presence ? u2c_discover_explain(serial, reason, sizeof reason) : U2C_DISCOVER_FAILED;
     if (verdict == U2C_DISCOVER_FAILED)
         u2c_error_set("%s", said);
-    else if (verdict == U2C_DISCOVER_OK) /* the OS sees nothing wrong: both views help */
-        u2c_error_set("%s (%s)", said, reason);
+    else if (verdict == U2C_DISCOVER_OK) /* the OS lists it and sees nothing wrong */
+        u2c_error_set("%s, but libusb cannot open it (libusb: %s)", reason, said);
     else
         u2c_error_set("%s", reason);
 }

@@ -9,7 +9,10 @@
  * reason in the last error. u2c_explain_link_failure sets the last error
  * after u2c_link_open failed for a hardware serial, preferring what the
  * operating system says about that adapter (wrong driver, in use, not
- * connected: which ones are) to the link's own words. All forward to
+ * connected: which ones are) to the link's own words. When the system
+ * lists the adapter as free but libusb could not open it, it says exactly
+ * that, with libusb's words: "ED000200 is connected (WinUSB) and not in
+ * use, but libusb cannot open it (libusb: ...)". All forward to
  * setupapi/discover.h, which owns the decisions.
  */
 #ifndef USB2CAN_ADAPTER_PICK_H

@@ -118,12 +118,16 @@ static void append_connected_list(char *reason, size_t reason_size, const u2c_sc
 static int append_unavailable(char *reason, size_t reason_size, const u2c_found_adapter *a)
 {
     append_label(reason, reason_size, a);
+    int verdict = U2C_DISCOVER_IN_USE;
     if (!has_flag(a, USB2CAN_ADAPTER_USABLE)) {
         append(reason, reason_size, " %s", a->problem);
-        return U2C_DISCOVER_DRIVER;
+        verdict = U2C_DISCOVER_DRIVER;
+    } else {
+        append(reason, reason_size, " is in use by another program");
     }
-    append(reason, reason_size, " is in use by another program");
-    return U2C_DISCOVER_IN_USE;
+    if (a->filters[0] != '\0')
+        append(reason, reason_size, "; it %s", a->filters);
+    return verdict;
 }
 
 int u2c_decide_only_serial(const u2c_scan *scan, char *out, size_t out_size, char *reason,
@@ -197,6 +201,8 @@ int u2c_decide_explain(const u2c_scan *scan, const char *serial, char *reason, s
             return append_unavailable(reason, reason_size, a);
         append(reason, reason_size, "%s is connected (%s) and not in use", a->info.serial,
                short_state(a));
+        if (a->filters[0] != '\0')
+            append(reason, reason_size, "; it %s", a->filters);
         return U2C_DISCOVER_OK;
     }
     char wanted[U2C_SERIAL_TEXT];

@@ -36,6 +36,7 @@ typedef struct u2c_found_adapter {
     usb2canAdapterInfo info;
     char location[160]; /* serial-less adapters: Windows instance ID, or "USB port 1-1.4" */
     char problem[224];  /* when not USABLE: the clause after its name, e.g. "has no driver ..." */
+    char filters[128];  /* Windows: "has filter drivers (upper: 'x')", or "" */
 } u2c_found_adapter;
 
 typedef struct u2c_scan {

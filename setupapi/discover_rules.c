@@ -117,6 +117,72 @@ bool u2c_windows_driver_usable(const char *service, bool has_interface_guid, boo
     return false;
 }
 
+bool u2c_windows_problem(unsigned long code, char *problem, size_t problem_size)
+{
+    set_empty(problem, problem_size);
+    switch (code) {
+    case 0:
+        return false;
+    case 22: /* CM_PROB_DISABLED */
+        snprintf(problem, problem_size, "is disabled in Device Manager (code 22); enable it there");
+        break;
+    case 10: /* CM_PROB_FAILED_START */
+        snprintf(problem, problem_size,
+                 "could not be started by Windows (Device Manager code 10); unplug it and plug "
+                 "it in again, or reinstall WinUSB with Zadig");
+        break;
+    case 14: /* CM_PROB_NEED_RESTART */
+        snprintf(problem, problem_size,
+                 "waits for Windows to restart (Device Manager code 14); restart Windows");
+        break;
+    case 28: /* CM_PROB_FAILED_INSTALL */
+        snprintf(problem, problem_size,
+                 "has no driver installed (Device Manager code 28); bind it to WinUSB with Zadig");
+        break;
+    case 43: /* CM_PROB_FAILED_POST_START */
+        snprintf(problem, problem_size,
+                 "was stopped by Windows after it reported a problem (Device Manager code 43); "
+                 "unplug it and plug it in again");
+        break;
+    default:
+        snprintf(problem, problem_size, "has a problem Device Manager reports as code %lu", code);
+        break;
+    }
+    return true;
+}
+
+/* Appends the names of a REG_MULTI_SZ list as 'a', 'b'. */
+static void append_names(char *text, size_t size, const char *list)
+{
+    bool first = true;
+    for (const char *name = list; name != NULL && *name != '\0'; name += strlen(name) + 1) {
+        size_t used = strnlen(text, size);
+        if (used + 1 >= size)
+            return;
+        snprintf(text + used, size - used, "%s'%s'", first ? "" : ", ", name);
+        first = false;
+    }
+}
+
+void u2c_windows_filters(const char *upper, const char *lower, char *text, size_t text_size)
+{
+    set_empty(text, text_size);
+    bool has_upper = upper != NULL && upper[0] != '\0';
+    bool has_lower = lower != NULL && lower[0] != '\0';
+    if (text_size == 0 || (!has_upper && !has_lower))
+        return;
+    snprintf(text, text_size, "has filter drivers (");
+    if (has_upper) {
+        strncat(text, "upper: ", text_size - strlen(text) - 1);
+        append_names(text, text_size, upper);
+    }
+    if (has_lower) {
+        strncat(text, has_upper ? "; lower: " : "lower: ", text_size - strlen(text) - 1);
+        append_names(text, text_size, lower);
+    }
+    strncat(text, ")", text_size - strlen(text) - 1);
+}
+
 bool u2c_linux_driver_in_use(const char *driver)
 {
     return driver != NULL && strcmp(driver, "usbfs") == 0;

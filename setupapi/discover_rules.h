@@ -44,6 +44,23 @@ bool u2c_windows_driver_usable(const char *service, bool has_interface_guid, boo
                                char *problem, size_t problem_size);
 
 /*
+ * Windows: the clause for a device Device Manager reports a problem with
+ * (CM_Get_DevNode_Status: DN_HAS_PROBLEM and the problem code), e.g. "is
+ * disabled in Device Manager (code 22); enable it there". Returns false
+ * (and "") for code 0, which is no problem.
+ */
+bool u2c_windows_problem(unsigned long code, char *problem, size_t problem_size);
+
+/*
+ * Windows: the filter drivers installed on the device (SPDRP_UPPERFILTERS and
+ * SPDRP_LOWERFILTERS, each a REG_MULTI_SZ list, NULL or "" for none) as a
+ * clause: "has filter drivers (upper: 'a'; lower: 'b', 'c')", or "" when
+ * there are none. Filters sit between libusb and the driver and can keep
+ * it from opening the device.
+ */
+void u2c_windows_filters(const char *upper, const char *lower, char *text, size_t text_size);
+
+/*
  * Linux: whether libusb can drive the device given the kernel driver bound to
  * its interface ("" none, "usbfs" = claimed through libusb by some program)
  * and whether this process may open its device node. interface_name is the

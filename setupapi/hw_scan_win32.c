@@ -16,7 +16,9 @@
 #endif
 #include <windows.h>
 #include <setupapi.h>
+#include <cfgmgr32.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "discover_rules.h"
@@ -40,6 +42,21 @@ static void read_text_property(HDEVINFO set, SP_DEVINFO_DATA *device, DWORD prop
         out[0] = '\0';
 }
 
+/* A REG_MULTI_SZ property, always ending in two NULs ("" when absent). */
+static void read_list_property(HDEVINFO set, SP_DEVINFO_DATA *device, DWORD property, char *out,
+                               size_t size)
+{
+    DWORD type = 0;
+    memset(out, 0, size);
+    if (!SetupDiGetDeviceRegistryPropertyA(set, device, property, &type, (BYTE *)out,
+                                           (DWORD)size - 2, NULL) ||
+        type != REG_MULTI_SZ)
+        memset(out, 0, size);
+}
+
+/* Whether the device's DeviceInterfaceGUIDs (or DeviceInterfaceGUID) names
+ * an interface GUID, as libusb needs to open a WinUSB device. The value may
+ * hold any number of GUIDs (libusb takes the first), so it is read whole. */
 static bool has_interface_guid(HDEVINFO set, SP_DEVINFO_DATA *device)
 {
     HKEY key = SetupDiOpenDevRegKey(set, device, DICS_FLAG_GLOBAL, 0, DIREG_DEV, KEY_READ);
@@ -48,11 +65,16 @@ static bool has_interface_guid(HDEVINFO set, SP_DEVINFO_DATA *device)
     static const char *const names[] = {"DeviceInterfaceGUIDs", "DeviceInterfaceGUID"};
     bool found = false;
     for (size_t i = 0; i < sizeof names / sizeof names[0] && !found; i++) {
-        char value[128] = {0};
-        DWORD type = 0;
-        DWORD size = sizeof value - 2; /* keeps a REG_MULTI_SZ terminator */
+        DWORD type = 0, size = 0;
+        if (RegQueryValueExA(key, names[i], NULL, &type, NULL, &size) != ERROR_SUCCESS ||
+            (type != REG_SZ && type != REG_MULTI_SZ) || size == 0)
+            continue;
+        char *value = calloc(1, (size_t)size + 2); /* + terminators the data may lack */
+        if (value == NULL)
+            break;
         if (RegQueryValueExA(key, names[i], NULL, &type, (BYTE *)value, &size) == ERROR_SUCCESS)
-            found = (type == REG_SZ || type == REG_MULTI_SZ) && value[0] == '{';
+            found = value[0] == '{';
+        free(value);
     }
     RegCloseKey(key);
     return found;
@@ -123,9 +145,20 @@ static void describe(HDEVINFO set, SP_DEVINFO_DATA *device, const char *instance
         read_text_property(set, device, SPDRP_DEVICEDESC, description, sizeof description);
     u2c_clean_description(a->info.description, sizeof a->info.description, description);
 
-    if (u2c_windows_driver_usable(a->info.driver, has_interface_guid(set, device),
+    /* What Device Manager shows as a problem (disabled, failed to start,
+     * restart pending) comes first: no driver choice helps before it is gone. */
+    ULONG status = 0, code = 0;
+    bool has_problem = CM_Get_DevNode_Status(&status, &code, device->DevInst, 0) == CR_SUCCESS &&
+                       (status & DN_HAS_PROBLEM) != 0 &&
+                       u2c_windows_problem(code, a->problem, sizeof a->problem);
+    if (!has_problem &&
+        u2c_windows_driver_usable(a->info.driver, has_interface_guid(set, device),
                                   libusbk_dll_installed(), a->problem, sizeof a->problem))
         a->info.flags |= USB2CAN_ADAPTER_USABLE;
+    char upper[128], lower[128];
+    read_list_property(set, device, SPDRP_UPPERFILTERS, upper, sizeof upper);
+    read_list_property(set, device, SPDRP_LOWERFILTERS, lower, sizeof lower);
+    u2c_windows_filters(upper, lower, a->filters, sizeof a->filters);
     if (held_by_another_program(instance_id))
         a->info.flags |= USB2CAN_ADAPTER_IN_USE;
     if (a->info.serial[0] == '\0')

@@ -98,6 +98,22 @@ static bool seed_enum_key(const seed_device *d)
     return ok;
 }
 
+bool seed_device_value(const char *instance_id, const char *subkey, const char *name,
+                       unsigned long type, const void *data, size_t size)
+{
+    char path[512];
+    snprintf(path, sizeof path, ENUM_ROOT "%s%s%s", instance_id, subkey ? "\\" : "",
+             subkey ? subkey : "");
+    HKEY key = create_key(path);
+    if (key == NULL)
+        return false;
+    LONG rc = RegSetValueExA(key, name, 0, (DWORD)type, (const BYTE *)data, (DWORD)size);
+    RegCloseKey(key);
+    if (rc != ERROR_SUCCESS)
+        printf("seed: cannot set %s under HKLM\\%s (error %ld)\n", name, path, (long)rc);
+    return rc == ERROR_SUCCESS;
+}
+
 static bool seed_interface_keys(const seed_device *d)
 {
     char path[512];

@@ -38,6 +38,13 @@ typedef struct seed_device {
 
 /* Returns false (after printing why) when the registry or an object cannot be made. */
 bool seed_devices(const seed_device *devices, size_t count);
+
+/* Writes one more value into a seeded device's Enum key (subkey NULL) or a
+ * subkey of it (e.g. "Device Parameters"): size bytes of data of registry
+ * type `type` (REG_MULTI_SZ data includes its NULs and final terminator).
+ * seed_clear removes it with the device. */
+bool seed_device_value(const char *instance_id, const char *subkey, const char *name,
+                       unsigned long type, const void *data, size_t size);
 void seed_clear(const seed_device *devices, size_t count);
 
 #endif

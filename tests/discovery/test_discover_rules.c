@@ -145,6 +145,43 @@ static void test_libusb0_and_libusbk_need_libusbk_dll(void **state)
     assert_true(u2c_windows_driver_usable("WinUSB", true, false, problem, sizeof problem));
 }
 
+/* What Device Manager's problem codes and filter drivers become. */
+static void test_windows_problem_codes(void **state)
+{
+    (void)state;
+    char problem[224];
+    assert_false(u2c_windows_problem(0, problem, sizeof problem));
+    assert_string_equal(problem, "");
+    assert_true(u2c_windows_problem(22, problem, sizeof problem));
+    assert_string_equal(problem, "is disabled in Device Manager (code 22); enable it there");
+    assert_true(u2c_windows_problem(10, problem, sizeof problem));
+    assert_string_equal(problem, "could not be started by Windows (Device Manager code 10); "
+                                 "unplug it and plug it in again, or reinstall WinUSB with Zadig");
+    assert_true(u2c_windows_problem(14, problem, sizeof problem));
+    assert_string_equal(problem,
+                        "waits for Windows to restart (Device Manager code 14); restart Windows");
+    assert_true(u2c_windows_problem(28, problem, sizeof problem));
+    assert_string_equal(problem, "has no driver installed (Device Manager code 28); bind it to "
+                                 "WinUSB with Zadig");
+    assert_true(u2c_windows_problem(31, problem, sizeof problem));
+    assert_string_equal(problem, "has a problem Device Manager reports as code 31");
+}
+
+static void test_windows_filter_drivers(void **state)
+{
+    (void)state;
+    char text[128];
+    u2c_windows_filters(NULL, "", text, sizeof text);
+    assert_string_equal(text, "");
+    u2c_windows_filters("usbfilt\0", NULL, text, sizeof text);
+    assert_string_equal(text, "has filter drivers (upper: 'usbfilt')");
+    u2c_windows_filters("a\0", "libusb0\0b\0", text, sizeof text);
+    assert_string_equal(text, "has filter drivers (upper: 'a'; lower: 'libusb0', 'b')");
+    char small[16];
+    u2c_windows_filters("averyveryverylongname\0", NULL, small, sizeof small);
+    assert_int_equal(strlen(small), sizeof small - 1);
+}
+
 static void test_linux_drivers(void **state)
 {
     (void)state;
@@ -401,6 +438,8 @@ int main(void)
         cmocka_unit_test(test_instance_id_output_is_truncated_not_overflowed),
         cmocka_unit_test(test_windows_drivers),
         cmocka_unit_test(test_libusb0_and_libusbk_need_libusbk_dll),
+        cmocka_unit_test(test_windows_problem_codes),
+        cmocka_unit_test(test_windows_filter_drivers),
         cmocka_unit_test(test_linux_drivers),
         cmocka_unit_test(test_descriptions),
         cmocka_unit_test_setup(test_only_serial_with_nothing_connected, reset_scan),

@@ -154,6 +154,64 @@ static int clear_all_kinds(void **state)
     return 0;
 }
 
+/* A WinUSB install whose DeviceInterfaceGUIDs holds several GUIDs (libusb
+ * uses the first), longer than any fixed buffer. */
+static const seed_device many_guids[] = {
+    {"USB\\VID_0483&PID_1234\\ED000700", "WinUSB", WINUSB_DESC, NULL, true, SEED_INTERFACE_FREE},
+};
+#define MANY_GUIDS (sizeof many_guids / sizeof many_guids[0])
+
+static int seed_many_guids(void **state)
+{
+    (void)state;
+    static const char guids[] = "{11111111-2222-3333-4444-555555555555}\0"
+                                "{66666666-7777-8888-9999-AAAAAAAAAAAA}\0"
+                                "{BBBBBBBB-CCCC-DDDD-EEEE-FFFFFFFFFFFF}\0"
+                                "{3C6D21E6-8C5B-4C7E-9F2A-0D1E2F3A4B5C}\0"
+                                "{0A0B0C0D-1E2F-3A4B-5C6D-7E8F90A1B2C3}\0";
+    return seed_devices(many_guids, MANY_GUIDS) &&
+                   seed_device_value(many_guids[0].instance_id, "Device Parameters",
+                                     "DeviceInterfaceGUIDs", REG_MULTI_SZ, guids, sizeof guids)
+               ? 0
+               : -1;
+}
+static int clear_many_guids(void **state)
+{
+    (void)state;
+    seed_clear(many_guids, MANY_GUIDS);
+    return 0;
+}
+
+/* Filter drivers are named wherever the adapter is. */
+static void test_filter_drivers_are_named(void **state)
+{
+    (void)state;
+    static const char upper[] = "usbfilt\0";
+    static const char lower[] = "libusb0\0other\0";
+    assert_true(seed_device_value(many_guids[0].instance_id, NULL, "UpperFilters", REG_MULTI_SZ,
+                                  upper, sizeof upper));
+    assert_true(seed_device_value(many_guids[0].instance_id, NULL, "LowerFilters", REG_MULTI_SZ,
+                                  lower, sizeof lower));
+    char reason[512];
+    assert_int_equal(u2c_discover_explain("ED000700", reason, sizeof reason), U2C_DISCOVER_OK);
+    assert_string_equal(reason, "ED000700 is connected (WinUSB) and not in use; it has filter "
+                                "drivers (upper: 'usbfilt'; lower: 'libusb0', 'other')");
+}
+
+static void test_interface_guids_of_any_length(void **state)
+{
+    (void)state;
+    usb2canAdapterInfo list[U2C_SCAN_MAX];
+    char reason[512];
+    assert_int_equal(u2c_discover_list(list, U2C_SCAN_MAX, reason, sizeof reason),
+                     1 + USB2CAN_VIRTUAL_ADAPTERS);
+    assert_string_equal(list[0].serial, "ED000700");
+    if (list[0].flags != USB2CAN_ADAPTER_USABLE) {
+        u2c_discover_explain("ED000700", reason, sizeof reason);
+        fail_msg("flags 0x%lx: %s", list[0].flags, reason);
+    }
+}
+
 /* An adapter Zadig bound to libusb-win32. */
 static const seed_device libusb0_only[] = {
     {"USB\\VID_0483&PID_1234\\ED000600", "libusb0", "USB2CAN converter", "USB2CAN (libusb-win32)",
@@ -331,6 +389,11 @@ static void test_canal_open_failures_name_the_fix(void **state)
         "ED000215;500",
         "ED000215 is bound to driver 'usb2can', not WinUSB; bind it to WinUSB with Zadig");
     assert_open_fails_with("ed000301; 250", "ED000301 is in use by another program");
+    /* Windows lists it, free and with WinUSB, but libusb (under Wine: no
+     * devices at all) cannot open it: both, each in its own words. */
+    assert_open_fails_with("ED000200;500", "ED000200 is connected (WinUSB) and not in use, but "
+                                           "libusb cannot open it (libusb: no USB2CAN with serial "
+                                           "ED000200; none connected)");
     assert_open_fails_with("; 500", "no serial given: several USB2CAN adapters connected "
                                     "(ED000200, ED000400, adapter without serial "
                                     "(USB\\VID_0483&PID_1234\\5&2C8A51B&0&3)); name one in the "
@@ -471,6 +534,10 @@ int main(void)
                                         clear_all_kinds),
         cmocka_unit_test_setup_teardown(test_attached_is_false_once_unplugged, clear_everything,
                                         NULL),
+        cmocka_unit_test_setup_teardown(test_interface_guids_of_any_length, seed_many_guids,
+                                        clear_many_guids),
+        cmocka_unit_test_setup_teardown(test_filter_drivers_are_named, seed_many_guids,
+                                        clear_many_guids),
         cmocka_unit_test_setup_teardown(test_libusb0_without_libusbk_dll_is_not_usable,
                                         seed_libusb0_only, clear_libusb0_only),
         cmocka_unit_test_setup_teardown(test_libusb0_with_libusbk_dll_is_usable, seed_libusb0_only,
