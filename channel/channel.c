@@ -15,7 +15,7 @@ static const char *link_result_text(int r)
     case U2C_LINK_OK:
         return "ok";
     case U2C_LINK_TIMEOUT:
-        return "no reply within 1 s";
+        return "no reply within " U8D_TEXT(U2C_COMMAND_TIMEOUT_MS) " ms";
     case U2C_LINK_GONE:
         return "the adapter is gone (unplugged?)";
     case U2C_LINK_IO:
