@@ -21,7 +21,6 @@
 
 void cli_format_message(const char *name, const canalMsg *msg, char *line, size_t size);
 
-
 /* "2.4" and "2.0" from a vendor string "fw;hw;canal;dll;vendor"; false when
  * it does not have that shape. */
 bool cli_vendor_versions(const char *vendor, char *firmware, size_t firmware_size, char *hardware,
