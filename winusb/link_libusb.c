@@ -34,8 +34,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RX_TRANSFERS 16
-#define TX_TRANSFERS 8
+#define RX_TRANSFERS U2C_LIBUSB_RX_TRANSFERS
+#define TX_TRANSFERS U2C_LIBUSB_TX_TRANSFERS
 #define USB2CAN_INTERFACE 0
 #define DEFAULT_COMMAND_TIMEOUT_MS 1000u
 /* Consecutive failed transfers on one pipe after which the device counts as gone. */
