@@ -6,9 +6,11 @@
  * deadline on the monotonic clock (u2c_now_ns) and may wake spuriously, so
  * callers loop on their predicate; u2c_cond_wait_until returns false only
  * once the deadline has passed. Every function is safe to call from any
- * thread; none allocates after init. Timed waits and sleeps end within a
- * fraction of a millisecond of their deadline, also on Windows, whose own
- * timed waits run on a 15.625 ms tick (win_timers.h says how).
+ * thread; none allocates after init, except that on Windows a thread's
+ * first bounded wait or sleep makes the timer and event it waits on from
+ * then on. Timed waits and sleeps end within a fraction of a millisecond of
+ * their deadline, also on Windows, whose own timed waits run on a
+ * 15.625 ms tick (win_timers.h says how).
  */
 #ifndef USB2CAN_OSAL_H
 #define USB2CAN_OSAL_H
