@@ -92,6 +92,28 @@ typedef void (*u2c_thread_fn)(void *arg);
 int u2c_thread_start(u2c_thread *t, u2c_thread_fn fn, void *arg);
 void u2c_thread_join(u2c_thread *t);
 
+/* Lets a thread end without being joined (its resources go when it ends). */
+void u2c_thread_detach(u2c_thread *t);
+
+/* Raises the calling thread above normal priority where that needs no
+ * privilege (Windows: THREAD_PRIORITY_ABOVE_NORMAL); elsewhere nothing. For
+ * threads that complete USB transfers. */
+void u2c_thread_raise_priority(void);
+
+#if defined(_WIN32)
+/* Keeps the module that holds this code loaded through FreeLibrary until
+ * the reference is given back: a thread of the library that may outlive the
+ * program's last FreeLibrary takes one, and ends with u2c_thread_exit_unpin,
+ * which gives it back and ends the thread in one step (FreeLibraryAndExitThread),
+ * so no code of the module runs once it may be unmapped. NULL when it fails. */
+void *u2c_module_pin(void);
+void u2c_module_unpin(void *pin);
+#if defined(__GNUC__)
+__attribute__((noreturn))
+#endif
+void u2c_thread_exit_unpin(void *pin);
+#endif
+
 /* Sleeps at least ms milliseconds (tests and tools only, never the data
  * path); 0 yields the processor. */
 void u2c_sleep_ms(unsigned ms);

@@ -96,6 +96,16 @@ void u2c_thread_join(u2c_thread *t)
     pthread_join(t->t, NULL);
 }
 
+void u2c_thread_detach(u2c_thread *t)
+{
+    pthread_detach(t->t);
+}
+
+void u2c_thread_raise_priority(void)
+{
+    /* Raising a thread above its peers needs a privilege (CAP_SYS_NICE) here. */
+}
+
 void u2c_sleep_ms(unsigned ms)
 {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};

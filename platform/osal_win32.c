@@ -292,6 +292,39 @@ void u2c_thread_join(u2c_thread *t)
     t->handle = NULL;
 }
 
+void u2c_thread_raise_priority(void)
+{
+    SetThreadPriority(GetCurrentThread(), THREAD_PRIORITY_ABOVE_NORMAL);
+}
+
+void *u2c_module_pin(void)
+{
+    HMODULE module = NULL;
+    if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
+                            (LPCWSTR)(uintptr_t)&u2c_module_pin, &module))
+        return NULL;
+    return module;
+}
+
+void u2c_module_unpin(void *pin)
+{
+    if (pin != NULL)
+        FreeLibrary(pin);
+}
+
+void u2c_thread_detach(u2c_thread *t)
+{
+    CloseHandle(t->handle);
+    t->handle = NULL;
+}
+
+void u2c_thread_exit_unpin(void *pin)
+{
+    if (pin != NULL)
+        FreeLibraryAndExitThread(pin, 0);
+    ExitThread(0);
+}
+
 void u2c_sleep_ms(unsigned ms)
 {
     if (ms == 0) {

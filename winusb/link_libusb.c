@@ -32,7 +32,6 @@
 #include <libusb.h>
 
 #include <limits.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,32 +67,89 @@
 
 /* --- process-wide session --------------------------------------------------- */
 
+/* After the last link is destroyed the session (context, event thread and
+ * libusb's cache of device descriptors) stays this long, so that a program
+ * that closes and opens again does not start libusb and read every USB
+ * device's descriptors afresh. */
+#define SESSION_IDLE_MS 5000u
+/* How often an idle event thread looks at the clock. */
+#define SESSION_IDLE_POLL_MS 200u
+
 static struct {
-    u2c_mutex lock; /* guards ctx, users and thread */
-    libusb_context *ctx;
+    u2c_mutex lock;      /* guards everything below */
+    libusb_context *ctx; /* NULL: no session */
     unsigned users;
     u2c_thread thread;
-    atomic_int stop;
-} session = {.lock = U2C_MUTEX_INITIALIZER};
+    bool joinable; /* thread started and not yet joined or detached */
+    bool stop;     /* the event thread returns at once (unload) */
+    bool ending;   /* unloading: the last release ends the session at once */
+    uint64_t idle_since_ns;
+    unsigned idle_ms;
+    unsigned started; /* sessions started since the library was loaded */
+#if defined(_WIN32)
+    void *pin; /* the module reference the event thread holds */
+#endif
+} session = {.lock = U2C_MUTEX_INITIALIZER, .idle_ms = SESSION_IDLE_MS};
+
+/* The event thread ends an idle session itself; lock held, no users. On
+ * Windows it gives the module reference back as it ends, so a program may
+ * FreeLibrary the DLL while a session idles. */
+static void session_expire_locked(libusb_context *ctx)
+{
+    libusb_exit(ctx);
+    session.ctx = NULL;
+#if defined(_WIN32)
+    void *pin = session.pin;
+    session.pin = NULL;
+    u2c_thread_detach(&session.thread);
+    session.joinable = false;
+    u2c_mutex_unlock(&session.lock);
+    u2c_thread_exit_unpin(pin); /* no code of this library runs after it */
+#else
+    /* Joined by the next session or at unload; nothing of ours runs after
+     * the unlock but the return. */
+    u2c_mutex_unlock(&session.lock);
+#endif
+}
 
 static void session_event_loop(void *arg)
 {
     libusb_context *ctx = arg;
-    while (!atomic_load(&session.stop)) {
-        struct timeval tv = {.tv_sec = EVENT_WAKE_SECONDS, .tv_usec = 0};
+    u2c_thread_raise_priority(); /* completions feed the channels' queues */
+    for (;;) {
+        u2c_mutex_lock(&session.lock);
+        bool idle = session.users == 0;
+        u2c_mutex_unlock(&session.lock);
+        struct timeval tv = {.tv_sec = idle ? 0 : EVENT_WAKE_SECONDS,
+                             .tv_usec = idle ? (long)SESSION_IDLE_POLL_MS * 1000 : 0};
         int r = libusb_handle_events_timeout_completed(ctx, &tv, NULL);
         if (r < 0 && r != LIBUSB_ERROR_INTERRUPTED && r != LIBUSB_ERROR_TIMEOUT)
             u2c_sleep_ms(EVENT_RETRY_MS); /* a broken poll set must not spin a core */
+        u2c_mutex_lock(&session.lock);
+        if (session.stop) {
+            u2c_mutex_unlock(&session.lock);
+            return;
+        }
+        if (session.users == 0 &&
+            u2c_now_ns() - session.idle_since_ns >= (uint64_t)session.idle_ms * 1000000u) {
+            session_expire_locked(ctx); /* unlocks */
+            return;
+        }
+        u2c_mutex_unlock(&session.lock);
     }
 }
 
 /* Returns the context with one more user, creating it (and its event thread)
- * for the first user; NULL with a reason when libusb cannot start. */
+ * when there is none; NULL with a reason when libusb cannot start. */
 static libusb_context *session_acquire(char *reason, size_t reason_size)
 {
     libusb_context *ctx = NULL;
     u2c_mutex_lock(&session.lock);
-    if (session.users == 0) {
+    if (session.ctx == NULL) {
+        if (session.joinable) { /* an expired session's thread: it returns without the lock */
+            u2c_thread_join(&session.thread);
+            session.joinable = false;
+        }
         int r = libusb_init(&session.ctx);
         if (r != 0) {
             snprintf(reason, reason_size, "USB is not available on this system (libusb: %s)",
@@ -101,13 +157,22 @@ static libusb_context *session_acquire(char *reason, size_t reason_size)
             session.ctx = NULL;
             goto out;
         }
-        atomic_store(&session.stop, 0);
+        session.stop = false;
+#if defined(_WIN32)
+        session.pin = u2c_module_pin();
+#endif
         if (u2c_thread_start(&session.thread, session_event_loop, session.ctx) != 0) {
             snprintf(reason, reason_size, "cannot start the USB event thread");
             libusb_exit(session.ctx);
             session.ctx = NULL;
+#if defined(_WIN32)
+            u2c_module_unpin(session.pin);
+            session.pin = NULL;
+#endif
             goto out;
         }
+        session.joinable = true;
+        session.started++;
     }
     session.users++;
     ctx = session.ctx;
@@ -116,18 +181,78 @@ out:
     return ctx;
 }
 
-/* Drops one user; the last one stops the event thread and the context. */
+/* Ends the session now: stops and joins the event thread, destroys the
+ * context. Called with the lock held and no users; returns unlocked. */
+static void session_end_now_and_unlock(void)
+{
+    libusb_context *ctx = session.ctx;
+    session.stop = true;
+    if (ctx != NULL)
+        libusb_interrupt_event_handler(ctx);
+    bool join = session.joinable;
+    session.joinable = false;
+    u2c_mutex_unlock(&session.lock);
+    if (join)
+        u2c_thread_join(&session.thread); /* it takes the lock once more, sees stop */
+    u2c_mutex_lock(&session.lock);
+    if (session.ctx != NULL) {
+        libusb_exit(session.ctx);
+        session.ctx = NULL;
+    }
+#if defined(_WIN32)
+    u2c_module_unpin(session.pin);
+    session.pin = NULL;
+#endif
+    u2c_mutex_unlock(&session.lock);
+}
+
+/* Drops one user; after the last one the session idles (see SESSION_IDLE_MS). */
 static void session_release(void)
 {
     u2c_mutex_lock(&session.lock);
     if (--session.users == 0) {
-        atomic_store(&session.stop, 1);
-        libusb_interrupt_event_handler(session.ctx);
-        u2c_thread_join(&session.thread);
-        libusb_exit(session.ctx);
-        session.ctx = NULL;
+        session.idle_since_ns = u2c_now_ns();
+        if (session.ending || session.idle_ms == 0) {
+            session_end_now_and_unlock();
+            return;
+        }
+        libusb_interrupt_event_handler(session.ctx); /* it now looks at the clock more often */
     }
     u2c_mutex_unlock(&session.lock);
+}
+
+void u2c_link_libusb_shutdown(void)
+{
+    u2c_mutex_lock(&session.lock);
+    session.ending = true;
+    if (session.users > 0 || (session.ctx == NULL && !session.joinable)) {
+        u2c_mutex_unlock(&session.lock);
+        return; /* the last link's destroy ends it, or there is none */
+    }
+    session_end_now_and_unlock();
+}
+
+void u2c_link_libusb_set_idle_ms(unsigned ms)
+{
+    u2c_mutex_lock(&session.lock);
+    session.idle_ms = ms;
+    u2c_mutex_unlock(&session.lock);
+}
+
+unsigned u2c_link_libusb_sessions_started(void)
+{
+    u2c_mutex_lock(&session.lock);
+    unsigned n = session.started;
+    u2c_mutex_unlock(&session.lock);
+    return n;
+}
+
+bool u2c_link_libusb_session_alive(void)
+{
+    u2c_mutex_lock(&session.lock);
+    bool alive = session.ctx != NULL;
+    u2c_mutex_unlock(&session.lock);
+    return alive;
 }
 
 /* --- link state --------------------------------------------------------------- */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "link_libusb.h"
 #include "osal.h"
 #include "sim_rig.h"
 
@@ -320,6 +321,9 @@ int rig_fixture_setup(void **state)
     if (f == NULL)
         return -1;
     f->bus = mock_bus_new();
+    /* Each test's emulated devices go with its bus: no libusb session (and
+     * its cache of devices) outlives the test's last link. */
+    u2c_link_libusb_set_idle_ms(0);
     *state = f;
     return 0;
 }

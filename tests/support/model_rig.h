@@ -44,7 +44,8 @@ typedef struct rig_fixture {
     u2c_link *link;
 } rig_fixture;
 
-/* cmocka group/test setup and teardown: *state becomes a fresh rig_fixture;
+/* cmocka group/test setup and teardown: *state becomes a fresh rig_fixture
+ * (and the libusb session is set to end with the last link: no idle time);
  * teardown destroys the link if one is left (also after a failed assertion,
  * so that no libusb handle outlives the emulated device), then whatever rigs
  * were plugged, then the bus. */
