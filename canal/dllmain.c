@@ -1,10 +1,8 @@
 /*
  * The shared library's entry point. libusb, threads and devices are set up by
  * the first CanalOpen and torn down by the last CanalClose, never under the
- * loader lock; done here: freeing the per-thread blocks of threads that
- * outlive a FreeLibrary (thread_state.h), and elsewhere than Windows ending
- * an idle USB session when the library is unloaded (link_libusb.h; on
- * Windows that session's thread keeps the DLL loaded and ends it itself).
+ * loader lock; the one thing done here is freeing the per-thread blocks of
+ * threads that outlive a FreeLibrary (thread_state.h).
  */
 #if defined(_WIN32)
 #include <windows.h>
@@ -24,13 +22,5 @@ BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, LPVOID reserved)
     return TRUE;
 }
 #else
-#include "link_libusb.h"
-
-/* dlclose or process exit: an idle USB session (link_libusb.h) must not
- * keep running code that is about to be unmapped. */
-static void end_usb_session_at_unload(void) __attribute__((destructor));
-static void end_usb_session_at_unload(void)
-{
-    u2c_link_libusb_shutdown();
-}
+typedef int dllmain_unused; /* ISO C forbids an empty translation unit */
 #endif

@@ -68,10 +68,17 @@
 /* --- process-wide session --------------------------------------------------- */
 
 /* After the last link is destroyed the session (context, event thread and
- * libusb's cache of device descriptors) stays this long, so that a program
- * that closes and opens again does not start libusb and read every USB
- * device's descriptors afresh. */
+ * libusb's cache of device descriptors) stays this long on Windows, so that
+ * a program that closes and opens again does not start libusb and read
+ * every USB device's descriptors afresh. Elsewhere starting libusb costs
+ * little (sysfs has the descriptors), and a session that outlived the last
+ * link would have to be ended at dlclose, under the loader's lock: there
+ * it ends with the last link. */
+#if defined(_WIN32)
 #define SESSION_IDLE_MS 5000u
+#else
+#define SESSION_IDLE_MS 0u
+#endif
 /* How often an idle event thread looks at the clock. */
 #define SESSION_IDLE_POLL_MS 200u
 
@@ -81,8 +88,7 @@ static struct {
     unsigned users;
     u2c_thread thread;
     bool joinable; /* thread started and not yet joined or detached */
-    bool stop;     /* the event thread returns at once (unload) */
-    bool ending;   /* unloading: the last release ends the session at once */
+    bool stop;     /* the event thread returns at once */
     uint64_t idle_since_ns;
     unsigned idle_ms;
     unsigned started; /* sessions started since the library was loaded */
@@ -212,24 +218,13 @@ static void session_release(void)
     u2c_mutex_lock(&session.lock);
     if (--session.users == 0) {
         session.idle_since_ns = u2c_now_ns();
-        if (session.ending || session.idle_ms == 0) {
+        if (session.idle_ms == 0) {
             session_end_now_and_unlock();
             return;
         }
         libusb_interrupt_event_handler(session.ctx); /* it now looks at the clock more often */
     }
     u2c_mutex_unlock(&session.lock);
-}
-
-void u2c_link_libusb_shutdown(void)
-{
-    u2c_mutex_lock(&session.lock);
-    session.ending = true;
-    if (session.users > 0 || (session.ctx == NULL && !session.joinable)) {
-        u2c_mutex_unlock(&session.lock);
-        return; /* the last link's destroy ends it, or there is none */
-    }
-    session_end_now_and_unlock();
 }
 
 void u2c_link_libusb_set_idle_ms(unsigned ms)

@@ -4,15 +4,15 @@
  *
  * Contract: see link.h. One libusb session per process: a context and one
  * event thread (above normal priority on Windows), created by the first open
- * and kept while links use it and for SESSION_IDLE_MS (5 s) after the last
- * one is destroyed, so that opening again neither starts libusb nor reads
- * every USB device's descriptors afresh. The idle event thread then ends
- * the session itself; on Windows it holds a reference on the DLL while the
- * session lives and gives it back as it ends (FreeLibraryAndExitThread), so
+ * and kept while links use it. On Windows it is also kept for 5 s after the
+ * last link is destroyed, so that opening again neither starts libusb nor
+ * reads every USB device's descriptors afresh; the idle event thread then
+ * ends the session itself. It holds a reference on the DLL while the session
+ * lives and gives it back as it exits (FreeLibraryAndExitThread), so
  * FreeLibrary during the idle time is safe and nothing is done under the
- * loader lock. Elsewhere u2c_link_libusb_shutdown, called when the library
- * is unloaded (canal/dllmain.c), ends an idle session at once and makes the
- * last link's destroy end it at once.
+ * loader lock. Elsewhere the session ends with the last link (idle time 0):
+ * an idle one would have to be ended in a dlclose destructor, which runs
+ * under the loader's lock.
  */
 #ifndef USB2CAN_LINK_LIBUSB_H
 #define USB2CAN_LINK_LIBUSB_H
@@ -29,13 +29,9 @@
 u2c_link *u2c_link_open_libusb(const char *serial, u2c_link_result *result, char *reason,
                                size_t reason_size);
 
-/* Ends an idle session now (never while links use it: then the last
- * destroy ends it at once). Not under a loader lock. */
-void u2c_link_libusb_shutdown(void);
-
-/* Tests: how long a session idles (0: it ends with the last link, as
- * before sessions were kept), how many sessions started since load, and
- * whether one exists now. */
+/* How long a session idles after its last link (0: it ends with it; the
+ * default is 5000 on Windows, 0 elsewhere), how many sessions started since
+ * the library was loaded, and whether one exists now (tests). */
 void u2c_link_libusb_set_idle_ms(unsigned ms);
 unsigned u2c_link_libusb_sessions_started(void);
 bool u2c_link_libusb_session_alive(void);
