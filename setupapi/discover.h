@@ -5,7 +5,9 @@
  * Contract: a scan lists the hardware adapters the operating system reports
  * now (hw_scan.h: SetupAPI on Windows, libusb and sysfs elsewhere), sorted
  * by serial with serial-less ones last, followed by the virtual adapters
- * VIRTUAL0..VIRTUAL7. No scan talks to a device. Nothing here keeps state
+ * VIRTUAL0..VIRTUAL7. No scan opens a device; the one request a scan may
+ * cause is a device's serial string descriptor, when the system has no
+ * serial for it (through its hub on Windows). Nothing here keeps state
  * between calls, so every function may run on any thread at any time.
  * Reasons are one line without a final period, NUL-terminated when their
  * size is non-zero, truncated (never overflowing) when the buffer is short.

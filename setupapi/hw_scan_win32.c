@@ -17,11 +17,14 @@
 #include <windows.h>
 #include <setupapi.h>
 #include <cfgmgr32.h>
+#include <winioctl.h>
+#include <usbioctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "discover_rules.h"
+#include "osal.h"
 
 /* GUID_DEVINTERFACE_USB_DEVICE, under our own name: libusb's static
  * library already defines that symbol. */
@@ -93,15 +96,20 @@ static bool libusbk_dll_installed(void)
     return attributes != INVALID_FILE_ATTRIBUTES && !(attributes & FILE_ATTRIBUTE_DIRECTORY);
 }
 
-static bool interface_path(const char *instance_id, char *path, size_t size)
+/* GUID_DEVINTERFACE_USB_HUB, under our own name too. */
+static const GUID usb_hub_interface = {
+    0xF18A0E88, 0xC30C, 0x11D0, {0x88, 0x15, 0x00, 0xA0, 0xC9, 0x06, 0xBE, 0xD8}};
+
+/* The path of the device's first interface of class guid. */
+static bool interface_path_of(const GUID *guid, const char *instance_id, char *path, size_t size)
 {
-    HDEVINFO set = SetupDiGetClassDevsA(&usb_device_interface, instance_id, NULL,
-                                        DIGCF_DEVICEINTERFACE | DIGCF_PRESENT);
+    HDEVINFO set =
+        SetupDiGetClassDevsA(guid, instance_id, NULL, DIGCF_DEVICEINTERFACE | DIGCF_PRESENT);
     if (set == INVALID_HANDLE_VALUE)
         return false;
     bool found = false;
     SP_DEVICE_INTERFACE_DATA iface = {.cbSize = sizeof iface};
-    if (SetupDiEnumDeviceInterfaces(set, NULL, &usb_device_interface, 0, &iface)) {
+    if (SetupDiEnumDeviceInterfaces(set, NULL, guid, 0, &iface)) {
         union {
             SP_DEVICE_INTERFACE_DETAIL_DATA_A detail;
             char bytes[sizeof(SP_DEVICE_INTERFACE_DETAIL_DATA_A) + 2 * MAX_PATH];
@@ -120,7 +128,7 @@ static bool interface_path(const char *instance_id, char *path, size_t size)
 static bool held_by_another_program(const char *instance_id)
 {
     char path[2 * MAX_PATH];
-    if (!interface_path(instance_id, path, sizeof path))
+    if (!interface_path_of(&usb_device_interface, instance_id, path, sizeof path))
         return false;
     HANDLE handle = CreateFileA(path, 0, 0, NULL, OPEN_EXISTING, 0, NULL);
     if (handle != INVALID_HANDLE_VALUE) {
@@ -131,12 +139,100 @@ static bool held_by_another_program(const char *instance_id)
     return error == ERROR_ACCESS_DENIED || error == ERROR_SHARING_VIOLATION || error == ERROR_BUSY;
 }
 
+/* The serial string descriptor of a device, asked of its parent hub
+ * (IOCTL_USB_GET_DESCRIPTOR_FROM_NODE_CONNECTION on the port the device's
+ * address names): the device itself is not opened, so one that another
+ * program holds is read as well. ASCII only, as serials are. */
+static bool serial_from_hub(const char *instance_id, char *serial, size_t size)
+{
+    DEVINST device, hub;
+    ULONG port = 0, length = sizeof port;
+    char hub_id[INSTANCE_ID_SIZE];
+    char path[2 * MAX_PATH];
+    if (CM_Locate_DevNodeA(&device, (DEVINSTID_A)instance_id, CM_LOCATE_DEVNODE_NORMAL) !=
+            CR_SUCCESS ||
+        CM_Get_DevNode_Registry_PropertyA(device, CM_DRP_ADDRESS, NULL, &port, &length, 0) !=
+            CR_SUCCESS ||
+        port == 0 || CM_Get_Parent(&hub, device, 0) != CR_SUCCESS ||
+        CM_Get_Device_IDA(hub, hub_id, sizeof hub_id, 0) != CR_SUCCESS ||
+        !interface_path_of(&usb_hub_interface, hub_id, path, sizeof path))
+        return false;
+    HANDLE handle =
+        CreateFileA(path, GENERIC_WRITE, FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL);
+    if (handle == INVALID_HANDLE_VALUE)
+        return false;
+    bool ok = false;
+    USB_NODE_CONNECTION_INFORMATION_EX info;
+    memset(&info, 0, sizeof info);
+    info.ConnectionIndex = port;
+    DWORD got = 0;
+    if (DeviceIoControl(handle, IOCTL_USB_GET_NODE_CONNECTION_INFORMATION_EX, &info, sizeof info,
+                        &info, sizeof info, &got, NULL) &&
+        info.DeviceDescriptor.iSerialNumber != 0) {
+        union {
+            USB_DESCRIPTOR_REQUEST request;
+            UCHAR bytes[sizeof(USB_DESCRIPTOR_REQUEST) + 255];
+        } buffer;
+        memset(&buffer, 0, sizeof buffer);
+        buffer.request.ConnectionIndex = port;
+        buffer.request.SetupPacket.bmRequest = 0x80; /* device to host, standard, device */
+        buffer.request.SetupPacket.bRequest = USB_REQUEST_GET_DESCRIPTOR;
+        buffer.request.SetupPacket.wValue =
+            (USHORT)(USB_STRING_DESCRIPTOR_TYPE << 8 | info.DeviceDescriptor.iSerialNumber);
+        buffer.request.SetupPacket.wIndex = 0x0409; /* US English */
+        buffer.request.SetupPacket.wLength = 255;
+        if (DeviceIoControl(handle, IOCTL_USB_GET_DESCRIPTOR_FROM_NODE_CONNECTION, &buffer,
+                            sizeof buffer, &buffer, sizeof buffer, &got, NULL) &&
+            got > sizeof(USB_DESCRIPTOR_REQUEST) + 2) {
+            const UCHAR *d = buffer.bytes + sizeof(USB_DESCRIPTOR_REQUEST);
+            size_t n = 0;
+            for (size_t i = 2;
+                 i + 1 < d[0] && i + 1 < got - sizeof(USB_DESCRIPTOR_REQUEST) && n + 1 < size;
+                 i += 2)
+                serial[n++] = d[i + 1] == 0 && d[i] >= 0x20 && d[i] < 0x7F ? (char)d[i] : '?';
+            serial[n] = '\0';
+            ok = n > 0 && d[1] == USB_STRING_DESCRIPTOR_TYPE;
+        }
+    }
+    CloseHandle(handle);
+    return ok;
+}
+
+static struct {
+    u2c_mutex lock; /* guards reader */
+    u2c_serial_reader reader;
+} serial_source = {.lock = U2C_MUTEX_INITIALIZER, .reader = serial_from_hub};
+
+void u2c_hw_set_serial_reader(u2c_serial_reader reader)
+{
+    u2c_mutex_lock(&serial_source.lock);
+    serial_source.reader = reader != NULL ? reader : serial_from_hub;
+    u2c_mutex_unlock(&serial_source.lock);
+}
+
+/* A serial for an adapter whose instance ID has none, from its descriptor;
+ * kept only if a setup string can name it. */
+static void read_missing_serial(const char *instance_id, u2c_found_adapter *a)
+{
+    u2c_mutex_lock(&serial_source.lock);
+    u2c_serial_reader reader = serial_source.reader;
+    u2c_mutex_unlock(&serial_source.lock);
+    char serial[64];
+    if (!reader(instance_id, serial, sizeof serial) || serial[0] == '\0' ||
+        strlen(serial) >= sizeof a->info.serial || strlen(serial) > USB2CAN_SERIAL_MAX ||
+        strpbrk(serial, "; ") != NULL)
+        return;
+    u2c_copy_upper(a->info.serial, sizeof a->info.serial, serial);
+}
+
 static void describe(HDEVINFO set, SP_DEVINFO_DATA *device, const char *instance_id,
                      u2c_found_adapter *a)
 {
     memset(a, 0, sizeof *a);
     u2c_parse_instance_id(instance_id, a->info.serial, sizeof a->info.serial, a->location,
                           sizeof a->location);
+    if (a->info.serial[0] == '\0')
+        read_missing_serial(instance_id, a);
     read_text_property(set, device, SPDRP_SERVICE, a->info.driver, sizeof a->info.driver);
 
     char description[256];

@@ -61,6 +61,7 @@ static void test_count_only_matches_the_full_list(void **state)
 #if defined(_WIN32)
 #include <windows.h>
 
+#include "hw_scan.h"
 #include "seed_devices.h"
 
 /* libusbK.dll in the system directory, where libusb looks for it. Its
@@ -180,6 +181,34 @@ static int clear_many_guids(void **state)
     (void)state;
     seed_clear(many_guids, MANY_GUIDS);
     return 0;
+}
+
+/* An instance ID without serial: the serial comes from the string
+ * descriptor (on Windows through the parent hub; here a reader standing in
+ * for the hub, which Wine does not have). */
+static bool descriptor_says_ed000800(const char *instance_id, char *serial, size_t size)
+{
+    if (strcmp(instance_id, "USB\\VID_0483&PID_1234\\5&2C8A51B&0&3") != 0)
+        return false;
+    snprintf(serial, size, "ed000800");
+    return true;
+}
+
+static void test_serial_from_the_descriptor_when_the_id_has_none(void **state)
+{
+    (void)state;
+    u2c_hw_set_serial_reader(descriptor_says_ed000800);
+    usb2canAdapterInfo list[U2C_SCAN_MAX];
+    char reason[512];
+    long n = u2c_discover_list(list, U2C_SCAN_MAX, reason, sizeof reason);
+    char serial[33];
+    int verdict = u2c_discover_only_serial(serial, sizeof serial, reason, sizeof reason);
+    u2c_hw_set_serial_reader(NULL);
+    assert_int_equal(n, 1 + USB2CAN_VIRTUAL_ADAPTERS);
+    assert_string_equal(list[0].serial, "ED000800");
+    assert_int_equal(list[0].flags, USB2CAN_ADAPTER_USABLE);
+    assert_int_equal(verdict, U2C_DISCOVER_OK);
+    assert_string_equal(serial, "ED000800");
 }
 
 /* Filter drivers are named wherever the adapter is. */
@@ -547,6 +576,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_serial_less_open_explains_why_none_is_available,
                                         seed_none_usable, clear_none_usable),
         cmocka_unit_test_setup_teardown(test_serial_less_open_of_an_adapter_without_serial,
+                                        seed_only_port_id, clear_only_port_id),
+        cmocka_unit_test_setup_teardown(test_serial_from_the_descriptor_when_the_id_has_none,
                                         seed_only_port_id, clear_only_port_id),
 #else
         /* This machine has no USB bus: libusb lists nothing. */
