@@ -11,12 +11,11 @@
  *
  * Windows (hw_scan_win32.c): SetupAPI devices of enumerator "USB", the serial
  * from the instance ID (or, when Windows made that up from the port, from
- * the serial string descriptor, asked of the parent hub), the driver from SPDRP_SERVICE, "in use" from a
- * query-only CreateFile of the device's GUID_DEVINTERFACE_USB_DEVICE path,
- * and for libusbK/libusb0 whether libusbK.dll is in the system directory.
- * Elsewhere (hw_scan_libusb.c): libusb's device list, the serial, interface
- * driver and device node from sysfs (or the string descriptor when sysfs
- * has none and the device can be opened).
+ * the serial string descriptor, asked of the parent hub), the driver from SPDRP_SERVICE, "in use"
+ * from a query-only CreateFile of the device's GUID_DEVINTERFACE_USB_DEVICE path, and for
+ * libusbK/libusb0 whether libusbK.dll is in the system directory. Elsewhere (hw_scan_libusb.c):
+ * libusb's device list, the serial, interface driver and device node from sysfs (or the string
+ * descriptor when sysfs has none and the device can be opened).
  */
 #ifndef USB2CAN_HW_SCAN_H
 #define USB2CAN_HW_SCAN_H
