@@ -12,6 +12,7 @@
 #include "canal.h"
 #include "cfg_parse.h"
 #include "driver_info.h"
+#include "environment.h"
 #include "handles.h"
 #include "keep_loaded.h"
 #include "last_error.h"
@@ -398,4 +399,10 @@ long CANAL_CALL Usb2canListAdapters(usb2canAdapterInfo *list, long max)
 {
     u2c_error_clear();
     return u2c_list_adapters(list, max);
+}
+
+unsigned long CANAL_CALL Usb2canGetEnvironment(char *buf, unsigned long size)
+{
+    u2c_error_clear();
+    return (unsigned long)u2c_environment_text(buf, buf != NULL ? size : 0);
 }

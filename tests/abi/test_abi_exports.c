@@ -44,7 +44,7 @@ static const struct export_case exports[] = {
     {"CanalSetBaudrate", 8},    {"CanalGetVersion", 0},     {"CanalGetDllVersion", 0},
     {"CanalGetVendorString", 0}, {"CanalGetReceiveHandle", 4}, {"CanalGetDriverInfo", 0},
     {"CanalSetFilters", 12},    {"Usb2canGetLastError", 0}, {"Usb2canGetLastErrorText", 8},
-    {"Usb2canListAdapters", 8},
+    {"Usb2canListAdapters", 8}, {"Usb2canGetEnvironment", 8},
 };
 #define EXPORT_COUNT (sizeof exports / sizeof exports[0])
 
@@ -119,7 +119,8 @@ static void test_stdcall_stack_balance(void **state)
         } else if (strcmp(exports[i].name, "CanalSetFilters") == 0) {
             args[1] = 0;
             args[2] = 0;
-        } else if (strcmp(exports[i].name, "Usb2canGetLastErrorText") == 0) {
+        } else if (strcmp(exports[i].name, "Usb2canGetLastErrorText") == 0 ||
+                   strcmp(exports[i].name, "Usb2canGetEnvironment") == 0) {
             args[0] = buffer;
             args[1] = sizeof text;
         } else if (strcmp(exports[i].name, "Usb2canListAdapters") == 0) {

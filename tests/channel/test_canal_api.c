@@ -943,6 +943,39 @@ static void test_receive_handle(void **state)
     close_ok(b);
 }
 
+/* Usb2canGetEnvironment: the lines a bug report needs, copied like the
+ * last-error text. */
+static void test_environment_text(void **state)
+{
+    (void)state;
+    unsigned long len = Usb2canGetEnvironment(NULL, 0);
+    assert_true(len > 40 && len < 2000);
+    char text[2048];
+    memset(text, 'x', sizeof text);
+    assert_int_equal(Usb2canGetEnvironment(text, sizeof text), len);
+    assert_int_equal(strlen(text), len);
+    print_message("%s", text);
+    char library[64];
+    snprintf(library, sizeof library, "library: usb2can %s (%d-bit)\n", USB2CAN_VERSION_STRING,
+             (int)(sizeof(void *) * 8));
+    assert_true(strncmp(text, library, strlen(library)) == 0);
+#if defined(_WIN32)
+    assert_non_null(strstr(text, "\nos: Windows "));
+    assert_non_null(strstr(text, "\ntimer: timer resolution"));
+#else
+    assert_non_null(strstr(text, "\nos: Linux "));
+    assert_non_null(strstr(text, "\ntimer: monotonic clock resolution "));
+#endif
+    assert_non_null(strstr(text, "\nlibusb: 1.0."));
+    assert_int_equal(text[len - 1], '\n');
+    /* Short buffers get a truncated, terminated copy and the full length. */
+    char small[10];
+    assert_int_equal(Usb2canGetEnvironment(small, sizeof small), len);
+    assert_int_equal(strlen(small), sizeof small - 1);
+    assert_true(strncmp(small, text, sizeof small - 1) == 0);
+    assert_int_equal(Usb2canGetEnvironment(small, 0), len);
+}
+
 static void test_list_adapters(void **state)
 {
     (void)state;
@@ -1066,6 +1099,7 @@ int main(void)
         cmocka_unit_test(test_vendor_string),
         cmocka_unit_test(test_driver_info),
         cmocka_unit_test(test_receive_handle),
+        cmocka_unit_test(test_environment_text),
         cmocka_unit_test(test_list_adapters),
         cmocka_unit_test(test_unplug_fails_every_call_then_close_frees),
         cmocka_unit_test(test_canalyze_gets_only_open_close_version),
