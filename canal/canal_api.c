@@ -41,10 +41,10 @@ static u2c_channel *acquire(long handle, const char *fn)
         u2c_error_set("%s: handle %ld is being closed", fn, handle);
         break;
     case U2C_MISS_CLOSED:
-        u2c_error_set("%s: handle %ld is not open: it was closed", fn, handle);
+        u2c_error_set("%s: handle %ld is not open (it was closed)", fn, handle);
         break;
     default:
-        u2c_error_set("%s: handle %ld is not open: CanalOpen never returned it", fn, handle);
+        u2c_error_set("%s: handle %ld is not open (CanalOpen never returned it)", fn, handle);
         break;
     }
     return NULL;
@@ -138,7 +138,7 @@ int CANAL_CALL CanalClose(long handle)
         return CANAL_ERROR_SUCCESS;
     default:
         return u2c_fail(CANAL_ERROR_NOT_OPEN,
-                        "CanalClose: handle %ld is not open: CanalOpen never returned it", handle);
+                        "CanalClose: handle %ld is not open (CanalOpen never returned it)", handle);
     }
 }
 

@@ -46,8 +46,5 @@ void u2c_bus_state_apply(u2c_bus_state *s, uint8_t code, uint8_t rec_raw, uint8_
 uint32_t u2c_bus_state_word(const u2c_bus_state *s);
 /* e.g. "error passive; TEC 128 REC 0; last: ACK error" (always NUL-terminated). */
 void u2c_bus_state_describe(const u2c_bus_state *s, char *buf, size_t size);
-/* "ACK error", "bus warning", ... ; "status 0x42" style for unknown codes is
- * left to the caller: returns NULL for them. */
-const char *u2c_status_code_name(uint8_t code);
 
 #endif

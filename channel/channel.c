@@ -15,7 +15,7 @@ static const char *link_result_text(int r)
     case U2C_LINK_OK:
         return "ok";
     case U2C_LINK_TIMEOUT:
-        return "no reply within 1 s";
+        return "no reply within " U8D_TEXT(U8D_CMD_TIMEOUT_MS) " ms";
     case U2C_LINK_GONE:
         return "the adapter is gone (unplugged?)";
     case U2C_LINK_IO:
@@ -39,7 +39,7 @@ static const char *link_result_text(int r)
 static int exchange(u2c_channel *ch, const uint8_t request[U8D_CMD_SIZE], const char *what,
                     uint8_t reply[U8D_CMD_SIZE])
 {
-    int r = ch->link->ops->command(ch->link, request, reply, U2C_COMMAND_TIMEOUT_MS);
+    int r = ch->link->ops->command(ch->link, request, reply, U8D_CMD_TIMEOUT_MS);
     if (r != U2C_LINK_OK)
         return u2c_fail(r == U2C_LINK_TIMEOUT ? CANAL_ERROR_TIMEOUT : CANAL_ERROR_COMMUNICATION,
                         "adapter %s: %s failed: %s", ch->link->serial, what, link_result_text(r));

@@ -21,7 +21,6 @@
 #include "rx_ring.h"
 #include "tx_queue.h"
 
-#define U2C_COMMAND_TIMEOUT_MS 1000u
 #define U2C_GONE_REASON_MAX 160
 
 /* A sender blocked on a full TX queue re-checks at least this often. Pops

@@ -1,6 +1,7 @@
 /*
  * cli_commands.h — what the subcommands of usb2can-cli share: argument
- * parsing and the two ways to fail.
+ * parsing, the two ways to fail, the adapter table (cli_list.c, also used
+ * by doctor) and the environment block (selftest, doctor).
  *
  * Contract: a command receives the arguments after its name; it returns an
  * exit status (CLI_OK, CLI_RUNTIME, CLI_USAGE) and has printed the matching
@@ -68,6 +69,8 @@ int cli_adapter_table(const cli_context *cx, bool open_them, const char *prefix,
 /* Prints Usb2canGetEnvironment's lines, each indented by two spaces. */
 void cli_print_environment(const cli_context *cx);
 
+/* The stop request (Ctrl+C, u2c_cli_request_stop): async-signal-safe to set. */
+void cli_request_stop(void);
 bool cli_stop_requested(void);
 void cli_stop_reset(void);
 

@@ -3,9 +3,6 @@
  * (Usb2canGetEnvironment), then the adapter table with each adapter opened
  * listen-only for a moment, then every problem found, or "none found".
  */
-#include <stdlib.h>
-#include <string.h>
-
 #include "cli_commands.h"
 #include "usb2can.h"
 
@@ -21,24 +18,6 @@ const char cli_doctor_help[] =
     "               usable driver, in use by another program, or without a\n"
     "               serial number, each with the driver's reason\n"
     "Exit status 0 when no problem was found, 1 otherwise.\n";
-
-void cli_print_environment(const cli_context *cx)
-{
-    unsigned long len = Usb2canGetEnvironment(NULL, 0);
-    char *text = malloc(len + 1);
-    if (text == NULL) {
-        fprintf(cx->out, "  (out of memory)\n");
-        return;
-    }
-    Usb2canGetEnvironment(text, len + 1);
-    for (char *line = text; *line != '\0';) {
-        char *end = strchr(line, '\n');
-        size_t n = end ? (size_t)(end - line) : strlen(line);
-        fprintf(cx->out, "  %.*s\n", (int)n, line);
-        line += n + (end != NULL);
-    }
-    free(text);
-}
 
 int cli_command_doctor(const cli_context *cx, int argc, char **argv)
 {
