@@ -84,9 +84,20 @@ for f in usb2can.dll usb2can-cli.exe; do
     check_format "$root/x64/$f" pei-x86-64
     check_format "$root/x86/$f" pei-i386
 done
+# An import library's members: object files (pe-*) and, in usb2can.lib, the
+# DLL's own header stub (pei-*); all of one architecture.
+check_library() { # FILE ARCH
+    local got
+    got=$(format_of "$1")
+    if [ -n "$got" ] && [ -z "$(tr ' ' '\n' <<<"$got" | grep -v -x -e '' -e "pe-$2" -e "pei-$2")" ]; then
+        pass "${1#"$work"/} holds $2 members only"
+    else
+        fail "${1#"$work"/} holds '$got', not $2 only"
+    fi
+}
 for f in usb2can.lib libusb2can.dll.a; do
-    check_format "$root/lib/x64/$f" pe-x86-64
-    check_format "$root/lib/x86/$f" pe-i386
+    check_library "$root/lib/x64/$f" x86-64
+    check_library "$root/lib/x86/$f" i386
 done
 
 # --- exports ----------------------------------------------------------------------
