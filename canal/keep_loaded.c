@@ -57,13 +57,9 @@ void u2c_keep_loaded_set_module(void *module)
     (void)module;
 }
 
-static void take_reference(void)
-{
-}
+static void take_reference(void) {}
 
-static void give_reference_back(void)
-{
-}
+static void give_reference_back(void) {}
 
 #endif
 

@@ -141,8 +141,8 @@ int cli_adapter_table(const cli_context *cx, bool open_them, const char *prefix,
                         "%san adapter (%s) reports no serial number: CanalOpen cannot name it",
                         prefix, a->description);
         else if (strict && !open_them && (a->flags & USB2CAN_ADAPTER_IN_USE))
-            add_problem(problems, &problem_count, max_problems,
-                        "%s%s is in use by another program", prefix, a->serial);
+            add_problem(problems, &problem_count, max_problems, "%s%s is in use by another program",
+                        prefix, a->serial);
         for (int c = 0; c < COLUMNS; c++) {
             size_t n = strlen(rows[i + 1].cell[c]);
             width[c] = n > width[c] ? n : width[c];

@@ -57,7 +57,7 @@ typedef struct selftest {
     long handle;
     atomic_int sending; /* the sender has not finished yet */
     atomic_ulong sent;
-    atomic_ulong next_expected; /* highest number seen + 1 */
+    atomic_ulong next_expected;                       /* highest number seen + 1 */
     unsigned long received, lost, reordered, damaged; /* the receiver's, read after join */
     atomic_ulong failed_calls;
     atomic_int last_code;
@@ -209,8 +209,7 @@ static int run_throughput(const cli_context *cx, selftest *t, unsigned long kbps
         int rc = CanalBlockingSend(t->handle, &m, STALL_MS);
         if (rc != CANAL_ERROR_SUCCESS) {
             call_failed(t, rc);
-            fprintf(cx->out, "CanalBlockingSend failed (code %d): %s\n", rc,
-                    Usb2canGetLastError());
+            fprintf(cx->out, "CanalBlockingSend failed (code %d): %s\n", rc, Usb2canGetLastError());
             break;
         }
         atomic_store(&t->sent, ++sent);
@@ -231,8 +230,9 @@ static int run_throughput(const cli_context *cx, selftest *t, unsigned long kbps
             "throughput: %lu frames sent, %lu received in %.2f s = %.0f frames/s "
             "(%.1f %% of the bus limit, %.0f frames/s at %lu kbit/s with 8 data bytes)\n",
             sent, t->received, elapsed, rate, 100.0 * rate / limit, limit, kbps);
-    fprintf(cx->out, "            lost %lu, reordered %lu, damaged %lu, overruns %lu, "
-                     "failed calls %lu\n",
+    fprintf(cx->out,
+            "            lost %lu, reordered %lu, damaged %lu, overruns %lu, "
+            "failed calls %lu\n",
             t->lost, t->reordered, t->damaged, stats.cntOverruns, atomic_load(&t->failed_calls));
     return (int)stats.cntOverruns;
 }
@@ -249,8 +249,8 @@ static void run_latency(const cli_context *cx, selftest *t)
         return;
     }
     unsigned long failed_before = atomic_load(&t->failed_calls);
-    for (unsigned long i = 0;
-         i < LATENCY_SAMPLES && atomic_load(&t->failed_calls) == failed_before; i++) {
+    for (unsigned long i = 0; i < LATENCY_SAMPLES && atomic_load(&t->failed_calls) == failed_before;
+         i++) {
         u2c_sleep_ms(2); /* the receiver is blocked again long before this */
         canalMsg m = numbered((uint32_t)i);
         atomic_store(&t->sent_ns, u2c_now_ns());
@@ -293,8 +293,9 @@ int cli_command_selftest(const cli_context *cx, int argc, char **argv)
     if (status != CLI_OK)
         return status;
     if (strchr(serial, ';') != NULL)
-        return cli_usage_error(cx, "SERIAL is an adapter's serial number, not a setup string: "
-                                   "'%s' (use --kbps for the bit rate)",
+        return cli_usage_error(cx,
+                               "SERIAL is an adapter's serial number, not a setup string: "
+                               "'%s' (use --kbps for the bit rate)",
                                serial);
     fprintf(cx->out,
             "usb2can-cli selftest: %s at %lu kbit/s in silent loopback (open flags 0x03: "

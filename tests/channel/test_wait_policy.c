@@ -107,8 +107,8 @@ static void test_timeouts_beyond_the_clock_wait_forever(void **state)
     (void)state;
     const uint64_t room_ms = (U2C_DEADLINE_NEVER - 1 - t0) / MS;
     const unsigned long edge = room_ms <= ULONG_MAX ? (unsigned long)room_ms : ULONG_MAX;
-    const unsigned long huge[] = {ULONG_MAX, ULONG_MAX - 1, ULONG_MAX / 2, edge, edge - 1,
-                                  edge - 2};
+    const unsigned long huge[] = {ULONG_MAX, ULONG_MAX - 1, ULONG_MAX / 2,
+                                  edge,      edge - 1,      edge - 2};
     for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
         uint64_t got = u2c_receive_deadline(1689, huge[i], t0);
         if (got != expected_deadline(huge[i]))

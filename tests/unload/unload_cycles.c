@@ -126,8 +126,8 @@ static long handle_count(void)
     DWORD n = 0;
     if (GetProcessHandleCount(GetCurrentProcess(), &n) && n > 0)
         return (long)n;
-    query_system_fn query = (query_system_fn)(void *)GetProcAddress(
-        GetModuleHandleW(L"ntdll.dll"), "NtQuerySystemInformation");
+    query_system_fn query = (query_system_fn)(void *)GetProcAddress(GetModuleHandleW(L"ntdll.dll"),
+                                                                    "NtQuerySystemInformation");
     if (query == NULL)
         return -1;
     long mine = -1;
@@ -376,8 +376,8 @@ int main(int argc, char **argv)
             first = last;
 #if !defined(_WIN32) && !defined(U2C_UNLOAD_SANITIZED)
             if (first.threads != before.threads)
-                fail("%ld threads after the first unload, %ld before the first load",
-                     first.threads, before.threads);
+                fail("%ld threads after the first unload, %ld before the first load", first.threads,
+                     before.threads);
 #endif
         } else if (last.threads != first.threads) {
             fail("cycle %d: %ld threads after the unload, %ld after the first one", cycle,
@@ -387,14 +387,14 @@ int main(int argc, char **argv)
             baseline = last;
         if (cycle > WARMUP_CYCLES) {
             if (last.handles > baseline.handles || last.handles < 0)
-                fail("cycle %d: %ld handles, %ld after cycle %d: handles leak", cycle,
-                     last.handles, baseline.handles, WARMUP_CYCLES);
+                fail("cycle %d: %ld handles, %ld after cycle %d: handles leak", cycle, last.handles,
+                     baseline.handles, WARMUP_CYCLES);
             if (last.rss_bytes > rss_max)
                 rss_max = last.rss_bytes;
         }
         if (cycle % 50 == 0 || cycle == 1 || cycle == WARMUP_CYCLES)
-            printf("after cycle %3d: %ld threads, %ld handles, RSS %.1f MiB\n", cycle,
-                   last.threads, last.handles, last.rss_bytes / 1048576.0);
+            printf("after cycle %3d: %ld threads, %ld handles, RSS %.1f MiB\n", cycle, last.threads,
+                   last.handles, last.rss_bytes / 1048576.0);
         fflush(stdout);
     }
     if (CHECK_RSS && failures == 0 && rss_max > baseline.rss_bytes + RSS_SLACK_BYTES)
