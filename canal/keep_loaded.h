@@ -12,9 +12,12 @@
  *   channels keep running and their handles stay valid for a later
  *   LoadLibrary. When the count returns to zero a short-lived thread drops
  *   that reference through FreeLibraryAndExitThread, so the DLL is unmapped
- *   only once that thread has left its code, never under a caller still
- *   returning from CanalClose. (If that thread cannot be started the
- *   reference is kept: the DLL then stays loaded until the process ends.)
+ *   only once that thread has left its code, not by the CanalClose call
+ *   (which is still returning into it). A caller holds its own reference
+ *   while it calls in; one that calls CanalClose through an old pointer
+ *   after its FreeLibrary races that thread. (If the thread cannot be
+ *   started the reference is kept: the DLL then stays loaded until the
+ *   process ends.)
  * - Linked statically into a program, and on POSIX: only the count is kept.
  *   There libusb2can.so's destructor closes every channel still open at
  *   dlclose (u2c_api_close_all), which joins every thread before the code
