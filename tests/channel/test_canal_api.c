@@ -600,9 +600,9 @@ static void send_huge(void *arg)
     atomic_store(&w->returned, 1);
 }
 
-static void test_huge_receive_timeouts_block(void **state)
+/* CanalBlockingReceive with each huge timeout waits until a frame comes. */
+static void huge_receive_timeouts_block(void)
 {
-    (void)state;
     long rx = open_ok("VIRTUAL2;500", 0);
     long tx = open_ok("VIRTUAL3;500", 0);
     for (size_t i = 0; i < sizeof huge_timeouts / sizeof huge_timeouts[0]; i++) {
@@ -623,9 +623,10 @@ static void test_huge_receive_timeouts_block(void **state)
     close_ok(tx);
 }
 
-static void test_huge_send_timeouts_block(void **state)
+/* CanalBlockingSend with each huge timeout waits on a full queue until
+ * the handle is closed. */
+static void huge_send_timeouts_block(void)
 {
-    (void)state;
     long h = open_ok("VIRTUAL6;500", 0); /* alone on the bus: the queue fills */
     canalMsg m = make_msg(0, 0x200, 2, 0);
     int rc = CANAL_ERROR_SUCCESS;
@@ -650,6 +651,13 @@ static void test_huge_send_timeouts_block(void **state)
         u2c_thread_join(&th[i]);
         assert_int_equal(w[i].rc, CANAL_ERROR_NOT_OPEN); /* woken by the close */
     }
+}
+
+static void test_huge_timeouts_block_both_calls(void **state)
+{
+    (void)state;
+    huge_receive_timeouts_block();
+    huge_send_timeouts_block();
 }
 
 /* What unloading libusb2can.so does (dllmain.c): every channel still open
@@ -1085,8 +1093,7 @@ int main(void)
         cmocka_unit_test(test_timeout_zero_waits_forever),
         cmocka_unit_test(test_close_wakes_blocked_receivers),
         cmocka_unit_test(test_close_wakes_blocked_sender),
-        cmocka_unit_test(test_huge_receive_timeouts_block),
-        cmocka_unit_test(test_huge_send_timeouts_block),
+        cmocka_unit_test(test_huge_timeouts_block_both_calls),
         cmocka_unit_test(test_close_all_closes_what_is_open),
         cmocka_unit_test(test_filter_from_setup_string),
         cmocka_unit_test(test_filter_set_filter_and_mask),
