@@ -305,6 +305,11 @@ static int run_cycle(const char *path, int cycle)
         fail("cycle %d: LoadLibrary after FreeLibrary gave another module", cycle);
         return 0;
     }
+    /* While unloaded by the host the channels kept running: frames crossed. */
+    typedef int(CANAL_CALL * available_fn)(long handle);
+    available_fn available;
+    if (n == 2 && resolve(again, "CanalDataAvailable", &available) && available(h[1]) < 1)
+        fail("cycle %d: no frame crossed the bus while the host had unloaded the DLL", cycle);
     for (int i = 0; i < n; i++) {
         int rc = a.close(h[i]);
         if (rc != CANAL_ERROR_SUCCESS)
