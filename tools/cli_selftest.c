@@ -317,11 +317,16 @@ int cli_command_selftest(const cli_context *cx, int argc, char **argv)
                         sizeof hardware);
     fprintf(cx->out, "firmware: %s, hardware %s\n", firmware, hardware);
 
-    static selftest t;
-    memset(&t, 0, sizeof t);
-    t.handle = handle;
-    int overruns = run_throughput(cx, &t, kbps, seconds);
-    run_latency(cx, &t);
+    /* One per run: '+'-joined commands may run several self-tests at once. */
+    selftest *t = calloc(1, sizeof *t);
+    if (t == NULL) {
+        CanalClose(handle);
+        fprintf(cx->out, "result: FAIL (out of memory)\n");
+        return CLI_RUNTIME;
+    }
+    t->handle = handle;
+    int overruns = run_throughput(cx, t, kbps, seconds);
+    run_latency(cx, t);
     canalStatus st;
     memset(&st, 0, sizeof st);
     if (CanalGetStatus(handle, &st) == CANAL_ERROR_SUCCESS)
@@ -334,16 +339,17 @@ int cli_command_selftest(const cli_context *cx, int argc, char **argv)
     CanalClose(handle);
 
     char why[160] = "";
-    if (atomic_load(&t.failed_calls) > 0)
+    if (atomic_load(&t->failed_calls) > 0)
         snprintf(why, sizeof why, "%lu call(s) failed, the last with code %d",
-                 atomic_load(&t.failed_calls), atomic_load(&t.last_code));
-    else if (t.received == 0)
+                 atomic_load(&t->failed_calls), atomic_load(&t->last_code));
+    else if (t->received == 0)
         snprintf(why, sizeof why, "no frame came back");
-    else if (t.lost > 0 || t.reordered > 0 || t.damaged > 0)
-        snprintf(why, sizeof why, "%lu lost, %lu reordered, %lu damaged", t.lost, t.reordered,
-                 t.damaged);
+    else if (t->lost > 0 || t->reordered > 0 || t->damaged > 0)
+        snprintf(why, sizeof why, "%lu lost, %lu reordered, %lu damaged", t->lost, t->reordered,
+                 t->damaged);
     else if (overruns > 0)
-        snprintf(why, sizeof why, "the adapter counted %d overrun(s)", overruns);
+        snprintf(why, sizeof why, "%d overrun(s) counted", overruns);
+    free(t);
     if (why[0] != '\0') {
         fprintf(cx->out, "result: FAIL (%s)\n", why);
         return CLI_RUNTIME;
