@@ -7,11 +7,20 @@
 
 #define NS_PER_MS 1000000ULL
 
-static uint64_t after_ms(uint64_t now_ns, uint64_t ms)
+/* now + ms + extra_ns, or U2C_DEADLINE_NEVER when that is past the end of
+ * the clock: a timeout too large to represent means forever. (unsigned long
+ * is 64 bits on LP64 systems, so ms + 1 itself can wrap to 0.) */
+static uint64_t after_ms(uint64_t now_ns, uint64_t ms, uint64_t extra_ns)
 {
-    if (ms > (U2C_DEADLINE_NEVER - 1 - now_ns) / NS_PER_MS)
+    if (now_ns >= U2C_DEADLINE_NEVER - 1)
         return U2C_DEADLINE_NEVER;
-    return now_ns + ms * NS_PER_MS;
+    uint64_t room = U2C_DEADLINE_NEVER - 1 - now_ns;
+    if (ms > room / NS_PER_MS)
+        return U2C_DEADLINE_NEVER;
+    uint64_t span = ms * NS_PER_MS;
+    if (extra_ns > room - span)
+        return U2C_DEADLINE_NEVER;
+    return now_ns + span + extra_ns;
 }
 
 static bool is_truncated_remainder(const u2c_bounded_wait *last, long handle, uint64_t now_ns)
@@ -28,13 +37,15 @@ uint64_t u2c_receive_deadline(long handle, unsigned long timeout_ms, uint64_t no
     if (timeout_ms == 0) {
         if (is_truncated_remainder(last, handle, now_ns)) {
             last->pending = U2C_WAIT_REMAINDER;
-            return after_ms(now_ns, 1);
+            return after_ms(now_ns, 1, 0);
         }
         last->pending = U2C_WAIT_FOREVER;
         return U2C_DEADLINE_NEVER;
     }
-    last->pending = U2C_WAIT_BOUNDED;
-    return after_ms(now_ns, (uint64_t)timeout_ms + 1);
+    uint64_t deadline = after_ms(now_ns, timeout_ms, NS_PER_MS);
+    /* A timeout beyond the clock is a forever wait: it leaves no remainder. */
+    last->pending = deadline == U2C_DEADLINE_NEVER ? U2C_WAIT_FOREVER : U2C_WAIT_BOUNDED;
+    return deadline;
 }
 
 void u2c_receive_returned(long handle, uint64_t now_ns)

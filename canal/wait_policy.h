@@ -21,6 +21,9 @@
  *    remainder until its clock moves; the chain ends U2C_REMAINDER_CHAIN_MS
  *    after the wait the caller bounded itself returned, after which a 0 is
  *    "forever" again.
+ * A timeout whose deadline lies beyond the range of the monotonic clock in
+ * nanoseconds (about 584 years; e.g. ULONG_MAX on LP64 systems) waits
+ * forever, like 0, and leaves no remainder window behind.
  *
  * Contract: pure bookkeeping in the calling thread's block
  * (thread_state.h); no locks, no allocation after the thread's first call.

@@ -619,6 +619,7 @@ static void command_open(u8d_model *m, uint64_t now_ns, const uint8_t *cmd)
         else
             timing_from_index(cmd[CMD_OPT1], &m->bt);
         m->bitrate = u8d_bittiming_bitrate(&m->bt);
+        /* FW's USB2CAN_open (commands.c): test mode from flags & 3, DAR from bit 2. */
         m->mode_flags = flags & (U8D_OPEN_SILENT | U8D_OPEN_LOOPBACK | U8D_OPEN_ONE_SHOT);
     } else {
         m->bt = raw;

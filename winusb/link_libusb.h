@@ -13,6 +13,7 @@
  * loader lock. Elsewhere the session ends with the last link (idle time 0):
  * an idle one would have to be ended in a dlclose destructor, which runs
  * under the loader's lock.
+ * u2c_libusb_version_text needs no context and may be called at any time.
  */
 #ifndef USB2CAN_LINK_LIBUSB_H
 #define USB2CAN_LINK_LIBUSB_H
@@ -49,5 +50,9 @@ bool u2c_link_libusb_session_alive(void);
  */
 typedef bool (*u2c_link_presence_probe)(const char *serial);
 void u2c_link_libusb_set_presence_probe(u2c_link_presence_probe probe);
+
+/* The libusb the library runs with, e.g. "1.0.26.11724"; one line, never
+ * longer than size - 1. */
+void u2c_libusb_version_text(char *out, size_t size);
 
 #endif

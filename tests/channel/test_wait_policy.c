@@ -1,6 +1,7 @@
 /* How receive timeouts become deadlines, including python-can's truncated
  * remainders (see wait_policy.h), and a caller whose clock moves in
  * 15.625 ms steps, as python-can's time.time() does on Windows. */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -151,6 +152,45 @@ static void test_huge_timeouts_saturate(void **state)
     u2c_receive_returned(1688, t0 + 1 * MS);
 }
 
+/* The deadline a bounded receive of timeout ms must get: timeout + 1 ms,
+ * or forever when that lies beyond the clock's range. */
+static uint64_t expected_deadline(unsigned long timeout)
+{
+    uint64_t room_ms = (U2C_DEADLINE_NEVER - 1 - t0) / MS;
+    if ((uint64_t)timeout >= room_ms)
+        return U2C_DEADLINE_NEVER;
+    return t0 + ((uint64_t)timeout + 1) * MS;
+}
+
+/* A timeout too large to represent waits forever. On LP64 systems unsigned
+ * long is 64 bits and ULONG_MAX + 1 ms used to wrap to an immediate
+ * deadline; with a 32-bit unsigned long every timeout fits (49.7 days). */
+static void test_timeouts_beyond_the_clock_wait_forever(void **state)
+{
+    (void)state;
+    const uint64_t room_ms = (U2C_DEADLINE_NEVER - 1 - t0) / MS;
+    const unsigned long edge = room_ms <= ULONG_MAX ? (unsigned long)room_ms : ULONG_MAX;
+    const unsigned long huge[] = {ULONG_MAX, ULONG_MAX - 1, ULONG_MAX / 2,
+                                  edge,      edge - 1,      edge - 2};
+    for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+        uint64_t got = u2c_receive_deadline(1693, huge[i], t0);
+        u2c_receive_returned(1693, t0 + 1);
+        if (got != expected_deadline(huge[i]))
+            fail_msg("timeout %lu ms: deadline %llu, want %llu", huge[i], (unsigned long long)got,
+                     (unsigned long long)expected_deadline(huge[i]));
+    }
+    if (sizeof(unsigned long) >= sizeof(uint64_t)) {
+        assert_true(u2c_receive_deadline(1693, ULONG_MAX, t0) == U2C_DEADLINE_NEVER);
+        u2c_receive_returned(1693, t0 + 1);
+    }
+    /* A forever wait leaves no remainder behind: a 0 right after it is forever too. */
+    u2c_receive_deadline(1694, ULONG_MAX, t0);
+    u2c_receive_returned(1694, t0 + 1);
+    if (sizeof(unsigned long) >= sizeof(uint64_t))
+        assert_true(u2c_receive_deadline(1694, 0, t0 + 2) == U2C_DEADLINE_NEVER);
+    u2c_receive_returned(1694, t0 + 3);
+}
+
 /* --- python-can's recv() with a clock in 15.625 ms steps ---------------------- */
 
 #define CALLER_STEP_NS 15625000ULL
@@ -248,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_zero_on_another_handle_waits_forever),
         cmocka_unit_test(test_another_threads_history_does_not_count),
         cmocka_unit_test(test_huge_timeouts_saturate),
+        cmocka_unit_test(test_timeouts_beyond_the_clock_wait_forever),
         cmocka_unit_test(test_stepped_clock_caller_never_hangs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
