@@ -8,9 +8,9 @@
 #if defined(_WIN32)
 #include "osal.h"
 
-#include <mmsystem.h>
 #include <process.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "thread_state.h"
 #include "win_timers.h"
@@ -77,14 +77,44 @@ static void real_sleep(DWORD ms)
     Sleep(ms);
 }
 
+/* timeBeginPeriod/timeEndPeriod live in winmm.dll, which is loaded only
+ * where the fallback is used (no high-resolution timers): importing it
+ * would load it with every load of this library, and unloading winmm does
+ * not give back all it made. Called with timing.lock held; the module
+ * stays loaded once loaded. */
+typedef UINT(WINAPI *period_fn)(UINT);
+static struct {
+    bool tried;
+    period_fn begin, end;
+} winmm;
+
+static void load_winmm(void)
+{
+    if (winmm.tried)
+        return;
+    winmm.tried = true;
+    HMODULE module = LoadLibraryExW(L"winmm.dll", NULL, LOAD_LIBRARY_SEARCH_SYSTEM32);
+    if (module == NULL) /* Windows 7 without KB2533623 lacks that flag */
+        module = LoadLibraryW(L"winmm.dll");
+    if (module == NULL)
+        return;
+    FARPROC begin = GetProcAddress(module, "timeBeginPeriod");
+    FARPROC end = GetProcAddress(module, "timeEndPeriod");
+    memcpy(&winmm.begin, &begin, sizeof begin);
+    memcpy(&winmm.end, &end, sizeof end);
+}
+
 static void real_fine_period_begin(void)
 {
-    timeBeginPeriod(1);
+    load_winmm();
+    if (winmm.begin != NULL && winmm.end != NULL)
+        winmm.begin(1);
 }
 
 static void real_fine_period_end(void)
 {
-    timeEndPeriod(1);
+    if (winmm.begin != NULL && winmm.end != NULL)
+        winmm.end(1);
 }
 
 static const u2c_win_timers real_timers = {

@@ -13,7 +13,9 @@
  * where that timer cannot be made does it fall back to the tick-based wait
  * (SleepConditionVariableSRW, Sleep) with timeBeginPeriod(1) held while at
  * least one such bounded wait or sleep is in progress, and released as soon
- * as none is. Waits without a deadline never touch either.
+ * as none is (winmm.dll, which has them, is loaded only then: importing it
+ * would load it with every load of the library, and unloading it does not
+ * give back every handle it made). Waits without a deadline never touch either.
  *
  * Contract: u2c_win_timers_use(NULL) restores the real services; a test
  * installs its table (e.g. one that rounds tick-based waits up to 15.625 ms
