@@ -105,12 +105,11 @@ static void drain_peer(bdev *d)
     uint8_t packet[U8D_IN_PACKET_MAX];
     size_t n;
     while ((n = u8d_model_data_in(d->peer, d->sim_now, packet)) > 0) {
-        u8d_rx_record recs[U8D_RX_MAX_RECORDS];
-        size_t count = 0, bad = 0;
-        u8d_decode_in_packet(packet, n, U8D_FLAVOR_VENDOR, recs, &count, &bad);
-        for (size_t i = 0; i < count; i++) {
-            if (recs[i].type == U8D_TYPE_CAN)
-                bench_checker_take(&d->tx_check, &recs[i].frame);
+        u8d_in_packet pkt;
+        u8d_decode_in_packet(packet, n, U8D_FLAVOR_VENDOR, &pkt);
+        for (size_t i = 0; i < pkt.records; i++) {
+            if (pkt.st[i] == U8D_OK && pkt.rec[i].type == U8D_TYPE_CAN)
+                bench_checker_take(&d->tx_check, &pkt.rec[i].frame);
         }
     }
 }

@@ -9,10 +9,14 @@
  *   starts streaming and sends OPEN with the setup's timing and flags bits
  *   0..3. It owns the link from then on, also when it fails.
  * - RX runs in the link's sink callbacks: IN packets are decoded straight
- *   into the fixed ring (no allocation per frame); a malformed packet is
- *   counted and skipped; a full ring drops the newest frame and counts an
- *   overrun; status records update the bus state and, with open flag 0x08,
- *   become CANAL_IDFLAG_STATUS messages (id = code, data = code, REC, TEC, 0).
+ *   into the fixed ring (no allocation per frame); each 21-byte record is
+ *   judged on its own (a bad one is counted, with the reason in the
+ *   diagnostics, and skipped; the others are delivered); DLC 9..15 gives 8
+ *   data bytes; a full ring drops the newest frame and counts an overrun;
+ *   status records update the bus state and, with CanalOpen flag 0x08, become
+ *   CANAL_IDFLAG_STATUS messages (id = code, data = code, REC, TEC, 0). The
+ *   OPEN on the wire always asks for status records (bit 0x08), as the Linux
+ *   driver does.
  * - Every call returns a CANAL code (0..37) and, on failure, leaves a reason
  *   in the calling thread's last error. Blocking calls wait on condition
  *   variables signalled by the link callbacks; a timeout of 0 waits forever
@@ -44,7 +48,8 @@ typedef struct u2c_channel u2c_channel;
 
 /* Host-side counters for diagnostics (cumulative since open). */
 typedef struct u2c_channel_diag {
-    uint64_t malformed_packets; /* IN packets the codec rejected */
+    uint64_t malformed_packets; /* IN packets with a bad record or stray bytes */
+    uint64_t bad_records;       /* 21-byte records skipped (the others were delivered) */
     uint64_t ring_overruns;     /* frames dropped because the RX ring was full */
     uint64_t filtered_frames;   /* frames the software filter rejected */
     uint64_t status_records;    /* status records from the adapter */
@@ -56,7 +61,7 @@ typedef struct u2c_channel_diag {
     uint32_t bitrate;    /* bit/s currently configured */
     u8d_version version; /* as the adapter reported it at open */
     u8d_flavor flavor;
-    char last_malformed[96]; /* why the last malformed packet was rejected */
+    char last_malformed[96]; /* what was wrong with the last malformed packet */
 } u2c_channel_diag;
 
 /* NULL on failure with *code a CANAL code and the reason in the last error. */

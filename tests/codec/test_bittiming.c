@@ -73,13 +73,15 @@ static void test_check_boundaries(void **state)
 {
     (void)state;
     const u8d_bittiming ok[] = {
-        {1, 1, 1, 1}, {16, 8, 4, 1024}, {16, 1, 1, 1}, {1, 8, 4, 1}, {13, 2, 2, 4},
+        {2, 1, 1, 1}, {16, 8, 4, 1024}, {16, 1, 1, 1}, {2, 8, 4, 1}, {13, 2, 2, 4},
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         assert_int_equal(u8d_bittiming_check(&ok[i], NULL, 0), U8D_OK);
     }
-    expect_refused((u8d_bittiming){0, 2, 1, 4}, "tseg1 0 out of range 1..16");
-    expect_refused((u8d_bittiming){17, 2, 1, 4}, "tseg1 17 out of range 1..16");
+    expect_refused((u8d_bittiming){0, 2, 1, 4}, "tseg1 0 out of range 2..16");
+    /* C_CAN needs tseg1 >= 2 (Linux c_can: tseg1_min 2). */
+    expect_refused((u8d_bittiming){1, 2, 1, 4}, "tseg1 1 out of range 2..16");
+    expect_refused((u8d_bittiming){17, 2, 1, 4}, "tseg1 17 out of range 2..16");
     expect_refused((u8d_bittiming){13, 0, 1, 4}, "tseg2 0 out of range 1..8");
     expect_refused((u8d_bittiming){13, 9, 1, 4}, "tseg2 9 out of range 1..8");
     expect_refused((u8d_bittiming){13, 8, 0, 4}, "sjw 0 out of range 1..4");
