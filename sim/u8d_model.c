@@ -321,8 +321,11 @@ static uint32_t hal_lec_bit(u8d_lec lec)
 }
 
 /* CANalyze: HAL_CAN_ErrorCallback on each error interrupt. ErrorCode holds
- * every error flag still set plus the new LEC; its switch maps single bits,
- * anything else goes out raw (truncated to the byte). */
+ * every error flag still set plus the new LEC, and the firmware's compiled
+ * branch (#if 1) reports the first of BOF, EPV, EWG, STF, FOR, ACK, BR, BD,
+ * CRC that is set (kkuchera/canalyze-fw src/usbd_8dev_if.c ~299-324): once
+ * warning, every error is reported as BUSLIGHT, once passive as BUSHEAVY.
+ * It never reports OK (HAL_CAN_ERROR_NONE is 0, so that test never holds). */
 static void cz_error_record(u8d_model *m, u8d_lec lec, bool state_edge)
 {
     if (!m->running)
@@ -336,39 +339,26 @@ static void cz_error_record(u8d_model *m, u8d_lec lec, bool state_edge)
         code |= HAL_ERR_EPV;
     if (m->bus_off)
         code |= HAL_ERR_BOF;
-    uint8_t byte;
-    switch (code) {
-    case HAL_ERR_EWG:
-        byte = U8D_SC_BUSLIGHT;
-        break;
-    case HAL_ERR_EPV:
-        byte = U8D_SC_BUSHEAVY;
-        break;
-    case HAL_ERR_BOF:
-        byte = U8D_SC_BUSOFF;
-        break;
-    case HAL_ERR_STF:
-        byte = U8D_SC_STUFF;
-        break;
-    case HAL_ERR_FOR:
-        byte = U8D_SC_FORM;
-        break;
-    case HAL_ERR_ACK:
-        byte = U8D_SC_ACK;
-        break;
-    case HAL_ERR_BR:
-        byte = U8D_SC_BIT1;
-        break;
-    case HAL_ERR_BD:
-        byte = U8D_SC_BIT0;
-        break;
-    case HAL_ERR_CRC:
-        byte = U8D_SC_CRC;
-        break;
-    default:
-        byte = (uint8_t)code;
-        break;
+    static const struct {
+        uint32_t bit;
+        uint8_t status;
+    } chain[] = {
+        {HAL_ERR_BOF, U8D_SC_BUSOFF},   {HAL_ERR_EPV, U8D_SC_BUSHEAVY},
+        {HAL_ERR_EWG, U8D_SC_BUSLIGHT}, {HAL_ERR_STF, U8D_SC_STUFF},
+        {HAL_ERR_FOR, U8D_SC_FORM},     {HAL_ERR_ACK, U8D_SC_ACK},
+        {HAL_ERR_BR, U8D_SC_BIT1},      {HAL_ERR_BD, U8D_SC_BIT0},
+        {HAL_ERR_CRC, U8D_SC_CRC},
+    };
+    uint8_t byte = 0;
+    bool found = false;
+    for (size_t i = 0; i < sizeof chain / sizeof chain[0] && !found; i++) {
+        if (code & chain[i].bit) {
+            byte = chain[i].status;
+            found = true;
+        }
     }
+    if (!found)
+        return;
     /* Only start, type, flags, data[0] and end are written: id, dlc,
      * data[1..7] and the timestamp are the last frame's (kkuchera/canalyze-fw
      * src/usbd_8dev_if.c ~191-197). */
