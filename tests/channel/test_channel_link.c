@@ -754,11 +754,57 @@ static void test_set_bitrate(void **state)
     close_fake(ch);
 }
 
+/* The wire's OPEN always asks for status records (bit 0x08), as the Linux
+ * driver's does; only the mode bits 0..2 come from the caller's flags. */
+static void test_open_always_asks_for_status_records(void **state)
+{
+    (void)state;
+    const struct {
+        unsigned long flags;
+        uint8_t wire;
+    } cases[] = {{0, 0x08}, {8, 0x08}, {7, 0x0F}, {0x8000000Dul, 0x0D}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        u2c_channel *ch = open_fake(1, 7, "FAKE0001;500", cases[i].flags);
+        assert_int_equal(fake_link_command_code(&g_fake, 1), U8D_CMD_OPEN);
+        const uint8_t want[4] = {0, 0, 0, cases[i].wire};
+        assert_memory_equal(g_fake.commands[1] + 10, want, 4);
+        close_fake(ch);
+    }
+}
+
+/* A CANalyze (fw 0.x) scales brp by 1.5: 800 kbit/s goes out with brp 2,
+ * not the table's 5; a manual timing with an odd brp is refused before
+ * OPEN. */
+static void test_canalyze_gets_an_even_brp(void **state)
+{
+    (void)state;
+    u2c_channel *ch = open_fake(0, 1, "FAKE0001;800", 0);
+    const uint8_t open800[16] = {0x11, 0x00, 0x02, 0x09, 0x00, 0x10, 0x03, 0x01,
+                                 0x00, 0x02, 0x00, 0x00, 0x00, 0x08, 0x00, 0x22};
+    assert_memory_equal(g_fake.commands[1], open800, 16);
+    assert_int_equal(g_fake.n_commands, 2); /* no statistics query to a CANalyze */
+    u2c_channel_diag diag;
+    u2c_channel_diagnostics(ch, &diag);
+    assert_int_equal(diag.bitrate, 800000);
+    close_fake(ch);
+
+    fake_link_init(&g_fake, 0, 1);
+    u2c_setup s = setup_of("FAKE0001;0;6;1;1;5");
+    int code = 0;
+    assert_null(u2c_channel_open(&g_fake.base, &s, 0, &code));
+    assert_int_equal(code, CANAL_ERROR_BAUDRATE);
+    assert_non_null(strstr(u2c_error_get(), "857143"));
+    assert_int_equal(g_fake.n_commands, 1); /* the version query only */
+    fake_link_fini(&g_fake);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_sends_version_query_then_open),
         cmocka_unit_test(test_open_fails_cleanly),
+        cmocka_unit_test(test_open_always_asks_for_status_records),
+        cmocka_unit_test(test_canalyze_gets_an_even_brp),
         cmocka_unit_test(test_rx_three_records_exact),
         cmocka_unit_test(test_rx_canalyze_flavour),
         cmocka_unit_test(test_rx_malformed_packets_counted_and_skipped),
