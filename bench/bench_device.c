@@ -13,20 +13,10 @@ static void on_bus_event(void *ctx, const vbus_event *ev)
         d->error_frames++;
         return;
     }
-    if (ev->sender == d->dut_index)
+    if (ev->sender == d->world.dut_index)
         d->dut_sent++;
-    else if (ev->sender == d->peer_index)
+    else if (ev->sender == d->world.peer_index)
         d->peer_sent++;
-}
-
-static bool open_peer(bdev *d)
-{
-    u8d_bittiming bt;
-    uint8_t request[U8D_CMD_SIZE], reply[U8D_CMD_SIZE];
-    if (!u8d_bittiming_standard(BUS_KBPS, &bt) || u8d_encode_open(request, &bt, 0) != U8D_OK)
-        return false;
-    return u8d_model_command(d->peer, d->sim_now, request, sizeof request, reply) == sizeof reply &&
-           u8d_check_reply(reply, sizeof reply, request[2]) == U8D_OK;
 }
 
 bdev *bdev_create(const bench_profile *p, uint64_t now_ns)
@@ -38,19 +28,14 @@ bdev *bdev_create(const bench_profile *p, uint64_t now_ns)
     u8d_model_config_vendor(&cfg);
     d->profile = p;
     d->sim_now = now_ns;
-    d->bus = vbus_create(VBUS_PACED, now_ns);
-    d->dut = u8d_model_create(&cfg, now_ns);
-    d->peer = u8d_model_create(&cfg, now_ns);
-    if (d->bus == NULL || d->dut == NULL || d->peer == NULL) {
-        bdev_destroy(d);
+    if (!sim_rig_init(&d->world, VBUS_PACED, &cfg, now_ns)) {
+        free(d);
         return NULL;
     }
-    d->dut_index = vbus_attach(d->bus, d->dut);
-    d->peer_index = vbus_attach(d->bus, d->peer);
-    vbus_set_observer(d->bus, on_bus_event, d);
+    vbus_set_observer(d->world.bus, on_bus_event, d);
     bench_checker_init(&d->tx_check, p, BENCH_STREAM_TX);
     d->generating = true;
-    if (!open_peer(d)) {
+    if (!sim_rig_peer_open(&d->world, BUS_KBPS, now_ns)) {
         bdev_destroy(d);
         return NULL;
     }
@@ -61,26 +46,23 @@ void bdev_destroy(bdev *d)
 {
     if (d == NULL)
         return;
-    if (d->bus)
-        vbus_destroy(d->bus);
-    u8d_model_destroy(d->dut);
-    u8d_model_destroy(d->peer);
+    sim_rig_free(&d->world);
     free(d);
 }
 
 size_t bdev_command(bdev *d, const uint8_t *request, size_t len, uint8_t reply[U8D_CMD_SIZE])
 {
-    return u8d_model_command(d->dut, d->sim_now, request, len, reply);
+    return u8d_model_command(d->world.dut, d->sim_now, request, len, reply);
 }
 
 u8d_model_out bdev_out(bdev *d, const uint8_t *record, size_t len)
 {
-    return u8d_model_data_out(d->dut, d->sim_now, record, len);
+    return u8d_model_data_out(d->world.dut, d->sim_now, record, len);
 }
 
 size_t bdev_in(bdev *d, uint8_t packet[U8D_IN_PACKET_MAX])
 {
-    size_t n = u8d_model_data_in(d->dut, d->sim_now, packet);
+    size_t n = u8d_model_data_in(d->world.dut, d->sim_now, packet);
     if (n > 0) {
         d->in_packets++;
         d->in_records[n / U8D_RX_RECORD_SIZE <= 3 ? n / U8D_RX_RECORD_SIZE : 0]++;
@@ -91,27 +73,23 @@ size_t bdev_in(bdev *d, uint8_t packet[U8D_IN_PACKET_MAX])
 /* The peer offers its next frame once the DUT has caught up with it. */
 static void feed_peer(bdev *d)
 {
-    if (!d->generating || d->peer_offered > d->dut_sent || u8d_model_tx_pending(d->peer) > 0)
+    if (!d->generating || d->peer_offered > d->dut_sent || u8d_model_tx_pending(d->world.peer) > 0)
         return;
-    uint8_t record[U8D_TX_RECORD_SIZE];
-    u8d_encode_tx(record, bench_frame(d->profile, BENCH_STREAM_RX, d->peer_offered));
-    if (u8d_model_data_out(d->peer, d->sim_now, record, sizeof record) == U8D_MODEL_OUT_ACCEPTED)
+    if (sim_rig_peer_send(&d->world, bench_frame(d->profile, BENCH_STREAM_RX, d->peer_offered),
+                          d->sim_now))
         d->peer_offered++;
+}
+
+static void check_tx_stream(void *ctx, const u8d_frame *f)
+{
+    bdev *d = ctx;
+    bench_checker_take(&d->tx_check, f);
 }
 
 /* The peer's host reads everything at once and checks the TX stream. */
 static void drain_peer(bdev *d)
 {
-    uint8_t packet[U8D_IN_PACKET_MAX];
-    size_t n;
-    while ((n = u8d_model_data_in(d->peer, d->sim_now, packet)) > 0) {
-        u8d_in_packet pkt;
-        u8d_decode_in_packet(packet, n, U8D_FLAVOR_VENDOR, &pkt);
-        for (size_t i = 0; i < pkt.records; i++) {
-            if (pkt.st[i] == U8D_OK && pkt.rec[i].type == U8D_TYPE_CAN)
-                bench_checker_take(&d->tx_check, &pkt.rec[i].frame);
-        }
-    }
+    sim_rig_peer_drain(&d->world, d->sim_now, check_tx_stream, d);
 }
 
 static void local_work(bdev *d, bdev_pump_fn pump, void *ctx)
@@ -126,17 +104,17 @@ uint64_t bdev_advance(bdev *d, uint64_t now_ns, bdev_pump_fn pump, void *ctx)
 {
     for (;;) {
         local_work(d, pump, ctx);
-        uint64_t t = vbus_next_event_ns(d->bus);
+        uint64_t t = vbus_next_event_ns(d->world.bus);
         if (t <= now_ns) {
             if (t > d->sim_now)
                 d->sim_now = t;
-            if (vbus_step(d->bus, d->sim_now))
+            if (vbus_step(d->world.bus, d->sim_now))
                 continue;
             return UINT64_MAX; /* announced but not runnable: never spin on it */
         }
         if (d->sim_now < now_ns) {
             d->sim_now = now_ns;
-            vbus_step(d->bus, now_ns); /* nothing is due: the bus clock moves on */
+            vbus_step(d->world.bus, now_ns); /* nothing is due: the bus clock moves on */
             continue;
         }
         return t;

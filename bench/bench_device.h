@@ -1,8 +1,8 @@
 /*
  * bench_device.h — the simulated hardware of the soak benchmarks: a paced
- * 1 Mbit/s virtual CAN bus (vbus.h, VBUS_PACED) with two device models, the
- * adapter under test (DUT, whose USB face the host drives) and a peer node
- * that generates the RX stream and checks the TX stream.
+ * 1 Mbit/s virtual CAN bus (sim_rig.h, VBUS_PACED) with two device models,
+ * the adapter under test (DUT, whose USB face the host drives) and a peer
+ * node that generates the RX stream and checks the TX stream.
  *
  * Contract: no threads, no locks (the owner serialises every call), no
  * allocation after bdev_create. Time is simulated in nanoseconds and follows
@@ -24,14 +24,10 @@
 #include <stdint.h>
 
 #include "bench_common.h"
-#include "u8d_model.h"
-#include "vbus.h"
+#include "sim_rig.h"
 
 typedef struct bdev {
-    vbus *bus;
-    u8d_model *dut;
-    u8d_model *peer;
-    int dut_index, peer_index;
+    sim_rig world; /* the bus, the adapter under test (dut) and the peer */
     const bench_profile *profile;
     uint64_t sim_now;
     bool generating;        /* the peer offers frames */

@@ -165,7 +165,8 @@ static void paced_pump(void *ctx, bdev *d)
     bench_paced *l = ctx;
     if (!l->started)
         return;
-    while (l->out_count > 0 && u8d_model_out_ready(d->dut, d->sim_now) == U8D_MODEL_OUT_ACCEPTED) {
+    while (l->out_count > 0 &&
+           u8d_model_out_ready(d->world.dut, d->sim_now) == U8D_MODEL_OUT_ACCEPTED) {
         bdev_out(d, l->out[l->out_head], U8D_TX_RECORD_SIZE);
         l->out_head = (l->out_head + 1) % BENCH_OUT_URBS;
         l->out_count--;

@@ -32,10 +32,12 @@
 
 #include "bench_common.h"
 #include "bench_device.h"
+#include "link_libusb.h"
 #include "link_open.h"
 
-#define BENCH_IN_URBS 16 /* as link_libusb.c RX_TRANSFERS */
-#define BENCH_OUT_URBS 8 /* as link_libusb.c TX_TRANSFERS */
+/* The host keeps as many transfers in flight as the libusb link does. */
+#define BENCH_IN_URBS U2C_LIBUSB_RX_TRANSFERS
+#define BENCH_OUT_URBS U2C_LIBUSB_TX_TRANSFERS
 
 void bench_link_offer(u2c_link *link);
 

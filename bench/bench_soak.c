@@ -78,15 +78,15 @@ static void take_snapshot(bdev *d, void *ctx)
     s->error_frames = d->error_frames;
     s->in_packets = d->in_packets;
     memcpy(s->in_records, d->in_records, sizeof s->in_records);
-    s->dut_overruns = u8d_model_statistic(d->dut, U8D_STAT_OVERRUNS);
+    s->dut_overruns = u8d_model_statistic(d->world.dut, U8D_STAT_OVERRUNS);
     s->tx_check = d->tx_check;
-    vbus_get_stats(d->bus, &s->bus);
+    vbus_get_stats(d->world.bus, &s->bus);
 }
 
 static void start_window(bdev *d, void *ctx)
 {
     (void)ctx;
-    vbus_reset_stats(d->bus);
+    vbus_reset_stats(d->world.bus);
     d->generating = true;
 }
 

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "canal_text.h"
+
 #if defined(__GNUC__)
 #define CFG_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 #else
@@ -136,17 +138,6 @@ static bool split_tokens(parser *p, const char *text, size_t len)
     return true;
 }
 
-static int digit_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* NULL on success, otherwise what is wrong, to follow the field's name. */
 static const char *parse_u32(const char *s, size_t n, uint32_t *value)
 {
@@ -166,7 +157,7 @@ static const char *parse_u32(const char *s, size_t n, uint32_t *value)
     }
     uint64_t v = 0;
     for (; i < n; i++) {
-        int d = digit_value(s[i]);
+        int d = u2c_hex_digit_value(s[i]);
         if (d < 0 || (unsigned)d >= base)
             return base == 16 ? "is not a hex number (0x then 0-9, a-f)"
                               : "is not a number (decimal, or hex with 0x)";

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 
+#include "canal_text.h"
 #include "canal.h"
 
 #define WARNING_LIMIT 96
@@ -110,36 +111,6 @@ uint32_t u2c_bus_state_word(const u2c_bus_state *s)
     if (s->bus_off)
         word |= U2C_STATUS_WORD_BUS_OFF;
     return word;
-}
-
-const char *u2c_status_code_name(uint8_t code)
-{
-    switch (code) {
-    case CANAL_STATUSMSG_OK:
-        return "ok";
-    case CANAL_STATUSMSG_OVERRUN:
-        return "adapter overrun";
-    case CANAL_STATUSMSG_BUSLIGHT:
-        return "bus warning";
-    case CANAL_STATUSMSG_BUSHEAVY:
-        return "error passive";
-    case CANAL_STATUSMSG_BUSOFF:
-        return "bus off";
-    case CANAL_STATUSMSG_STUFF:
-        return "stuff error";
-    case CANAL_STATUSMSG_FORM:
-        return "form error";
-    case CANAL_STATUSMSG_ACK:
-        return "ACK error";
-    case CANAL_STATUSMSG_BIT1:
-        return "bit 1 error";
-    case CANAL_STATUSMSG_BIT0:
-        return "bit 0 error";
-    case CANAL_STATUSMSG_CRC:
-        return "CRC error";
-    default:
-        return NULL;
-    }
 }
 
 static const char *state_name(const u2c_bus_state *s)

@@ -66,8 +66,5 @@ void u2c_bus_state_settle(u2c_bus_state *s, uint64_t now_ns);
 uint32_t u2c_bus_state_word(const u2c_bus_state *s);
 /* e.g. "error passive; TEC 128 REC 0; last: ACK error" (always NUL-terminated). */
 void u2c_bus_state_describe(const u2c_bus_state *s, char *buf, size_t size);
-/* "ACK error", "bus warning", ... ; "status 0x42" style for unknown codes is
- * left to the caller: returns NULL for them. */
-const char *u2c_status_code_name(uint8_t code);
 
 #endif

@@ -15,7 +15,7 @@ static const char *link_result_text(int r)
     case U2C_LINK_OK:
         return "ok";
     case U2C_LINK_TIMEOUT:
-        return "no reply within 1 s";
+        return "no reply within " U8D_TEXT(U8D_CMD_TIMEOUT_MS) " ms";
     case U2C_LINK_GONE:
         return "the adapter is gone (unplugged?)";
     case U2C_LINK_IO:
@@ -54,7 +54,7 @@ static int exchange_within(u2c_channel *ch, const uint8_t request[U8D_CMD_SIZE],
 static int exchange(u2c_channel *ch, const uint8_t request[U8D_CMD_SIZE], const char *what,
                     uint8_t reply[U8D_CMD_SIZE])
 {
-    return exchange_within(ch, request, what, reply, U2C_COMMAND_TIMEOUT_MS);
+    return exchange_within(ch, request, what, reply, U8D_CMD_TIMEOUT_MS);
 }
 
 static int command_simple(u2c_channel *ch, uint8_t cmd, const char *what,

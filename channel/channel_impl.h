@@ -21,7 +21,6 @@
 #include "rx_ring.h"
 #include "tx_queue.h"
 
-#define U2C_COMMAND_TIMEOUT_MS 1000u
 /* Vendor firmware: CanalGetStatus asks the adapter (GET_STATUS) for fresh
  * error counters when the last answer is at least this old, waiting at most
  * U2C_STATUS_QUERY_TIMEOUT_MS; never a CANalyze (it would kill its command

@@ -133,9 +133,23 @@ UninstPage instfiles
   SetOverwrite on
 !macroend
 
+; Copies with CopyFileW, not CopyFiles: CopyFiles hands the work to the
+; shell (SHFileOperation), which may do it on another thread, where the
+; file-system redirection this thread turned off is on again, so a 32-bit
+; installer would copy SysWOW64's file instead of System32's. Leaves $0 = 1
+; on success, else 0, and $1 = the Windows error code.
+!macro U2C_COPY_FILE FROM TO
+  System::Call 'kernel32::CopyFileW(w "${FROM}", w "${TO}", i 0) i .r0 ?e'
+  Pop $1
+  ${If} $0 <> 0
+    StrCpy $0 1
+  ${EndIf}
+!macroend
+
 ; A usb2can.dll without usb2can's version resource is somebody else's (the
-; vendor's, say): keep it to put back on uninstall. One of ours (an earlier
-; version that is still in use, its deletion pending) is simply replaced.
+; vendor's, say): keep it to put back on uninstall; if it cannot be kept,
+; change nothing. One of ours (an earlier version that is still in use, its
+; deletion pending) is simply replaced.
 !macro U2C_BACKUP_FOREIGN_DLL SYSTEM_DIR ARCH
   ${If} ${FileExists} "${SYSTEM_DIR}\usb2can.dll"
     Push "${SYSTEM_DIR}\usb2can.dll"
@@ -143,18 +157,43 @@ UninstPage instfiles
     Pop $0
     ${If} $0 != "${PRODUCT}"
       CreateDirectory "$INSTDIR\backup\${ARCH}"
-      CopyFiles /SILENT /FILESONLY "${SYSTEM_DIR}\usb2can.dll" "$INSTDIR\backup\${ARCH}\usb2can.dll"
+      !insertmacro U2C_COPY_FILE "${SYSTEM_DIR}\usb2can.dll" "$INSTDIR\backup\${ARCH}\usb2can.dll"
+      ${If} $0 = 0
+        MessageBox MB_ICONSTOP "Could not keep a copy of ${SYSTEM_DIR}\usb2can.dll (Windows error $1): nothing was installed." /SD IDOK
+        SetErrorLevel 2
+        Abort
+      ${EndIf}
       DetailPrint "kept the existing ${SYSTEM_DIR}\usb2can.dll in $INSTDIR\backup\${ARCH}"
     ${EndIf}
   ${EndIf}
 !macroend
 
+; Ours goes (at the next restart if a program still uses it), and a kept
+; foreign DLL comes back. When ours is still in use the foreign one cannot
+; be copied over it: a copy is staged beside it and renamed into place at
+; the restart, after ours is deleted. The backup is removed only once the
+; foreign DLL is back; otherwise it stays in $INSTDIR\backup.
 !macro U2C_REMOVE_SYSTEM_DLL SYSTEM_DIR ARCH
   Delete /REBOOTOK "${SYSTEM_DIR}\usb2can.dll"
   ${If} ${FileExists} "$INSTDIR\backup\${ARCH}\usb2can.dll"
-    CopyFiles /SILENT /FILESONLY "$INSTDIR\backup\${ARCH}\usb2can.dll" "${SYSTEM_DIR}\usb2can.dll"
-    Delete "$INSTDIR\backup\${ARCH}\usb2can.dll"
-    DetailPrint "put the earlier ${SYSTEM_DIR}\usb2can.dll back"
+    !insertmacro U2C_COPY_FILE "$INSTDIR\backup\${ARCH}\usb2can.dll" "${SYSTEM_DIR}\usb2can.dll"
+    ${If} $0 = 1
+      Delete "$INSTDIR\backup\${ARCH}\usb2can.dll"
+      DetailPrint "put the earlier ${SYSTEM_DIR}\usb2can.dll back"
+    ${Else}
+      !insertmacro U2C_COPY_FILE "$INSTDIR\backup\${ARCH}\usb2can.dll" "${SYSTEM_DIR}\usb2can.dll.restore"
+      ClearErrors
+      ${If} $0 = 1
+        Rename /REBOOTOK "${SYSTEM_DIR}\usb2can.dll.restore" "${SYSTEM_DIR}\usb2can.dll"
+      ${EndIf}
+      ${If} $0 = 1
+      ${AndIfNot} ${Errors}
+        SetRebootFlag true
+        DetailPrint "${SYSTEM_DIR}\usb2can.dll is in use: the earlier one is put back at the next restart; a copy stays in $INSTDIR\backup\${ARCH}"
+      ${Else}
+        DetailPrint "could not put the earlier ${SYSTEM_DIR}\usb2can.dll back (Windows error $1): it is kept in $INSTDIR\backup\${ARCH}"
+      ${EndIf}
+    ${EndIf}
   ${EndIf}
 !macroend
 

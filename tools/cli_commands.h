@@ -56,6 +56,8 @@ int cli_runtime_error(const cli_context *cx, const char *what);
 /* Opens a setup string (a bare serial gets ";500"); on failure reports it. */
 long cli_open(const cli_context *cx, const char *setup, unsigned long flags);
 
+/* The stop request (Ctrl+C, u2c_cli_request_stop): async-signal-safe to set. */
+void cli_request_stop(void);
 bool cli_stop_requested(void);
 void cli_stop_reset(void);
 

@@ -4,37 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MICROSECONDS_PER_SECOND 1000000UL
+#include "canal_text.h"
 
-const char *cli_status_name(unsigned long code)
-{
-    switch (code) {
-    case CANAL_STATUSMSG_OK:
-        return "ok";
-    case CANAL_STATUSMSG_OVERRUN:
-        return "overrun";
-    case CANAL_STATUSMSG_BUSLIGHT:
-        return "error warning";
-    case CANAL_STATUSMSG_BUSHEAVY:
-        return "error passive";
-    case CANAL_STATUSMSG_BUSOFF:
-        return "bus off";
-    case CANAL_STATUSMSG_STUFF:
-        return "stuff error";
-    case CANAL_STATUSMSG_FORM:
-        return "form error";
-    case CANAL_STATUSMSG_ACK:
-        return "ack error";
-    case CANAL_STATUSMSG_BIT1:
-        return "bit1 error";
-    case CANAL_STATUSMSG_BIT0:
-        return "bit0 error";
-    case CANAL_STATUSMSG_CRC:
-        return "crc error";
-    default:
-        return NULL;
-    }
-}
+#define MICROSECONDS_PER_SECOND 1000000UL
 
 #if defined(__GNUC__)
 static size_t put(char *line, size_t size, size_t used, const char *fmt, ...)
@@ -63,7 +35,7 @@ void cli_format_message(const char *name, const canalMsg *msg, char *line, size_
         put(line, size, 0, "(%04lu.%06lu)  %s  ", msg->timestamp / MICROSECONDS_PER_SECOND,
             msg->timestamp % MICROSECONDS_PER_SECOND, name);
     if (msg->flags & CANAL_IDFLAG_STATUS) {
-        const char *status = cli_status_name(msg->id);
+        const char *status = u2c_status_code_name(msg->id);
         if (status)
             used = put(line, size, used, "status  %s", status);
         else

@@ -7,7 +7,7 @@
  * microseconds shown as seconds:
  *   (0012.345678)  VIRTUAL1  123   [8]  11 22 33 44 55 66 77 88
  *   (0012.345678)  VIRTUAL1  1F334455   [0]  remote request
- *   (0012.345678)  VIRTUAL1  status  ack error, rec 0, tec 8
+ *   (0012.345678)  VIRTUAL1  status  ACK error, rec 0, tec 8
  * Standard IDs take 3 hex digits, extended ones 8. A status message is
  * recognised by CANAL_IDFLAG_STATUS: id = status code, data = code, REC, TEC.
  */
@@ -20,9 +20,6 @@
 #include "canal.h"
 
 void cli_format_message(const char *name, const canalMsg *msg, char *line, size_t size);
-
-/* "ack error", "error passive", ...; NULL for codes CANAL does not name. */
-const char *cli_status_name(unsigned long code);
 
 /* "2.4" and "2.0" from a vendor string "fw;hw;canal;dll;vendor"; false when
  * it does not have that shape. */

@@ -18,7 +18,7 @@ const char cli_monitor_help[] =
     "seconds (microsecond resolution):\n"
     "  (0012.345678)  VIRTUAL1  123   [8]  11 22 33 44 55 66 77 88\n"
     "  (0012.345678)  VIRTUAL1  1F334455   [0]  remote request\n"
-    "  (0012.345678)  VIRTUAL1  status  ack error, rec 0, tec 8\n"
+    "  (0012.345678)  VIRTUAL1  status  ACK error, rec 0, tec 8\n"
     "Options:\n"
     "  --flags N     CanalOpen flags (default 8 = status messages; add 1 for\n"
     "                listen-only, 2 for loopback, 4 for no automatic retransmission)\n"

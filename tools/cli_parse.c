@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "canal_text.h"
+
 #define STANDARD_ID_DIGITS 3
 #define EXTENDED_ID_DIGITS 8
 #define STANDARD_ID_MAX 0x7FFUL
@@ -24,17 +26,6 @@ bool cli_parse_number(const char *text, unsigned long min, unsigned long max, un
     return true;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool parse_id(const char *text, size_t digits, canalMsg *msg, char *reason,
                      size_t reason_size)
 {
@@ -46,7 +37,7 @@ static bool parse_id(const char *text, size_t digits, canalMsg *msg, char *reaso
     }
     unsigned long id = 0;
     for (size_t i = 0; i < digits; i++) {
-        int v = hex_value(text[i]);
+        int v = u2c_hex_digit_value(text[i]);
         if (v < 0) {
             snprintf(reason, reason_size, "'%c' in the CAN ID is not a hex digit", text[i]);
             return false;
@@ -86,8 +77,8 @@ static bool parse_data(const char *text, canalMsg *msg, char *reason, size_t rea
             p++;
             continue;
         }
-        int high = hex_value(p[0]);
-        int low = high < 0 ? -1 : hex_value(p[1]);
+        int high = u2c_hex_digit_value(p[0]);
+        int low = high < 0 ? -1 : u2c_hex_digit_value(p[1]);
         if (high < 0 || low < 0) {
             snprintf(reason, reason_size,
                      "data must be pairs of hex digits (optionally separated by '.')");

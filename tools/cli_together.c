@@ -2,7 +2,6 @@
 
 #include <string.h>
 
-#include "cli.h"
 #include "cli_commands.h"
 #include "osal.h"
 
@@ -13,6 +12,7 @@ typedef struct segment {
     char **argv; /* argv[0] is the program name, borrowed from the caller */
     FILE *out;
     FILE *err;
+    cli_runner run;
     int status;
     u2c_thread thread;
     bool started;
@@ -30,7 +30,7 @@ bool cli_has_several_commands(int argc, char **argv)
 static void run_segment(void *arg)
 {
     segment *s = arg;
-    s->status = u2c_cli_run(s->argc, s->argv, s->out, s->err);
+    s->status = s->run(s->argc, s->argv, s->out, s->err);
 }
 
 /* Splits argv in place: each segment gets argv[0] in front of its words. */
@@ -63,7 +63,7 @@ static int split(int argc, char **argv, char **words, segment *segments, FILE *e
     return count;
 }
 
-int cli_run_together(int argc, char **argv, FILE *out, FILE *err)
+int cli_run_together(int argc, char **argv, FILE *out, FILE *err, cli_runner run)
 {
     /* Every word once, plus argv[0] and a NULL per segment. */
     char *words[2 * COMMANDS_TOGETHER_MAX + 64];
@@ -80,6 +80,7 @@ int cli_run_together(int argc, char **argv, FILE *out, FILE *err)
     for (int i = 0; i < count; i++) {
         segments[i].out = out;
         segments[i].err = err;
+        segments[i].run = run;
         if (i > 0)
             u2c_sleep_ms(COMMAND_STAGGER_MS);
         if (u2c_thread_start(&segments[i].thread, run_segment, &segments[i]) != 0) {

@@ -21,7 +21,10 @@
 #define COMMAND_STAGGER_MS 200
 #define COMMANDS_TOGETHER_MAX 8
 
+/* Runs one command line; u2c_cli_run. */
+typedef int (*cli_runner)(int argc, char **argv, FILE *out, FILE *err);
+
 bool cli_has_several_commands(int argc, char **argv);
-int cli_run_together(int argc, char **argv, FILE *out, FILE *err);
+int cli_run_together(int argc, char **argv, FILE *out, FILE *err, cli_runner run);
 
 #endif

@@ -43,10 +43,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RX_TRANSFERS 16
-#define TX_TRANSFERS 8
+#define RX_TRANSFERS U2C_LIBUSB_RX_TRANSFERS
+#define TX_TRANSFERS U2C_LIBUSB_TX_TRANSFERS
 #define USB2CAN_INTERFACE 0
-#define DEFAULT_COMMAND_TIMEOUT_MS 1000u
 /* Consecutive failed OUT transfers after which the device counts as gone. */
 #define ERROR_STREAK_LIMIT 32
 /* How long stop() waits for the back end to return cancelled transfers. */
@@ -622,7 +621,7 @@ static int usb_command(u2c_link *base, const uint8_t request[U8D_CMD_SIZE],
     if (!request || !reply)
         return U2C_LINK_IO;
     if (timeout_ms == 0)
-        timeout_ms = DEFAULT_COMMAND_TIMEOUT_MS; /* libusb's 0 would wait forever */
+        timeout_ms = U8D_CMD_TIMEOUT_MS; /* libusb's 0 would wait forever */
 
     u2c_mutex_lock(&link->command_lock);
     /* From here: waiting for another thread's exchange does not eat this one's time. */

@@ -10,6 +10,11 @@
 
 #include "link.h"
 
+/* Bulk transfers kept in flight: IN on 0x81 (each resubmitted from its own
+ * completion) and OUT on 0x02 (one 16-byte record each). */
+#define U2C_LIBUSB_RX_TRANSFERS 16
+#define U2C_LIBUSB_TX_TRANSFERS 8
+
 u2c_link *u2c_link_open_libusb(const char *serial, u2c_link_result *result, char *reason,
                                size_t reason_size);
 

@@ -36,6 +36,9 @@
 
 /* Record sizes and markers. */
 #define U8D_CMD_SIZE 16
+/* How long a host waits for a command's reply (the kernel driver and the
+ * vendor DLL both wait 1 s). */
+#define U8D_CMD_TIMEOUT_MS 1000
 #define U8D_TX_RECORD_SIZE 16
 #define U8D_RX_RECORD_SIZE 21
 #define U8D_RX_MAX_RECORDS 3

@@ -441,7 +441,7 @@ static void test_status_messages_are_shown_as_such(void **state)
     m.timestamp = 12345678;
     char line[160];
     cli_format_message("ED000200", &m, line, sizeof line);
-    assert_string_equal(line, "(0012.345678)  ED000200  status  ack error, rec 0, tec 8");
+    assert_string_equal(line, "(0012.345678)  ED000200  status  ACK error, rec 0, tec 8");
     m.id = CANAL_STATUSMSG_BUSHEAVY;
     m.data[2] = 128;
     cli_format_message("ED000200", &m, line, sizeof line);

@@ -18,6 +18,9 @@
 #   foreign   a usb2can.dll that is not ours is kept, through an upgrade, and
 #             put back on uninstall; a file the user added to the install
 #             folder survives uninstall.
+#   foreign in use  a foreign System32\usb2can.dll kept at install; uninstall
+#             while a program holds ours: exit 3010, the backup stays, the
+#             foreign DLL is staged and renamed into place at the restart.
 #   win32     install on 32-bit Windows: the 32-bit DLL in System32.
 set -uo pipefail
 
@@ -164,7 +167,7 @@ declare -A tree_source=(
     [README.md]=$root/README.md
     [example_python_can.py]=$root/installer/example_python_can.py
     [include/canal.h]=$root/include/canal.h
-    [include/usb2can.h]=$root/include/usb2can.h
+    [include/usb2can.h]=$x64/generated/include/usb2can.h
     [lib/x64/usb2can.lib]=$x64/implib/usb2can.lib
     [lib/x64/libusb2can.dll.a]=$x64/implib/libusb2can.dll.a
     [lib/x86/usb2can.lib]=$x86/implib/usb2can.lib
@@ -389,6 +392,47 @@ check "uninstall kept the user's notes.txt and removed everything else" \
     eval '[ "$(cd "$pf" && find . -mindepth 1)" = ./notes.txt ]'
 rm -rf "$pf"
 check_nothing_left "$before" 64 32
+
+echo "=== foreign in use: the foreign DLL comes back at the restart, its backup is kept"
+# Installed to a folder without spaces: the uninstaller takes its folder as
+# _?=DIR, which must be the last argument and must not be quoted, and runs
+# in place then, so its exit code is the real one.
+inuse_dir='C:\u2c' inuse=$c/u2c
+printf 'MZ: not usb2can, a stand-in for the vendor DLL (64-bit)\n' >"$c/windows/system32/usb2can.dll"
+cp "$c/windows/system32/usb2can.dll" "$work/foreign64.dll"
+before=$(snapshot)
+run_setup "$setup" /S "/D=$inuse_dir"
+check "installing over a foreign System32\\usb2can.dll exits 0" [ $? -eq 0 ]
+check "the foreign System32\\usb2can.dll is kept in $inuse_dir\\backup\\x64" \
+    cmp -s "$work/foreign64.dll" "$inuse/backup/x64/usb2can.dll"
+holder_log=$work/holder-foreign.log
+(cd "$work/clients/x64" && exec wine ./installer_loadlib_client.exe hold 600000 >"$holder_log" 2>&1) &
+holder=$!
+for _ in $(seq 100); do
+    grep -q holding "$holder_log" 2>/dev/null && break
+    sleep 0.2
+done
+check "a 64-bit program holds our System32\\usb2can.dll" grep -q holding "$holder_log"
+timeout 300 wine "$inuse_dir\\uninstall.exe" /S "_?=$inuse_dir"
+rc=$?
+check "uninstalling while the DLL is in use exits 3010 (restart needed), got $rc" is_restart_needed $rc
+check "the backup is kept while the foreign DLL is not back" \
+    cmp -s "$work/foreign64.dll" "$inuse/backup/x64/usb2can.dll"
+check "the foreign DLL is staged as System32\\usb2can.dll.restore" \
+    cmp -s "$work/foreign64.dll" "$c/windows/system32/usb2can.dll.restore"
+check "a rename at the restart is scheduled for it" eval \
+    'timeout 60 wine reg query "HKLM\\System\\CurrentControlSet\\Control\\Session Manager" \
+        /v PendingFileRenameOperations 2>/dev/null | tr -d "\r" | grep -qi "usb2can.dll.restore"'
+timeout 60 wineserver -k
+wait "$holder" 2>/dev/null
+timeout 300 wineboot -r >/dev/null 2>&1
+timeout 120 wineserver -w
+check "after a restart System32\\usb2can.dll is the foreign DLL again, no .restore left" \
+    eval 'cmp -s "$work/foreign64.dll" "$c/windows/system32/usb2can.dll" &&
+          [ ! -e "$c/windows/system32/usb2can.dll.restore" ]'
+rm -rf "$inuse"
+check_nothing_left "$before" 64 32
+rm -f "$c/windows/system32/usb2can.dll"
 
 echo "=== win32: install, use and uninstall on 32-bit Windows"
 check "a fresh 32-bit Wine prefix" new_prefix "$work/prefix32" win32

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "osal.h"
-#include "vbus.h"
+#include "sim_rig.h"
 
 /* Records the device under test may hold before the far end sends more. */
 #define RIG_GATE 24
@@ -28,9 +28,8 @@ struct model_rig {
     mock_usb *usb;
     u8d_model_config config;
     unsigned far_kbps;
-    vbus *can;
-    u8d_model *device; /* under test, behind USB */
-    u8d_model *far;    /* the other node on the bus, driven by the test */
+    sim_rig world; /* dut: the device under test, behind USB; peer: the far end */
+    bool powered;
     bool far_open;
     /* the device's command IN pipe (0x83), oldest first, delivered in order */
     rig_reply replies[RIG_REPLY_PIPE];
@@ -53,39 +52,27 @@ struct model_rig {
 
 static void far_command_open(model_rig *r, uint64_t now)
 {
-    uint8_t req[U8D_CMD_SIZE], reply[U8D_CMD_SIZE];
-    if (r->far_open) {
-        u8d_bittiming bt;
-        u8d_bittiming_standard(r->far_kbps, &bt);
-        u8d_encode_open(req, &bt, 0);
-    } else {
-        u8d_encode_command(req, U8D_CMD_CLOSE, 0, 0, NULL);
-    }
-    u8d_model_command(r->far, now, req, sizeof req, reply);
+    sim_rig_peer_open(&r->world, r->far_open ? r->far_kbps : 0, now);
+}
+
+static void far_log(void *ctx, const u8d_frame *f)
+{
+    model_rig *r = ctx;
+    r->log[r->log_total++ % RIG_FAR_LOG] = *f;
 }
 
 /* Takes the far adapter's IN packets into the log. */
 static void far_drain(model_rig *r, uint64_t now)
 {
-    uint8_t packet[U8D_IN_PACKET_MAX];
-    size_t n;
-    while ((n = u8d_model_data_in(r->far, now, packet)) > 0) {
-        u8d_in_packet pkt;
-        u8d_decode_in_packet(packet, n, U8D_FLAVOR_VENDOR, &pkt);
-        for (size_t i = 0; i < pkt.records; i++)
-            if (pkt.st[i] == U8D_OK && pkt.rec[i].type == U8D_TYPE_CAN)
-                r->log[r->log_total++ % RIG_FAR_LOG] = pkt.rec[i].frame;
-    }
+    sim_rig_peer_drain(&r->world, now, far_log, r);
 }
 
 /* Feeds the far adapter from the queue while the device under test has room. */
 static void far_feed(model_rig *r, uint64_t now)
 {
     while (r->queue_count > 0 &&
-           u8d_model_rx_pending(r->device) + u8d_model_tx_pending(r->far) < RIG_GATE) {
-        uint8_t rec[U8D_TX_RECORD_SIZE];
-        u8d_encode_tx(rec, &r->queue[r->queue_head]);
-        if (u8d_model_data_out(r->far, now, rec, sizeof rec) != U8D_MODEL_OUT_ACCEPTED)
+           u8d_model_rx_pending(r->world.dut) + u8d_model_tx_pending(r->world.peer) < RIG_GATE) {
+        if (!sim_rig_peer_send(&r->world, &r->queue[r->queue_head], now))
             return;
         r->queue_head = (r->queue_head + 1) % RIG_FAR_QUEUE;
         r->queue_count--;
@@ -95,11 +82,11 @@ static void far_feed(model_rig *r, uint64_t now)
 /* Runs the bus to now, one frame at a time so the far end never overruns. */
 static void pump(model_rig *r, uint64_t now)
 {
-    if (!r->device)
+    if (!r->powered)
         return;
     for (;;) {
         far_feed(r, now);
-        bool stepped = vbus_step(r->can, now);
+        bool stepped = vbus_step(r->world.bus, now);
         far_drain(r, now);
         if (!stepped)
             return;
@@ -125,7 +112,7 @@ static void reply_push(model_rig *r, const uint8_t *bytes, size_t len, uint64_t 
     slot->ready_ns = ready_ns;
     slot->from_device = from_device;
     if (from_device)
-        u8d_model_reply_held(r->device, true);
+        u8d_model_reply_held(r->world.dut, true);
 }
 
 /* Hands the oldest packet to an IN of max bytes, or -1 (NAK) while it is held
@@ -140,7 +127,7 @@ static int reply_pop(model_rig *r, uint64_t now, uint8_t *data, size_t max)
     size_t n = oldest->len;
     memcpy(data, oldest->bytes, n);
     if (oldest->from_device)
-        u8d_model_reply_held(r->device, false);
+        u8d_model_reply_held(r->world.dut, false);
     r->reply_head = (r->reply_head + 1) % RIG_REPLY_PIPE;
     r->reply_count--;
     return (int)n;
@@ -149,14 +136,14 @@ static int reply_pop(model_rig *r, uint64_t now, uint8_t *data, size_t max)
 /* The device takes a command from 0x04. Lock held. False: NAK. */
 static bool device_command(model_rig *r, uint64_t now, const uint8_t *data, size_t len)
 {
-    if (u8d_model_detached(r->device) || !u8d_model_command_pipe_alive(r->device))
+    if (u8d_model_detached(r->world.dut) || !u8d_model_command_pipe_alive(r->world.dut))
         return false; /* the endpoint is never re-armed: NAK */
     if (reply_pipe_full(r))
         return false; /* no room for the answer: the device takes no command */
     if (r->hook)
         r->hook(r, data, len, r->hook_ctx);
     uint8_t reply[U8D_CMD_SIZE];
-    size_t n = u8d_model_command(r->device, now, data, len, reply);
+    size_t n = u8d_model_command(r->world.dut, now, data, len, reply);
     if (n > 0)
         reply_push(r, reply, n, now + r->next_reply_delay_ns, true);
     r->next_reply_delay_ns = 0;
@@ -176,7 +163,7 @@ static bool rig_out(void *device, uint8_t ep, const uint8_t *data, size_t len)
     } else if (ep == U8D_EP_DATA_OUT) {
         if (now < r->out_held_until_ns)
             return false;
-        accepted = u8d_model_data_out(r->device, now, data, len) == U8D_MODEL_OUT_ACCEPTED;
+        accepted = u8d_model_data_out(r->world.dut, now, data, len) == U8D_MODEL_OUT_ACCEPTED;
     }
     pump(r, now);
     return accepted;
@@ -203,7 +190,7 @@ static int rig_in(void *device, uint8_t ep, uint8_t *data, size_t max)
         r->in_inject_count--;
         return (int)n;
     }
-    size_t n = u8d_model_data_in(r->device, now, data);
+    size_t n = u8d_model_data_in(r->world.dut, now, data);
     pump(r, now);
     return n > 0 ? (int)n : -1;
 }
@@ -215,14 +202,9 @@ static const mock_device_ops rig_ops = {.out = rig_out, .in = rig_in};
 /* A fresh bus with a freshly powered device and the far end. Lock held. */
 static void power_up(model_rig *r, uint64_t now)
 {
-    r->can = vbus_create(VBUS_INSTANT, now);
-    r->device = u8d_model_create(&r->config, now);
-    u8d_model_config far_config;
-    u8d_model_config_vendor(&far_config);
-    r->far = u8d_model_create(&far_config, now);
-    vbus_attach(r->can, r->device);
-    vbus_attach(r->can, r->far);
-    far_command_open(r, now);
+    r->powered = sim_rig_init(&r->world, VBUS_INSTANT, &r->config, now);
+    if (r->powered)
+        far_command_open(r, now);
     r->reply_head = 0;
     r->reply_count = 0;
     r->next_reply_delay_ns = 0;
@@ -233,12 +215,8 @@ static void power_up(model_rig *r, uint64_t now)
 
 static void power_down(model_rig *r)
 {
-    vbus_destroy(r->can);
-    u8d_model_destroy(r->device);
-    u8d_model_destroy(r->far);
-    r->can = NULL;
-    r->device = NULL;
-    r->far = NULL;
+    sim_rig_free(&r->world);
+    r->powered = false;
 }
 
 model_rig *rig_create(mock_bus *bus, const mock_identity *id, u8d_flavor flavor, unsigned far_kbps)
@@ -430,7 +408,7 @@ void rig_with_device(model_rig *r, rig_model_fn fn, void *ctx)
 {
     mock_bus_lock(r->bus);
     uint64_t now = u2c_now_ns();
-    fn(r->device, now, ctx);
+    fn(r->world.dut, now, ctx);
     pump(r, now);
     mock_bus_unlock(r->bus);
 }
