@@ -320,21 +320,6 @@ static void test_raw_dlc_9_to_15_is_forwarded(void **state)
     }
 }
 
-/* Vendor firmware: status records go out whatever the OPEN flags say (it
- * reads bits 0..2 only, commands.c ~97-119; main.c ~205-268). */
-static void test_vendor_status_records_whatever_the_flags(void **state)
-{
-    (void)state;
-    u8d_model *m = vendor();
-    model_open(m, 0, 500, 0); /* bit 0x08 clear */
-    u8d_model_can_rx_error(m, 1 * MS, U8D_LEC_STUFF);
-    u8d_rx_record r[3];
-    assert_int_equal(model_read(m, 1 * MS, r), 1);
-    assert_int_equal(r[0].type, U8D_TYPE_STATUS);
-    assert_int_equal(r[0].frame.data[0], U8D_SC_STUFF);
-    u8d_model_destroy(m);
-}
-
 /* CANalyze: bxCAN error callback, first of BOF, EPV, EWG, then the LEC codes
  * (usbd_8dev_if.c ~299-324); never OK; stale bytes besides the code. */
 static void test_canalyze_error_codes_follow_its_priority_chain(void **state)
@@ -413,7 +398,6 @@ int main(void)
         cmocka_unit_test(test_statistics_cleared_by_open_close_and_reset),
         cmocka_unit_test(test_statistics_cleared_only_on_open_close_transitions),
         cmocka_unit_test(test_raw_dlc_9_to_15_is_forwarded),
-        cmocka_unit_test(test_vendor_status_records_whatever_the_flags),
         cmocka_unit_test(test_canalyze_error_codes_follow_its_priority_chain),
         cmocka_unit_test(test_canalyze_scales_brp_by_one_and_a_half),
         cmocka_unit_test(test_canalyze_one_record_per_packet_le_ms),
