@@ -284,23 +284,22 @@ static void drain_tx(u2c_channel *ch)
 
 /* Frames the adapter has taken still wait in its own queue until the bus
  * carries them, and CLOSE would strand them there. The vendor firmware
- * counts what it has transmitted (GET_STATISTICS 2, read at OPEN as the
- * baseline): wait until the count since OPEN reaches what was handed over, while it keeps rising,
- * within the same bounds as drain_tx. Never asked of a CANalyze: any command but OPEN, CLOSE and
- * the version query kills its command pipe. Call with cmd_lock held. */
+ * counts what it has transmitted (GET_STATISTICS 2, read right after OPEN
+ * as the baseline): wait until the count since OPEN reaches what was handed
+ * over, while it keeps rising, within the same bounds as drain_tx. Never
+ * asked of a CANalyze: any command but OPEN, CLOSE and the version query
+ * kills its command pipe. Call with cmd_lock held. */
 static void drain_adapter(u2c_channel *ch)
 {
     if (ch->flavor != U8D_FLAVOR_VENDOR)
         return;
     u2c_mutex_lock(&ch->lock);
     uint64_t handed = ch->tx_frames - ch->tx_frames_at_open;
+    uint32_t baseline = ch->tx_stat_at_open;
     bool gone = ch->gone;
     u2c_mutex_unlock(&ch->lock);
     if (handed == 0 || gone)
         return;
-    u2c_mutex_lock(&ch->lock);
-    uint32_t baseline = ch->tx_stat_at_open;
-    u2c_mutex_unlock(&ch->lock);
     uint64_t hard_deadline = u2c_deadline_after_ms(TX_DRAIN_MAX_MS);
     uint64_t stall_deadline = u2c_deadline_after_ms(TX_DRAIN_STALL_MS);
     uint32_t transmitted = 0;
@@ -394,15 +393,17 @@ static void refresh_status(u2c_channel *ch)
         return;
     uint8_t request[U8D_CMD_SIZE], reply[U8D_CMD_SIZE];
     u8d_encode_command(request, U8D_CMD_GET_STATUS, 0, 0, NULL);
+    /* cmd_lock stays held until the answer is applied: no OPEN (which
+     * restarts the bus state) can come in between. */
     u2c_mutex_lock(&ch->cmd_lock);
     int code = exchange_within(ch, request, "GET_STATUS", reply, U2C_STATUS_QUERY_TIMEOUT_MS);
+    if (code == CANAL_ERROR_SUCCESS) {
+        u2c_mutex_lock(&ch->lock);
+        u2c_bus_state_apply_word(&ch->bus, u8d_reply_be32(reply));
+        u2c_mutex_unlock(&ch->lock);
+    }
     u2c_mutex_unlock(&ch->cmd_lock);
     u2c_error_clear();
-    if (code != CANAL_ERROR_SUCCESS)
-        return;
-    u2c_mutex_lock(&ch->lock);
-    u2c_bus_state_apply_word(&ch->bus, u8d_reply_be32(reply));
-    u2c_mutex_unlock(&ch->lock);
 }
 
 int u2c_channel_get_status(u2c_channel *ch, canalStatus *out)
