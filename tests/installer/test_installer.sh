@@ -296,6 +296,19 @@ check_nothing_left() { # BEFORE_SNAPSHOT VIEWS...
     check "uninstall: no usb2can entry left in Add/Remove Programs" [ "$(uninst_entries "$@")" = 0 ]
 }
 
+# hold_system_dll LOG: a 64-bit program loads System32\usb2can.dll and keeps
+# it loaded (for 10 minutes, or until wineserver -k); its pid in $holder.
+hold_system_dll() {
+    local log=$1
+    (cd "$work/clients/x64" && exec wine ./installer_loadlib_client.exe hold 600000 >"$log" 2>&1) &
+    holder=$!
+    for _ in $(seq 100); do
+        grep -q holding "$log" 2>/dev/null && break
+        sleep 0.2
+    done
+    check "a 64-bit program holds System32\\usb2can.dll" grep -q holding "$log"
+}
+
 python_syntax_ok() { python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read())' "$1"; }
 
 # ---------------------------------------------------------------------------
@@ -335,14 +348,7 @@ before=$(snapshot)
 run_setup "$old_dir/usb2can-setup-0.9.0.exe" /S
 check "0.9.0 installs" [ $? -eq 0 ]
 check "0.9.0 is registered" [ "$(reg_value 64 DisplayVersion)" = 0.9.0 ]
-holder_log=$work/holder.log
-(cd "$work/clients/x64" && exec wine ./installer_loadlib_client.exe hold 600000 >"$holder_log" 2>&1) &
-holder=$!
-for _ in $(seq 100); do
-    grep -q holding "$holder_log" 2>/dev/null && break
-    sleep 0.2
-done
-check "a 64-bit program holds System32\\usb2can.dll" grep -q holding "$holder_log"
+hold_system_dll "$work/holder.log"
 run_setup "$setup" /S
 rc=$?
 check "installing $version over 0.9.0 with the DLL in use exits 3010 (restart needed), got $rc" \
@@ -405,14 +411,7 @@ run_setup "$setup" /S "/D=$inuse_dir"
 check "installing over a foreign System32\\usb2can.dll exits 0" [ $? -eq 0 ]
 check "the foreign System32\\usb2can.dll is kept in $inuse_dir\\backup\\x64" \
     cmp -s "$work/foreign64.dll" "$inuse/backup/x64/usb2can.dll"
-holder_log=$work/holder-foreign.log
-(cd "$work/clients/x64" && exec wine ./installer_loadlib_client.exe hold 600000 >"$holder_log" 2>&1) &
-holder=$!
-for _ in $(seq 100); do
-    grep -q holding "$holder_log" 2>/dev/null && break
-    sleep 0.2
-done
-check "a 64-bit program holds our System32\\usb2can.dll" grep -q holding "$holder_log"
+hold_system_dll "$work/holder-foreign.log"
 timeout 300 wine "$inuse_dir\\uninstall.exe" /S "_?=$inuse_dir"
 rc=$?
 check "uninstalling while the DLL is in use exits 3010 (restart needed), got $rc" is_restart_needed $rc
