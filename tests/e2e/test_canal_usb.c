@@ -783,15 +783,18 @@ static void test_vendor_error_counters_are_fresh_between_records(void **state)
     assert_int_equal(tec, 2);
     u2c_sleep_ms(600); /* past the refresh interval */
     canalStatus st;
+    uint64_t t0 = u2c_now_ns();
     assert_int_equal(CanalGetStatus(h, &st), CANAL_ERROR_SUCCESS);
     print_message("status 0x%08lX (%s), adapter TEC %u\n", st.channel_status, st.lasterrorstr, tec);
     assert_int_equal(st.channel_status & 0xFFu, 2);
-    /* At most one GET_STATUS per interval: asking again at once sends none. */
+    /* At most one GET_STATUS per interval: asking again at once sends none
+     * (checked when "at once" really was well inside the 500 ms). */
     uint8_t codes[MOCK_COMMAND_LOG];
     size_t before = command_codes(f, 0, codes, sizeof codes);
-    assert_int_equal(CanalGetStatus(h, &st), CANAL_ERROR_SUCCESS);
-    assert_int_equal(command_codes(f, 0, codes, sizeof codes), before);
     assert_int_equal(codes[before - 1], U8D_CMD_GET_STATUS);
+    assert_int_equal(CanalGetStatus(h, &st), CANAL_ERROR_SUCCESS);
+    if (u2c_now_ns() - t0 < 450000000u)
+        assert_int_equal(command_codes(f, 0, codes, sizeof codes), before);
     assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
 }
 
