@@ -140,9 +140,11 @@ static void test_canalyze_gets_only_open_close_and_version(void **state)
     f->rig[0] = rig_create(f->bus, &canalyze_200, U8D_FLAVOR_CANALYZE, 500);
     long h = open_ok("ED000200;500", USB2CAN_FLAG_STATUS_FRAMES);
     /* Everything a client might call; none of it may reach the device as a
-     * command it does not know (that would kill its command pipe). */
+     * command it does not know (that would kill its command pipe); the
+     * status refresh of vendor firmware included, once it would be due. */
     canalStatus status;
     canalStatistics stats;
+    u2c_sleep_ms(600);
     assert_int_equal(CanalGetStatus(h, &status), CANAL_ERROR_SUCCESS);
     assert_int_equal(CanalGetStatistics(h, &stats), CANAL_ERROR_SUCCESS);
     assert_non_null(CanalGetVendorString());
