@@ -5,7 +5,7 @@
 ; SysWOW64 on 64-bit Windows (each process sees the one of its own bitness),
 ; the 32-bit DLL in System32 on 32-bit Windows. Everything else goes to
 ; $PROGRAMFILES64\usb2can: the CLI per architecture, headers, import
-; libraries, README, LICENSE, a python-can example and the uninstaller.
+; libraries, README, docs, LICENSE, a python-can example and the uninstaller.
 ;
 ; The uninstaller removes exactly the files listed here (one list serves
 ; both, see U2C_PROGRAM_FILES) and only folders that are then empty. A
@@ -66,6 +66,17 @@ UninstPage instfiles
   !insertmacro ${ACTION} "" "LICENSE"
   !insertmacro ${ACTION} "" "README.md"
   !insertmacro ${ACTION} "" "example_python_can.py"
+  !insertmacro ${ACTION} "docs" "adapters.md"
+  !insertmacro ${ACTION} "docs" "architecture.md"
+  !insertmacro ${ACTION} "docs" "benchmarks.md"
+  !insertmacro ${ACTION} "docs" "canal-semantics.md"
+  !insertmacro ${ACTION} "docs" "protocol.md"
+  !insertmacro ${ACTION} "docs" "python-can.md"
+  !insertmacro ${ACTION} "docs" "setup-string.md"
+  !insertmacro ${ACTION} "docs" "testing.md"
+  !insertmacro ${ACTION} "docs" "troubleshooting.md"
+  !insertmacro ${ACTION} "docs" "virtual-adapters.md"
+  !insertmacro ${ACTION} "docs" "windows.md"
   !insertmacro ${ACTION} "include" "canal.h"
   !insertmacro ${ACTION} "include" "usb2can.h"
   !insertmacro ${ACTION} "lib\x64" "usb2can.lib"
@@ -86,6 +97,7 @@ UninstPage instfiles
   RMDir "$INSTDIR\lib\x86"
   RMDir "$INSTDIR\lib"
   RMDir "$INSTDIR\include"
+  RMDir "$INSTDIR\docs"
   RMDir "$INSTDIR\x64"
   RMDir "$INSTDIR\x86"
   RMDir "$INSTDIR\backup\x64"

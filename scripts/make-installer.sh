@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Windows installer usb2can-setup-<version>.exe from the outputs of
 # the windows-x86 and windows-x64 builds (both DLLs, import libraries, CLI if
-# built) and the sources (headers, README, LICENSE, example).
+# built) and the sources (headers, README, docs/*.md, LICENSE, example).
 #
 #   scripts/make-installer.sh [--x86 DIR] [--x64 DIR] [--out DIR]
 #                             [--version X.Y.Z] [--if-x86-built] [--force]
@@ -70,7 +70,7 @@ strip_pe() {
 setup=$out/usb2can-setup-$version.exe
 
 inputs=("$x64/usb2can.dll" "$x86/usb2can.dll" "$x64/implib" "$x86/implib"
-    "$root/include/canal.h" "$x64/generated/include/usb2can.h" "$root/README.md" "$root/LICENSE"
+    "$root/include/canal.h" "$x64/generated/include/usb2can.h" "$root/README.md" "$root/docs" "$root/LICENSE"
     "$root/installer/usb2can.nsi" "$root/installer/example_python_can.py"
     "$root/scripts/make-installer.sh")
 cli_defines=()
@@ -89,13 +89,14 @@ fi
 mkdir -p "$out"
 payload=$(mktemp -d "$out/.usb2can-setup-payload.XXXXXX")
 trap 'rm -rf "$payload"' EXIT
-mkdir -p "$payload"/{x64,x86,include,lib/x64,lib/x86}
+mkdir -p "$payload"/{x64,x86,include,docs,lib/x64,lib/x86}
 strip_pe "$x64/usb2can.dll" "$payload/x64/usb2can.dll"
 strip_pe "$x86/usb2can.dll" "$payload/x86/usb2can.dll"
 cp "$x64/implib/usb2can.lib" "$x64/implib/libusb2can.dll.a" "$payload/lib/x64/"
 cp "$x86/implib/usb2can.lib" "$x86/implib/libusb2can.dll.a" "$payload/lib/x86/"
 cp "$root/include/canal.h" "$x64/generated/include/usb2can.h" "$payload/include/"
 cp "$root/README.md" "$root/LICENSE" "$root/installer/example_python_can.py" "$payload/"
+cp "$root"/docs/*.md "$payload/docs/"
 for arch in x64 x86; do
     dir=$x64
     [ $arch = x86 ] && dir=$x86

@@ -173,6 +173,7 @@ declare -A tree_source=(
     [lib/x86/usb2can.lib]=$x86/implib/usb2can.lib
     [lib/x86/libusb2can.dll.a]=$x86/implib/libusb2can.dll.a
 )
+for f in "$root"/docs/*.md; do tree_source[docs/$(basename "$f")]=$f; done
 clis=()
 for arch in x64 x86; do
     build=$x64

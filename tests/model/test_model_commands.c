@@ -1,6 +1,7 @@
 /* The command pipe of the device model, byte for byte: vendor firmware 1.7
- * (docs/protocol.md: commands, statistics) and CANalyze (its command subset, golden bytes from the
- * usbmon capture in seed 002). */
+ * (docs/protocol.md: commands, statistics) and CANalyze (its command subset,
+ * golden bytes from the usbmon capture in
+ * tests/data/captures/canalyze_linux_500k_commands.txt). */
 #include "model_helpers.h"
 
 /* A request with distinctive bytes everywhere, so echoes are visible. */
@@ -237,7 +238,8 @@ static void test_reset_detaches_until_reinit(void **state)
     u8d_model_destroy(m);
 }
 
-/* Seed 002: usbmon capture of a CANalyze under the Linux driver. */
+/* tests/data/captures/canalyze_linux_500k_commands.txt: usbmon capture of a
+ * CANalyze under the Linux driver. */
 static void test_canalyze_golden_bytes(void **state)
 {
     (void)state;
