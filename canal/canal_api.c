@@ -12,7 +12,9 @@
 #include "canal.h"
 #include "cfg_parse.h"
 #include "driver_info.h"
+#include "environment.h"
 #include "handles.h"
+#include "keep_loaded.h"
 #include "last_error.h"
 #include "link_open.h"
 #include "thread_state.h"
@@ -38,12 +40,11 @@ static u2c_channel *acquire(long handle, const char *fn)
     case U2C_MISS_CLOSING:
         u2c_error_set("%s: handle %ld is being closed", fn, handle);
         break;
-    case U2C_MISS_OPENING:
-        u2c_error_set("%s: handle %ld is still being opened", fn, handle);
+    case U2C_MISS_CLOSED:
+        u2c_error_set("%s: handle %ld is not open (it was closed)", fn, handle);
         break;
     default:
-        u2c_error_set("%s: handle %ld is not open (closed, or never returned by CanalOpen)", fn,
-                      handle);
+        u2c_error_set("%s: handle %ld is not open (CanalOpen never returned it)", fn, handle);
         break;
     }
     return NULL;
@@ -88,20 +89,36 @@ long CANAL_CALL CanalOpen(const char *pDevice, unsigned long flags)
         u2c_error_set("CanalOpen: %s", reason);
         return 0;
     }
-    long handle = u2c_handles_reserve(&g_handles);
-    if (!handle) {
+    int reservation = u2c_handles_reserve(&g_handles);
+    if (!reservation) {
         u2c_error_set("CanalOpen: %d channels are open in this process, the most there can be; "
                       "close one first",
                       U2C_HANDLE_SLOTS);
         return 0;
     }
+    u2c_keep_loaded_hold(); /* before the open can start a thread */
     u2c_channel *ch = open_channel(&setup, flags);
     if (!ch) {
-        u2c_handles_cancel(&g_handles, handle);
+        u2c_handles_cancel(&g_handles, reservation);
+        u2c_keep_loaded_drop();
         return 0;
     }
-    u2c_handles_publish(&g_handles, handle, ch);
-    return handle;
+    return u2c_handles_publish(&g_handles, reservation, ch);
+}
+
+/* Steps 2 and 3 of a close that begin_remove started: wakes the channel's
+ * blocked callers, waits (until deadline) for every caller to leave, frees
+ * the channel. False, with the channel left as it is, when a caller is
+ * still inside at the deadline. */
+static bool finish_close(long handle, u2c_channel *ch, uint64_t deadline)
+{
+    u2c_channel_shutdown(ch);
+    if (!u2c_handles_wait_unused_until(&g_handles, handle, deadline))
+        return false;
+    u2c_channel_close(ch);
+    u2c_handles_forget(&g_handles, handle);
+    u2c_keep_loaded_drop(); /* every thread of the channel has been joined */
+    return true;
 }
 
 int CANAL_CALL CanalClose(long handle)
@@ -109,17 +126,34 @@ int CANAL_CALL CanalClose(long handle)
     u2c_error_clear();
     u2c_lookup_miss miss = U2C_MISS_UNKNOWN;
     u2c_channel *ch = u2c_handles_begin_remove(&g_handles, handle, &miss);
-    if (!ch) {
-        if (miss == U2C_MISS_CLOSING)
-            return u2c_fail(CANAL_ERROR_NOT_OPEN, "CanalClose: handle %ld is already being closed",
-                            handle);
-        return u2c_fail(CANAL_ERROR_NOT_OPEN, "CanalClose: handle %ld is not open", handle);
+    if (ch) {
+        finish_close(handle, ch, U2C_DEADLINE_NEVER);
+        return CANAL_ERROR_SUCCESS;
     }
-    u2c_channel_shutdown(ch);
-    u2c_handles_wait_unused(&g_handles, handle);
-    u2c_channel_close(ch);
-    u2c_handles_forget(&g_handles, handle);
-    return CANAL_ERROR_SUCCESS;
+    switch (miss) {
+    case U2C_MISS_CLOSING: /* another thread is closing it: closed once that is done */
+        u2c_handles_wait_closed(&g_handles, handle);
+        return CANAL_ERROR_SUCCESS;
+    case U2C_MISS_CLOSED: /* closed already: closing is idempotent, as the vendor's */
+        return CANAL_ERROR_SUCCESS;
+    default:
+        return u2c_fail(CANAL_ERROR_NOT_OPEN,
+                        "CanalClose: handle %ld is not open (CanalOpen never returned it)", handle);
+    }
+}
+
+int u2c_api_close_all(unsigned long wait_ms)
+{
+    long live[U2C_HANDLE_SLOTS];
+    int n = u2c_handles_live(&g_handles, live, U2C_HANDLE_SLOTS);
+    int left_open = 0;
+    uint64_t deadline = u2c_deadline_after_ms(wait_ms);
+    for (int i = 0; i < n; i++) {
+        u2c_channel *ch = u2c_handles_begin_remove(&g_handles, live[i], NULL);
+        if (ch && !finish_close(live[i], ch, deadline))
+            left_open++;
+    }
+    return left_open;
 }
 
 /* --- frames ---------------------------------------------------------------- */
@@ -365,4 +399,10 @@ long CANAL_CALL Usb2canListAdapters(usb2canAdapterInfo *list, long max)
 {
     u2c_error_clear();
     return u2c_list_adapters(list, max);
+}
+
+unsigned long CANAL_CALL Usb2canGetEnvironment(char *buf, unsigned long size)
+{
+    u2c_error_clear();
+    return (unsigned long)u2c_environment_text(buf, buf != NULL ? size : 0);
 }

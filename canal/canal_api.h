@@ -11,6 +11,12 @@
 
 #include "channel.h"
 
+/* Closes every channel still open, as CanalClose does, waiting at most
+ * wait_ms in all for callers still inside a call on them; returns how many
+ * it had to leave open because a caller did not leave in time. For
+ * unloading the library (dllmain.c) and tests. */
+int u2c_api_close_all(unsigned long wait_ms);
+
 /* Host-side diagnostics of an open handle (malformed packets, ring overruns...). */
 int u2c_api_diagnostics(long handle, u2c_channel_diag *out);
 

@@ -12,6 +12,9 @@
  *    milliseconds of the end of that thread's previous bounded wait is that
  *    caller's truncated remainder (e.g. after a frame its software filters
  *    rejected): it waits 1 ms instead of forever.
+ * A timeout whose deadline lies beyond the range of the monotonic clock in
+ * nanoseconds (about 584 years; e.g. ULONG_MAX on LP64 systems) waits
+ * forever, like 0.
  *
  * Contract: pure bookkeeping in the calling thread's block
  * (thread_state.h); no locks, no allocation after the thread's first call.

@@ -69,6 +69,7 @@ UninstPage instfiles
   !insertmacro ${ACTION} "docs" "adapters.md"
   !insertmacro ${ACTION} "docs" "architecture.md"
   !insertmacro ${ACTION} "docs" "benchmarks.md"
+  !insertmacro ${ACTION} "docs" "bug-reports.md"
   !insertmacro ${ACTION} "docs" "canal-semantics.md"
   !insertmacro ${ACTION} "docs" "protocol.md"
   !insertmacro ${ACTION} "docs" "python-can.md"

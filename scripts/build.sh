@@ -3,7 +3,8 @@
 # working on the virtual adapter:
 #   build/windows-x86/usb2can.dll, build/windows-x64/usb2can.dll,
 #   build/linux-release/libusb2can.so, the usb2can-cli of each,
-#   build/usb2can-setup-<version>.exe,
+#   build/usb2can-setup-<version>.exe, build/usb2can-<version>-windows.zip
+#   (the portable package: both DLLs, both CLIs, headers, import libraries, docs),
 # then runs usb2can-cli against two virtual adapters.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,6 +17,9 @@ for preset in windows-x86 windows-x64 linux-release; do
   cmake --preset "$preset" >"build/$preset.configure.log"
   cmake --build --preset "$preset"
 done
+
+echo "=== the portable zip"
+bash scripts/make-zip.sh
 
 if [ -x scripts/make-installer.sh ]; then
   echo "=== building the installer"

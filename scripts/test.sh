@@ -28,7 +28,7 @@ runs=(
   "windows-x64|"
   "linux-tsan|"
   "linux-fuzz|fuzz"
-  "linux-release|clients"
+  "linux-release|clients|unload"
 )
 
 total_pass=0 total_fail=0 failed_presets=()

@@ -645,7 +645,8 @@ static void command_open(u8d_model *m, uint64_t now_ns, const uint8_t *cmd)
         else
             timing_from_index(cmd[CMD_OPT1], &m->bt);
         m->bitrate = u8d_bittiming_bitrate(&m->bt);
-        /* Only bits 0..2 are read; status records go out whatever bit 3 says
+        /* Only bits 0..2 are read (USB2CAN_open: test mode from flags & 3, DAR
+         * from bit 2); status records go out whatever bit 3 says
          * (krumboeck/usb2can_firmware commands.c ~97-119, main.c ~205-268). */
         m->mode_flags = flags & CZ_MODE_BITS;
     } else {

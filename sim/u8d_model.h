@@ -57,6 +57,15 @@
  *   error (saturating at 128 = receive-passive), -1 per good frame, and
  *   back to 127 from passive. Warning at 96, passive at 128, bus-off above
  *   255; bus-off lasts until OPEN (no automatic recovery, as C_CAN in FW).
+ * - Test modes, OPEN flag bits 0..1, as the vendor firmware sets them
+ *   (krumboeck/usb2can_firmware, commands.c, USB2CAN_open: `flags & 3`
+ *   selects CAN_MODE_NORMAL, _SILENT, _LOOPBACK or _SILENT_LOOPBACK, which
+ *   write the C_CAN test register's Silent and LBack bits; bit 2 sets DAR):
+ *   0x01 silent receives but never starts a transmission (queued frames
+ *   wait); 0x02 loopback receives its own frames, needs no ACK and ignores
+ *   the bus input while its frames still go out; 0x03 silent loopback
+ *   receives its own frames and nothing reaches the bus (vbus.h). The
+ *   CANalyze firmware reads the same bits.
  * - Inferences (the sources do not say): in bus-off the TEC register reads
  *   255; OUT records are queued while the controller is closed and go out
  *   after OPEN; OPEN/CLOSE clear the message object (its frame is counted

@@ -20,6 +20,8 @@ static const char general_help[] =
     "  monitor SETUP        print received frames until Ctrl+C, --count or --timeout\n"
     "  send SETUP ID#DATA   send a frame (cansend syntax)\n"
     "  bench                throughput and latency between two virtual adapters\n"
+    "  selftest SERIAL      an adapter tests itself in silent loopback (no bus needed)\n"
+    "  doctor               environment, adapters and every problem found\n"
     "\n"
     "SETUP is a CanalOpen setup string such as \"ED000200;500\" (serial; kbit/s);\n"
     "a bare serial means 500 kbit/s. VIRTUAL0..VIRTUAL7 are virtual adapters on a\n"
@@ -31,6 +33,9 @@ static const char general_help[] =
     "\n"
     "  usb2can-cli COMMAND --help   options of a command\n"
     "  usb2can-cli --version        versions of this program and of the library\n"
+    "\n"
+    "For a bug report, attach the output of 'usb2can-cli doctor' and, with the\n"
+    "adapter connected, 'usb2can-cli selftest SERIAL'.\n"
     "\n"
     "Exit status: 0 success, 1 the driver reported an error (its reason on\n"
     "stderr), 2 bad usage.\n";
@@ -54,6 +59,8 @@ static const command commands[] = {
     {"monitor", cli_command_monitor, cli_monitor_help},
     {"send", cli_command_send, cli_send_help},
     {"bench", cli_command_bench, cli_bench_help},
+    {"selftest", cli_command_selftest, cli_selftest_help},
+    {"doctor", cli_command_doctor, cli_doctor_help},
 };
 
 int u2c_cli_run(int argc, char **argv, FILE *out, FILE *err)

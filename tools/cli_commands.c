@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli_parse.h"
@@ -113,4 +114,22 @@ int cli_parse_args(const cli_context *cx, int argc, char **argv, const cli_optio
     if (got < wanted)
         return cli_usage_error(cx, "missing %s", names[got]);
     return CLI_OK;
+}
+
+void cli_print_environment(const cli_context *cx)
+{
+    unsigned long len = Usb2canGetEnvironment(NULL, 0);
+    char *text = malloc(len + 1);
+    if (text == NULL) {
+        fprintf(cx->out, "  (out of memory)\n");
+        return;
+    }
+    Usb2canGetEnvironment(text, len + 1);
+    for (char *line = text; *line != '\0';) {
+        char *end = strchr(line, '\n');
+        size_t n = end ? (size_t)(end - line) : strlen(line);
+        fprintf(cx->out, "  %.*s\n", (int)n, line);
+        line += n + (end != NULL);
+    }
+    free(text);
 }

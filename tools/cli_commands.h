@@ -1,6 +1,7 @@
 /*
  * cli_commands.h — what the subcommands of usb2can-cli share: argument
- * parsing and the two ways to fail.
+ * parsing, the two ways to fail, the adapter table (cli_list.c, also used
+ * by doctor) and the environment block (selftest, doctor).
  *
  * Contract: a command receives the arguments after its name; it returns an
  * exit status (CLI_OK, CLI_RUNTIME, CLI_USAGE) and has printed the matching
@@ -56,6 +57,18 @@ int cli_runtime_error(const cli_context *cx, const char *what);
 /* Opens a setup string (a bare serial gets ";500"); on failure reports it. */
 long cli_open(const cli_context *cx, const char *setup, unsigned long flags);
 
+/* Prints the adapter table (Usb2canListAdapters), opening each adapter
+ * listen-only to read its versions when open_them, then one line per
+ * problem found, each starting with prefix: an adapter that would not open
+ * (with the driver's reason); with strict also an adapter without a serial
+ * number and "no USB2CAN adapter found" when only virtual ones exist.
+ * Returns the number of problem lines, or -1 when the list could not be
+ * read (the reason is on err). */
+int cli_adapter_table(const cli_context *cx, bool open_them, const char *prefix, bool strict);
+
+/* Prints Usb2canGetEnvironment's lines, each indented by two spaces. */
+void cli_print_environment(const cli_context *cx);
+
 /* The stop request (Ctrl+C, u2c_cli_request_stop): async-signal-safe to set. */
 void cli_request_stop(void);
 bool cli_stop_requested(void);
@@ -65,10 +78,14 @@ int cli_command_list(const cli_context *cx, int argc, char **argv);
 int cli_command_monitor(const cli_context *cx, int argc, char **argv);
 int cli_command_send(const cli_context *cx, int argc, char **argv);
 int cli_command_bench(const cli_context *cx, int argc, char **argv);
+int cli_command_selftest(const cli_context *cx, int argc, char **argv);
+int cli_command_doctor(const cli_context *cx, int argc, char **argv);
 
 extern const char cli_list_help[];
 extern const char cli_monitor_help[];
 extern const char cli_send_help[];
 extern const char cli_bench_help[];
+extern const char cli_selftest_help[];
+extern const char cli_doctor_help[];
 
 #endif

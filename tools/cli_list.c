@@ -50,7 +50,7 @@ static void read_versions(const usb2canAdapterInfo *a, row *r, char *note, size_
     snprintf(setup, sizeof setup, "%s;" OPEN_BITRATE_KBPS, a->serial);
     long handle = CanalOpen(setup, USB2CAN_FLAG_SILENT);
     if (handle <= 0) {
-        snprintf(note, note_size, "note: %s", Usb2canGetLastError());
+        snprintf(note, note_size, "%s", Usb2canGetLastError());
         return;
     }
     if (!cli_vendor_versions(CanalGetVendorString(), r->cell[3], CELL, r->cell[4], CELL)) {
@@ -84,33 +84,38 @@ static void print_row(FILE *out, const row *r, const size_t *width)
     }
 }
 
-int cli_command_list(const cli_context *cx, int argc, char **argv)
+static void add_problem(char (*problems)[600], size_t *count, size_t max, const char *fmt,
+                        const char *a, const char *b)
 {
-    bool no_open = false;
-    const cli_option options[] = {{"--no-open", false, 0, 0, NULL, &no_open}};
-    int status = cli_parse_args(cx, argc, argv, options, 1, NULL, NULL, 0);
-    if (status != CLI_OK)
-        return status;
+    if (*count < max)
+        snprintf(problems[(*count)++], sizeof problems[0], fmt, a, b);
+}
 
+int cli_adapter_table(const cli_context *cx, bool open_them, const char *prefix, bool strict)
+{
     long total = Usb2canListAdapters(NULL, 0);
-    if (total < 0)
-        return cli_runtime_error(cx, "cannot list adapters");
+    if (total < 0) {
+        cli_runtime_error(cx, "cannot list adapters");
+        return -1;
+    }
     usb2canAdapterInfo *adapters = calloc((size_t)total + 1, sizeof *adapters);
     row *rows = calloc((size_t)total + 2, sizeof *rows);
-    char(*notes)[600] = calloc((size_t)total + 1, sizeof *notes);
-    if (adapters == NULL || rows == NULL || notes == NULL) {
+    size_t max_problems = 2 * (size_t)total + 2;
+    char(*problems)[600] = calloc(max_problems, sizeof *problems);
+    if (adapters == NULL || rows == NULL || problems == NULL) {
         free(adapters);
         free(rows);
-        free(notes);
-        fprintf(cx->err, "usb2can-cli list: out of memory\n");
-        return CLI_RUNTIME;
+        free(problems);
+        fprintf(cx->err, "usb2can-cli %s: out of memory\n", cx->command);
+        return -1;
     }
     long listed = Usb2canListAdapters(adapters, total);
     if (listed < 0) {
         free(adapters);
         free(rows);
-        free(notes);
-        return cli_runtime_error(cx, "cannot list adapters");
+        free(problems);
+        cli_runtime_error(cx, "cannot list adapters");
+        return -1;
     }
     long shown = listed < total ? listed : total; /* adapters may come and go between calls */
 
@@ -121,21 +126,49 @@ int cli_command_list(const cli_context *cx, int argc, char **argv)
         snprintf(rows[0].cell[c], CELL, "%s", headers[c]);
         width[c] = strlen(headers[c]);
     }
+    size_t problem_count = 0;
+    long hardware = 0;
     for (long i = 0; i < shown; i++) {
-        fill_row(&adapters[i], !no_open, &rows[i + 1], notes[i], sizeof notes[i]);
+        const usb2canAdapterInfo *a = &adapters[i];
+        char note[600];
+        fill_row(a, open_them, &rows[i + 1], note, sizeof note);
+        if (note[0] != '\0')
+            add_problem(problems, &problem_count, max_problems, "%s%s", prefix, note);
+        if (!(a->flags & USB2CAN_ADAPTER_VIRTUAL))
+            hardware++;
+        if (strict && (a->flags & USB2CAN_ADAPTER_NO_SERIAL))
+            add_problem(problems, &problem_count, max_problems,
+                        "%san adapter (%s) reports no serial number: CanalOpen cannot name it",
+                        prefix, a->description);
+        else if (strict && !open_them && (a->flags & USB2CAN_ADAPTER_IN_USE))
+            add_problem(problems, &problem_count, max_problems, "%s%s is in use by another program",
+                        prefix, a->serial);
         for (int c = 0; c < COLUMNS; c++) {
             size_t n = strlen(rows[i + 1].cell[c]);
             width[c] = n > width[c] ? n : width[c];
         }
     }
+    if (strict && hardware == 0)
+        add_problem(problems, &problem_count, max_problems,
+                    "%sno USB2CAN adapter found%s (is it plugged in, and bound to WinUSB, "
+                    "libusbK or libusb0 on Windows, readable by you on Linux?)",
+                    prefix, total > 0 ? ", only the virtual ones" : "");
     for (long i = 0; i <= shown; i++)
         print_row(cx->out, &rows[i], width);
-    for (long i = 0; i < shown; i++) {
-        if (notes[i][0] != '\0')
-            fprintf(cx->out, "%s\n", notes[i]);
-    }
+    for (size_t i = 0; i < problem_count; i++)
+        fprintf(cx->out, "%s\n", problems[i]);
     free(adapters);
     free(rows);
-    free(notes);
-    return CLI_OK;
+    free(problems);
+    return (int)problem_count;
+}
+
+int cli_command_list(const cli_context *cx, int argc, char **argv)
+{
+    bool no_open = false;
+    const cli_option options[] = {{"--no-open", false, 0, 0, NULL, &no_open}};
+    int status = cli_parse_args(cx, argc, argv, options, 1, NULL, NULL, 0);
+    if (status != CLI_OK)
+        return status;
+    return cli_adapter_table(cx, !no_open, "note: ", false) < 0 ? CLI_RUNTIME : CLI_OK;
 }

@@ -989,3 +989,10 @@ u2c_link *u2c_link_open_libusb(const char *serial, u2c_link_result *result, char
     *result = U2C_LINK_OK;
     return &link->base;
 }
+
+void u2c_libusb_version_text(char *out, size_t size)
+{
+    const struct libusb_version *v = libusb_get_version();
+    snprintf(out, size, "%u.%u.%u.%u%s", v->major, v->minor, v->micro, v->nano,
+             v->rc != NULL ? v->rc : "");
+}

@@ -4,6 +4,7 @@
  *
  * Contract: see link.h. One libusb context per process, created by the first
  * open and destroyed after the last link is destroyed, with one event thread.
+ * u2c_libusb_version_text needs no context and may be called at any time.
  */
 #ifndef USB2CAN_LINK_LIBUSB_H
 #define USB2CAN_LINK_LIBUSB_H
@@ -17,5 +18,9 @@
 
 u2c_link *u2c_link_open_libusb(const char *serial, u2c_link_result *result, char *reason,
                                size_t reason_size);
+
+/* The libusb the library runs with, e.g. "1.0.26.11724"; one line, never
+ * longer than size - 1. */
+void u2c_libusb_version_text(char *out, size_t size);
 
 #endif

@@ -18,16 +18,34 @@
 #if defined(_WIN32)
 #include <windows.h>
 typedef HMODULE lib_handle;
-static lib_handle lib_open(const char *path) { return LoadLibraryA(path); }
-static void *lib_sym(lib_handle h, const char *name) { return (void *)GetProcAddress(h, name); }
-static void lib_close(lib_handle h) { FreeLibrary(h); }
+static lib_handle lib_open(const char *path)
+{
+    return LoadLibraryA(path);
+}
+static void *lib_sym(lib_handle h, const char *name)
+{
+    return (void *)GetProcAddress(h, name);
+}
+static void lib_close(lib_handle h)
+{
+    FreeLibrary(h);
+}
 static const char *library_path = "usb2can.dll"; /* by name, as clients do */
 #else
 #include <dlfcn.h>
 typedef void *lib_handle;
-static lib_handle lib_open(const char *path) { return dlopen(path, RTLD_NOW | RTLD_LOCAL); }
-static void *lib_sym(lib_handle h, const char *name) { return dlsym(h, name); }
-static void lib_close(lib_handle h) { dlclose(h); }
+static lib_handle lib_open(const char *path)
+{
+    return dlopen(path, RTLD_NOW | RTLD_LOCAL);
+}
+static void *lib_sym(lib_handle h, const char *name)
+{
+    return dlsym(h, name);
+}
+static void lib_close(lib_handle h)
+{
+    dlclose(h);
+}
 static const char *library_path = "libusb2can.so"; /* replaced by argv[1] */
 #endif
 
@@ -37,14 +55,29 @@ struct export_case {
 };
 
 static const struct export_case exports[] = {
-    {"CanalOpen", 8},           {"CanalClose", 4},          {"CanalGetLevel", 4},
-    {"CanalSend", 8},           {"CanalBlockingSend", 12},  {"CanalReceive", 8},
-    {"CanalBlockingReceive", 12}, {"CanalDataAvailable", 4}, {"CanalGetStatus", 8},
-    {"CanalGetStatistics", 8},  {"CanalSetFilter", 8},      {"CanalSetMask", 8},
-    {"CanalSetBaudrate", 8},    {"CanalGetVersion", 0},     {"CanalGetDllVersion", 0},
-    {"CanalGetVendorString", 0}, {"CanalGetReceiveHandle", 4}, {"CanalGetDriverInfo", 0},
-    {"CanalSetFilters", 12},    {"Usb2canGetLastError", 0}, {"Usb2canGetLastErrorText", 8},
+    {"CanalOpen", 8},
+    {"CanalClose", 4},
+    {"CanalGetLevel", 4},
+    {"CanalSend", 8},
+    {"CanalBlockingSend", 12},
+    {"CanalReceive", 8},
+    {"CanalBlockingReceive", 12},
+    {"CanalDataAvailable", 4},
+    {"CanalGetStatus", 8},
+    {"CanalGetStatistics", 8},
+    {"CanalSetFilter", 8},
+    {"CanalSetMask", 8},
+    {"CanalSetBaudrate", 8},
+    {"CanalGetVersion", 0},
+    {"CanalGetDllVersion", 0},
+    {"CanalGetVendorString", 0},
+    {"CanalGetReceiveHandle", 4},
+    {"CanalGetDriverInfo", 0},
+    {"CanalSetFilters", 12},
+    {"Usb2canGetLastError", 0},
+    {"Usb2canGetLastErrorText", 8},
     {"Usb2canListAdapters", 8},
+    {"Usb2canGetEnvironment", 8},
 };
 #define EXPORT_COUNT (sizeof exports / sizeof exports[0])
 
@@ -119,7 +152,8 @@ static void test_stdcall_stack_balance(void **state)
         } else if (strcmp(exports[i].name, "CanalSetFilters") == 0) {
             args[1] = 0;
             args[2] = 0;
-        } else if (strcmp(exports[i].name, "Usb2canGetLastErrorText") == 0) {
+        } else if (strcmp(exports[i].name, "Usb2canGetLastErrorText") == 0 ||
+                   strcmp(exports[i].name, "Usb2canGetEnvironment") == 0) {
             args[0] = buffer;
             args[1] = sizeof text;
         } else if (strcmp(exports[i].name, "Usb2canListAdapters") == 0) {

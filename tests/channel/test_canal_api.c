@@ -2,8 +2,11 @@
  * in-process bus): round trips, every entry point, bad input, stale
  * handles, timeouts against the monotonic clock, close from another thread,
  * filters, status messages, overruns, versions and strings. */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -171,13 +174,17 @@ static void expect_error_code(int rc, const char *what)
         fail_msg("%s left no reason", what);
 }
 
-static void expect_dead_handle(long h)
+/* Every call on a handle that is not open fails with a code and a reason;
+ * CanalClose too, except on a handle that was open and is closed now: that
+ * returns SUCCESS, as often as it is called. */
+static void expect_dead_handle(long h, bool closed)
 {
     canalMsg m = make_msg(0, 1, 1, 0);
     canalStatus st;
     canalStatistics stats;
     unsigned long pairs[2] = {0, 0};
     expect_error_code(CanalSend(h, &m), "CanalSend");
+    assert_non_null(strstr(Usb2canGetLastError(), closed ? "it was closed" : "never returned"));
     expect_error_code(CanalBlockingSend(h, &m, 10), "CanalBlockingSend");
     expect_error_code(CanalReceive(h, &m), "CanalReceive");
     expect_error_code(CanalBlockingReceive(h, &m, 10), "CanalBlockingReceive");
@@ -187,7 +194,13 @@ static void expect_dead_handle(long h)
     expect_error_code(CanalSetMask(h, 0), "CanalSetMask");
     expect_error_code(CanalSetFilters(h, 2, pairs), "CanalSetFilters");
     expect_error_code(CanalSetBaudrate(h, 500), "CanalSetBaudrate");
-    expect_error_code(CanalClose(h), "CanalClose");
+    if (closed) {
+        assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
+        assert_string_equal(Usb2canGetLastError(), "");
+    } else {
+        assert_int_equal(CanalClose(h), CANAL_ERROR_NOT_OPEN);
+        assert_non_null(strstr(Usb2canGetLastError(), "never returned"));
+    }
     assert_int_equal(CanalDataAvailable(h), 0);
     assert_true(strlen(Usb2canGetLastError()) > 0);
     assert_int_equal(CanalGetLevel(h), 0);
@@ -202,16 +215,68 @@ static void test_stale_and_unknown_handles(void **state)
     long h = open_ok("VIRTUAL0;500", 0);
     assert_int_equal(CanalGetLevel(h), CANAL_LEVEL_STANDARD);
     close_ok(h);
-    expect_dead_handle(h);
-    assert_int_equal(CanalClose(h), CANAL_ERROR_NOT_OPEN);
+    expect_dead_handle(h, true);
     const long unknown[] = {0, -1, 1, 1680, h + 1000, 0x7FFFFFFF};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++)
-        expect_dead_handle(unknown[i]);
+        expect_dead_handle(unknown[i], false);
     /* A new open never gets the closed number back. */
     long again = open_ok("VIRTUAL0;500", 0);
     assert_true(again != h);
-    expect_dead_handle(h);
+    expect_dead_handle(h, true);
     close_ok(again);
+}
+
+/* python-can's shutdown() closes every time it is called (`with can.Bus()`
+ * plus an explicit shutdown() closes twice) and raises on anything but 0. */
+static void test_close_is_idempotent(void **state)
+{
+    (void)state;
+    long h = open_ok("VIRTUAL0;500", 0);
+    for (int i = 0; i < 3; i++)
+        close_ok(h);
+    /* A failed open uses up no handle number: the next one is still unknown. */
+    assert_int_equal(CanalOpen("VIRTUAL9;500", 0), 0);
+    assert_int_equal(CanalClose(h + 1), CANAL_ERROR_NOT_OPEN);
+    long next = open_ok("VIRTUAL0;500", 0);
+    assert_int_equal(next, h + 1);
+    close_ok(next);
+    close_ok(next);
+}
+
+struct closer {
+    long handle;
+    int rc;
+};
+
+static void close_now(void *arg)
+{
+    struct closer *c = arg;
+    c->rc = CanalClose(c->handle);
+}
+
+/* Two threads closing one handle at once: both return SUCCESS, and the one
+ * that finds the close under way returns only once it is done. */
+static void test_concurrent_close_both_succeed(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 20; round++) {
+        long h = open_ok("VIRTUAL1;500", 0);
+        long peer = open_ok("VIRTUAL2;500", 0);
+        canalMsg m = make_msg(0, 0x55, 8, (unsigned char)round);
+        for (int i = 0; i < 20; i++)
+            assert_int_equal(CanalSend(h, &m), CANAL_ERROR_SUCCESS);
+        struct closer c[2] = {{.handle = h}, {.handle = h}};
+        u2c_thread th[2];
+        for (int i = 0; i < 2; i++)
+            assert_int_equal(u2c_thread_start(&th[i], close_now, &c[i]), 0);
+        for (int i = 0; i < 2; i++) {
+            u2c_thread_join(&th[i]);
+            assert_int_equal(c[i].rc, CANAL_ERROR_SUCCESS);
+        }
+        /* Both returned: the adapter is free again. */
+        close_ok(open_ok("VIRTUAL1;500", 0));
+        close_ok(peer);
+    }
 }
 
 static void test_eight_handles_distinct(void **state)
@@ -250,7 +315,7 @@ static void test_null_pointers(void **state)
     assert_int_equal(CanalSetFilters(h, 0, NULL), CANAL_ERROR_SUCCESS);
     close_ok(h);
     /* The error text accessors. */
-    assert_int_equal(CanalClose(h), CANAL_ERROR_NOT_OPEN);
+    assert_int_equal(CanalClose(h + 1000), CANAL_ERROR_NOT_OPEN);
     unsigned long len = Usb2canGetLastErrorText(NULL, 0);
     assert_int_equal(len, strlen(Usb2canGetLastError()));
     char small[8];
@@ -460,7 +525,7 @@ static void test_close_wakes_blocked_receivers(void **state)
         print_message("receiver %d woke %.3f ms after CanalClose began\n", i, woke / 1e6);
         assert_true(woke < 100 * MS);
     }
-    expect_dead_handle(h);
+    expect_dead_handle(h, true);
 }
 
 struct blocked_sender {
@@ -505,6 +570,117 @@ static void test_close_wakes_blocked_sender(void **state)
     print_message("blocked sender woke %.3f ms after CanalClose began\n",
                   (b.returned_at - t1) / 1e6);
     assert_true(b.returned_at - t1 < 100 * MS);
+}
+
+/* A timeout too large to represent means forever (unsigned long is 64 bits
+ * on LP64 systems: ULONG_MAX ms once wrapped into a 13 us wait). */
+static const unsigned long huge_timeouts[] = {ULONG_MAX, ULONG_MAX - 1, ULONG_MAX / 2,
+                                              ULONG_MAX / 1000 + 1};
+
+struct huge_wait {
+    long handle;
+    unsigned long timeout;
+    int rc;
+    atomic_int returned;
+};
+
+static void receive_huge(void *arg)
+{
+    struct huge_wait *w = arg;
+    canalMsg m;
+    w->rc = CanalBlockingReceive(w->handle, &m, w->timeout);
+    atomic_store(&w->returned, 1);
+}
+
+static void send_huge(void *arg)
+{
+    struct huge_wait *w = arg;
+    canalMsg m = make_msg(0, 0x201, 2, 0);
+    w->rc = CanalBlockingSend(w->handle, &m, w->timeout);
+    atomic_store(&w->returned, 1);
+}
+
+/* CanalBlockingReceive with each huge timeout waits until a frame comes. */
+static void huge_receive_timeouts_block(void)
+{
+    long rx = open_ok("VIRTUAL2;500", 0);
+    long tx = open_ok("VIRTUAL3;500", 0);
+    for (size_t i = 0; i < sizeof huge_timeouts / sizeof huge_timeouts[0]; i++) {
+        struct huge_wait w = {.handle = rx, .timeout = huge_timeouts[i], .rc = -1};
+        u2c_thread th;
+        assert_int_equal(u2c_thread_start(&th, receive_huge, &w), 0);
+        wait_for_waiters(rx, 1, 0);
+        u2c_sleep_ms(200);
+        if (atomic_load(&w.returned))
+            fail_msg("CanalBlockingReceive(h, m, %lu) returned %d (%s) instead of waiting",
+                     huge_timeouts[i], w.rc, Usb2canGetLastError());
+        canalMsg m = make_msg(0, 0x300 + i, 1, 3);
+        assert_int_equal(CanalSend(tx, &m), CANAL_ERROR_SUCCESS);
+        u2c_thread_join(&th);
+        assert_int_equal(w.rc, CANAL_ERROR_SUCCESS);
+    }
+    close_ok(rx);
+    close_ok(tx);
+}
+
+/* CanalBlockingSend with each huge timeout waits on a full queue until
+ * the handle is closed. */
+static void huge_send_timeouts_block(void)
+{
+    long h = open_ok("VIRTUAL6;500", 0); /* alone on the bus: the queue fills */
+    canalMsg m = make_msg(0, 0x200, 2, 0);
+    int rc = CANAL_ERROR_SUCCESS;
+    for (int sent = 0; sent < 5000 && rc == CANAL_ERROR_SUCCESS; sent++)
+        rc = CanalSend(h, &m);
+    assert_int_equal(rc, CANAL_ERROR_FIFO_FULL);
+    struct huge_wait w[sizeof huge_timeouts / sizeof huge_timeouts[0]];
+    u2c_thread th[sizeof huge_timeouts / sizeof huge_timeouts[0]];
+    const size_t n = sizeof huge_timeouts / sizeof huge_timeouts[0];
+    for (size_t i = 0; i < n; i++) {
+        w[i] = (struct huge_wait){.handle = h, .timeout = huge_timeouts[i], .rc = -1};
+        assert_int_equal(u2c_thread_start(&th[i], send_huge, &w[i]), 0);
+    }
+    wait_for_waiters(h, 0, (uint32_t)n);
+    u2c_sleep_ms(200);
+    for (size_t i = 0; i < n; i++)
+        if (atomic_load(&w[i].returned))
+            fail_msg("CanalBlockingSend(h, m, %lu) returned %d instead of waiting",
+                     huge_timeouts[i], w[i].rc);
+    close_ok(h);
+    for (size_t i = 0; i < n; i++) {
+        u2c_thread_join(&th[i]);
+        assert_int_equal(w[i].rc, CANAL_ERROR_NOT_OPEN); /* woken by the close */
+    }
+}
+
+static void test_huge_timeouts_block_both_calls(void **state)
+{
+    (void)state;
+    huge_receive_timeouts_block();
+    huge_send_timeouts_block();
+}
+
+/* What unloading libusb2can.so does (dllmain.c): every channel still open
+ * is closed, blocked callers are woken, and the handles read as closed. */
+static void test_close_all_closes_what_is_open(void **state)
+{
+    (void)state;
+    long a = open_ok("VIRTUAL0;500", 0);
+    long b = open_ok("VIRTUAL1;500", 0);
+    struct blocked_receiver r = {.handle = a};
+    u2c_thread th;
+    assert_int_equal(u2c_thread_start(&th, receive_forever, &r), 0);
+    wait_for_waiters(a, 1, 0);
+    canalMsg m = make_msg(0, 0x11, 8, 1);
+    for (int i = 0; i < 30; i++) /* in flight to b at the close */
+        assert_int_equal(CanalSend(a, &m), CANAL_ERROR_SUCCESS);
+    assert_int_equal(u2c_api_close_all(2000), 0);
+    u2c_thread_join(&th);
+    assert_int_equal(r.rc, CANAL_ERROR_NOT_OPEN);
+    expect_dead_handle(a, true);
+    expect_dead_handle(b, true);
+    assert_int_equal(u2c_api_close_all(2000), 0); /* nothing left */
+    close_ok(open_ok("VIRTUAL0;500", 0));         /* the adapters are free */
 }
 
 /* --- filters ------------------------------------------------------------------ */
@@ -775,6 +951,39 @@ static void test_receive_handle(void **state)
     close_ok(b);
 }
 
+/* Usb2canGetEnvironment: the lines a bug report needs, copied like the
+ * last-error text. */
+static void test_environment_text(void **state)
+{
+    (void)state;
+    unsigned long len = Usb2canGetEnvironment(NULL, 0);
+    assert_true(len > 40 && len < 2000);
+    char text[2048];
+    memset(text, 'x', sizeof text);
+    assert_int_equal(Usb2canGetEnvironment(text, sizeof text), len);
+    assert_int_equal(strlen(text), len);
+    print_message("%s", text);
+    char library[64];
+    snprintf(library, sizeof library, "library: usb2can %s (%d-bit)\n", USB2CAN_VERSION_STRING,
+             (int)(sizeof(void *) * 8));
+    assert_true(strncmp(text, library, strlen(library)) == 0);
+#if defined(_WIN32)
+    assert_non_null(strstr(text, "\nos: Windows "));
+    assert_non_null(strstr(text, "\ntimer: timer resolution"));
+#else
+    assert_non_null(strstr(text, "\nos: Linux "));
+    assert_non_null(strstr(text, "\ntimer: monotonic clock resolution "));
+#endif
+    assert_non_null(strstr(text, "\nlibusb: 1.0."));
+    assert_int_equal(text[len - 1], '\n');
+    /* Short buffers get a truncated, terminated copy and the full length. */
+    char small[10];
+    assert_int_equal(Usb2canGetEnvironment(small, sizeof small), len);
+    assert_int_equal(strlen(small), sizeof small - 1);
+    assert_true(strncmp(small, text, sizeof small - 1) == 0);
+    assert_int_equal(Usb2canGetEnvironment(small, 0), len);
+}
+
 static void test_list_adapters(void **state)
 {
     (void)state;
@@ -822,7 +1031,7 @@ static void test_unplug_fails_every_call_then_close_frees(void **state)
     assert_int_equal(CanalGetStatus(h, &st), CANAL_ERROR_COMMUNICATION);
     assert_non_null(strstr(st.lasterrorstr, "unplugged"));
     assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
-    expect_dead_handle(h);
+    expect_dead_handle(h, true);
     /* Plugged in again: it opens. */
     close_ok(open_ok("VIRTUAL7;500", 8));
 }
@@ -873,6 +1082,8 @@ int main(void)
         cmocka_unit_test(test_round_trip_fifo_order_and_timestamps),
         cmocka_unit_test(test_data_available_and_receive),
         cmocka_unit_test(test_stale_and_unknown_handles),
+        cmocka_unit_test(test_close_is_idempotent),
+        cmocka_unit_test(test_concurrent_close_both_succeed),
         cmocka_unit_test(test_eight_handles_distinct),
         cmocka_unit_test(test_null_pointers),
         cmocka_unit_test(test_last_error_cleared_by_next_call),
@@ -882,6 +1093,8 @@ int main(void)
         cmocka_unit_test(test_timeout_zero_waits_forever),
         cmocka_unit_test(test_close_wakes_blocked_receivers),
         cmocka_unit_test(test_close_wakes_blocked_sender),
+        cmocka_unit_test(test_huge_timeouts_block_both_calls),
+        cmocka_unit_test(test_close_all_closes_what_is_open),
         cmocka_unit_test(test_filter_from_setup_string),
         cmocka_unit_test(test_filter_set_filter_and_mask),
         cmocka_unit_test(test_filter_set_filters_pairs),
@@ -893,6 +1106,7 @@ int main(void)
         cmocka_unit_test(test_vendor_string),
         cmocka_unit_test(test_driver_info),
         cmocka_unit_test(test_receive_handle),
+        cmocka_unit_test(test_environment_text),
         cmocka_unit_test(test_list_adapters),
         cmocka_unit_test(test_unplug_fails_every_call_then_close_frees),
         cmocka_unit_test(test_canalyze_gets_only_open_close_version),

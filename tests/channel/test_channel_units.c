@@ -15,6 +15,8 @@
 #include "rx_ring.h"
 #include "tx_queue.h"
 
+#define MS 1000000ULL
+
 /* --- rx_ring ------------------------------------------------------------- */
 
 static canalMsg msg_with_id(unsigned long id)
@@ -319,9 +321,10 @@ static void test_handles_numbering_and_limit(void **state)
     u2c_handles_init(&t);
     long h[U2C_HANDLE_SLOTS];
     for (int i = 0; i < U2C_HANDLE_SLOTS; i++) {
-        h[i] = u2c_handles_reserve(&t);
+        int r = u2c_handles_reserve(&t);
+        assert_true(r > 0);
+        h[i] = u2c_handles_publish(&t, r, &objects[i]);
         assert_int_equal(h[i], U2C_HANDLE_FIRST + i);
-        u2c_handles_publish(&t, h[i], &objects[i]);
     }
     assert_int_equal(u2c_handles_reserve(&t), 0); /* the 33rd */
     assert_int_equal(u2c_handles_in_use(&t), U2C_HANDLE_SLOTS);
@@ -330,6 +333,8 @@ static void test_handles_numbering_and_limit(void **state)
         u2c_handles_release(&t, h[i]);
     }
     assert_int_equal(u2c_handles_latest(&t), h[U2C_HANDLE_SLOTS - 1]);
+    long live[U2C_HANDLE_SLOTS];
+    assert_int_equal(u2c_handles_live(&t, live, U2C_HANDLE_SLOTS), U2C_HANDLE_SLOTS);
 
     /* Close one: its number stays dead, the next open gets a new number. */
     u2c_lookup_miss miss;
@@ -337,17 +342,45 @@ static void test_handles_numbering_and_limit(void **state)
     assert_null(u2c_handles_acquire(&t, h[3], &miss));
     assert_int_equal(miss, U2C_MISS_CLOSING);
     assert_int_equal(u2c_handles_reserve(&t), 0); /* slot still taken while closing */
+    assert_int_equal(u2c_handles_live(&t, live, U2C_HANDLE_SLOTS), U2C_HANDLE_SLOTS - 1);
     u2c_handles_wait_unused(&t, h[3]);
     u2c_handles_forget(&t, h[3]);
     assert_null(u2c_handles_acquire(&t, h[3], &miss));
-    assert_int_equal(miss, U2C_MISS_UNKNOWN);
-    long fresh = u2c_handles_reserve(&t);
+    assert_int_equal(miss, U2C_MISS_CLOSED);
+    int r = u2c_handles_reserve(&t);
+    assert_true(r > 0);
+    long fresh = u2c_handles_publish(&t, r, &objects[U2C_HANDLE_SLOTS]);
     assert_int_equal(fresh, U2C_HANDLE_FIRST + U2C_HANDLE_SLOTS);
-    assert_null(u2c_handles_acquire(&t, fresh, &miss)); /* reserved, not yet published */
-    assert_int_equal(miss, U2C_MISS_OPENING);
-    u2c_handles_cancel(&t, fresh);
-    assert_null(u2c_handles_begin_remove(&t, fresh, &miss));
-    assert_int_equal(miss, U2C_MISS_UNKNOWN);
+    u2c_handles_destroy(&t);
+}
+
+/* A failed open uses up no number: the handles issued are exactly the
+ * published ones, so "closed" and "never issued" stay apart. */
+static void test_handles_closed_and_never_issued(void **state)
+{
+    (void)state;
+    static u2c_handle_table t;
+    u2c_handles_init(&t);
+    int failed = u2c_handles_reserve(&t);
+    int ok = u2c_handles_reserve(&t);
+    assert_true(failed > 0 && ok > 0 && failed != ok);
+    u2c_handles_cancel(&t, failed);
+    long h = u2c_handles_publish(&t, ok, &objects[0]);
+    assert_int_equal(h, U2C_HANDLE_FIRST);
+    u2c_lookup_miss miss = U2C_MISS_CLOSING;
+    assert_null(u2c_handles_acquire(&t, U2C_HANDLE_FIRST + 1, &miss));
+    assert_int_equal(miss, U2C_MISS_UNKNOWN); /* the failed open's would-be number */
+    assert_non_null(u2c_handles_begin_remove(&t, h, NULL));
+    u2c_handles_forget(&t, h);
+    miss = U2C_MISS_UNKNOWN;
+    assert_null(u2c_handles_begin_remove(&t, h, &miss));
+    assert_int_equal(miss, U2C_MISS_CLOSED);
+    /* A cancelled or bogus reservation changes nothing. */
+    u2c_handles_cancel(&t, failed);
+    u2c_handles_cancel(&t, 0);
+    u2c_handles_cancel(&t, U2C_HANDLE_SLOTS + 1);
+    assert_int_equal(u2c_handles_publish(&t, failed, &objects[1]), 0);
+    assert_int_equal(u2c_handles_in_use(&t), 0);
     u2c_handles_destroy(&t);
 }
 
@@ -356,11 +389,10 @@ static void test_handles_unknown_numbers(void **state)
     (void)state;
     static u2c_handle_table t;
     u2c_handles_init(&t);
-    long h = u2c_handles_reserve(&t);
-    u2c_handles_publish(&t, h, &objects[0]);
+    long h = u2c_handles_publish(&t, u2c_handles_reserve(&t), &objects[0]);
     const long bogus[] = {0, -1, 1, 1680, h + 1, h + U2C_HANDLE_SLOTS, 0x7FFFFFFF, -1681};
     for (size_t i = 0; i < sizeof bogus / sizeof bogus[0]; i++) {
-        u2c_lookup_miss miss = U2C_MISS_OPENING;
+        u2c_lookup_miss miss = U2C_MISS_CLOSED;
         assert_null(u2c_handles_acquire(&t, bogus[i], &miss));
         assert_int_equal(miss, U2C_MISS_UNKNOWN);
         u2c_handles_release(&t, bogus[i]); /* harmless */
@@ -374,16 +406,21 @@ static void test_handles_wrap_skips_live(void **state)
     (void)state;
     static u2c_handle_table t;
     u2c_handles_init(&t);
-    long first = u2c_handles_reserve(&t);
+    long first = u2c_handles_publish(&t, u2c_handles_reserve(&t), &objects[0]);
     assert_int_equal(first, U2C_HANDLE_FIRST);
-    u2c_handles_publish(&t, first, &objects[0]);
     t.next_handle = U2C_HANDLE_LAST;
-    long last = u2c_handles_reserve(&t);
+    u2c_lookup_miss miss = U2C_MISS_CLOSED;
+    assert_null(u2c_handles_acquire(&t, U2C_HANDLE_LAST, &miss));
+    assert_int_equal(miss, U2C_MISS_UNKNOWN);
+    long last = u2c_handles_publish(&t, u2c_handles_reserve(&t), &objects[1]);
     assert_int_equal(last, U2C_HANDLE_LAST);
-    long wrapped = u2c_handles_reserve(&t);
+    long wrapped = u2c_handles_publish(&t, u2c_handles_reserve(&t), &objects[2]);
     assert_int_equal(wrapped, U2C_HANDLE_FIRST + 1); /* 1681 is still live */
     assert_ptr_equal(u2c_handles_acquire(&t, first, NULL), &objects[0]);
     u2c_handles_release(&t, first);
+    /* After the wrap every number has been issued once: one not in use was closed. */
+    assert_null(u2c_handles_acquire(&t, U2C_HANDLE_FIRST + 5, &miss));
+    assert_int_equal(miss, U2C_MISS_CLOSED);
     u2c_handles_destroy(&t);
 }
 
@@ -406,8 +443,7 @@ static void test_handles_wait_unused_blocks_until_release(void **state)
     (void)state;
     static u2c_handle_table t;
     u2c_handles_init(&t);
-    long h = u2c_handles_reserve(&t);
-    u2c_handles_publish(&t, h, &objects[0]);
+    long h = u2c_handles_publish(&t, u2c_handles_reserve(&t), &objects[0]);
     assert_non_null(u2c_handles_acquire(&t, h, NULL));
     struct holder holder = {.t = &t, .handle = h};
     u2c_thread th;
@@ -420,6 +456,42 @@ static void test_handles_wait_unused_blocks_until_release(void **state)
     assert_true(done >= holder.released_at);
     u2c_handles_forget(&t, h);
     assert_int_equal(u2c_handles_in_use(&t), 0);
+    u2c_handles_destroy(&t);
+}
+
+static void release_then_forget(void *arg)
+{
+    struct holder *h = arg;
+    u2c_sleep_ms(60);
+    u2c_handles_release(h->t, h->handle);
+    u2c_handles_wait_unused(h->t, h->handle);
+    h->released_at = u2c_now_ns();
+    u2c_handles_forget(h->t, h->handle);
+}
+
+/* The unload path waits for users with a deadline; a second closer waits
+ * for the first one to finish. */
+static void test_handles_bounded_wait_and_wait_closed(void **state)
+{
+    (void)state;
+    static u2c_handle_table t;
+    u2c_handles_init(&t);
+    long h = u2c_handles_publish(&t, u2c_handles_reserve(&t), &objects[0]);
+    assert_non_null(u2c_handles_acquire(&t, h, NULL));
+    assert_non_null(u2c_handles_begin_remove(&t, h, NULL));
+    uint64_t start = u2c_now_ns();
+    assert_false(u2c_handles_wait_unused_until(&t, h, start + 30 * MS));
+    assert_true(u2c_now_ns() - start >= 30 * MS);
+
+    struct holder holder = {.t = &t, .handle = h};
+    u2c_thread th;
+    assert_int_equal(u2c_thread_start(&th, release_then_forget, &holder), 0);
+    u2c_handles_wait_closed(&t, h);
+    uint64_t done = u2c_now_ns();
+    u2c_thread_join(&th);
+    assert_true(holder.released_at != 0 && done >= holder.released_at);
+    assert_int_equal(u2c_handles_in_use(&t), 0);
+    assert_true(u2c_handles_wait_unused_until(&t, h, start)); /* nothing to wait for */
     u2c_handles_destroy(&t);
 }
 
@@ -438,9 +510,11 @@ int main(void)
         cmocka_unit_test(test_bus_state_counters_rule),
         cmocka_unit_test(test_bus_state_restart_word_and_decay),
         cmocka_unit_test(test_handles_numbering_and_limit),
+        cmocka_unit_test(test_handles_closed_and_never_issued),
         cmocka_unit_test(test_handles_unknown_numbers),
         cmocka_unit_test(test_handles_wrap_skips_live),
         cmocka_unit_test(test_handles_wait_unused_blocks_until_release),
+        cmocka_unit_test(test_handles_bounded_wait_and_wait_closed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

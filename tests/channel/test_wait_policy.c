@@ -1,5 +1,6 @@
 /* How receive timeouts become deadlines, including python-can's truncated
  * remainders (see canal/wait_policy.h). */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -88,6 +89,40 @@ static void test_huge_timeouts_saturate(void **state)
     assert_true(u2c_receive_deadline(1688, 0xFFFFFFFFUL, t0) == t0 + 0x100000000ULL * MS);
 }
 
+/* The deadline a bounded receive of timeout ms must get: timeout + 1 ms,
+ * or forever when that lies beyond the clock's range. */
+static uint64_t expected_deadline(unsigned long timeout)
+{
+    uint64_t room_ms = (U2C_DEADLINE_NEVER - 1 - t0) / MS;
+    if ((uint64_t)timeout >= room_ms)
+        return U2C_DEADLINE_NEVER;
+    return t0 + ((uint64_t)timeout + 1) * MS;
+}
+
+/* A timeout too large to represent waits forever. On LP64 systems unsigned
+ * long is 64 bits and ULONG_MAX + 1 ms used to wrap to an immediate
+ * deadline; with a 32-bit unsigned long every timeout fits (49.7 days). */
+static void test_timeouts_beyond_the_clock_wait_forever(void **state)
+{
+    (void)state;
+    const uint64_t room_ms = (U2C_DEADLINE_NEVER - 1 - t0) / MS;
+    const unsigned long edge = room_ms <= ULONG_MAX ? (unsigned long)room_ms : ULONG_MAX;
+    const unsigned long huge[] = {ULONG_MAX, ULONG_MAX - 1, ULONG_MAX / 2,
+                                  edge,      edge - 1,      edge - 2};
+    for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+        uint64_t got = u2c_receive_deadline(1689, huge[i], t0);
+        if (got != expected_deadline(huge[i]))
+            fail_msg("timeout %lu ms: deadline %llu, want %llu", huge[i], (unsigned long long)got,
+                     (unsigned long long)expected_deadline(huge[i]));
+    }
+    if (sizeof(unsigned long) >= sizeof(uint64_t))
+        assert_true(u2c_receive_deadline(1689, ULONG_MAX, t0) == U2C_DEADLINE_NEVER);
+    /* A forever wait leaves no remainder behind: a 0 right after it is forever too. */
+    u2c_receive_deadline(1690, ULONG_MAX, t0);
+    if (sizeof(unsigned long) >= sizeof(uint64_t))
+        assert_true(u2c_receive_deadline(1690, 0, t0 + 1) == U2C_DEADLINE_NEVER);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -99,6 +134,7 @@ int main(void)
         cmocka_unit_test(test_zero_on_another_handle_waits_forever),
         cmocka_unit_test(test_another_threads_history_does_not_count),
         cmocka_unit_test(test_huge_timeouts_saturate),
+        cmocka_unit_test(test_timeouts_beyond_the_clock_wait_forever),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

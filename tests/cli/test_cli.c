@@ -124,8 +124,8 @@ static void test_version_and_help(void **state)
                                   " (usb2can library " U2C_TEST_VERSION ")\n");
     assert_int_equal(cli("help", "--help", NULL), 0);
     assert_true(starts_with(out_text, "Usage: usb2can-cli COMMAND [ARGUMENTS] [OPTIONS]\n"));
-    static const char *const commands[] = {"list", "monitor", "send"};
-    for (size_t i = 0; i < 3; i++) {
+    static const char *const commands[] = {"list", "monitor", "send", "selftest", "doctor"};
+    for (size_t i = 0; i < 5; i++) {
         char usage[64];
         snprintf(usage, sizeof usage, "Usage: usb2can-cli %s", commands[i]);
         assert_int_equal(cli("help_cmd", commands[i], "--help", NULL), 0);
@@ -267,6 +267,121 @@ static void test_list_of_virtual_adapters(void **state)
     assert_true(starts_with(out_text, "SERIAL    DRIVER   STATE  FIRMWARE  HARDWARE  DESCRIPTION\n"
                                       "VIRTUAL0  virtual  free   -         -         virtual "
                                       "adapter on the in-process bus\n"));
+}
+
+/* ---- selftest and doctor ---- */
+
+/* The value after `label` in text (e.g. "throughput: "), as a number. */
+static unsigned long number_after(const char *text, const char *label)
+{
+    const char *at = strstr(text, label);
+    if (at == NULL)
+        fail_msg("no '%s' in:\n%s", label, text);
+    return strtoul(at + strlen(label), NULL, 10);
+}
+
+/* The environment block selftest and doctor print (Usb2canGetEnvironment). */
+static void assert_environment_block(const char *text)
+{
+    const char *env = strstr(text, "environment:\n  library: usb2can " U2C_TEST_VERSION " (");
+    if (env == NULL)
+        fail_msg("no environment block in:\n%s", text);
+    assert_non_null(strstr(env, "\n  os: "));
+    assert_non_null(strstr(env, "\n  libusb: 1.0."));
+    assert_non_null(strstr(env, "\n  timer: "));
+}
+
+/* A virtual adapter in silent loopback gets every frame back, in order,
+ * and nothing reaches the bus: a monitor on another adapter sees none. */
+static void test_selftest_on_a_virtual_adapter(void **state)
+{
+    (void)state;
+    cli_run monitor;
+    u2c_thread thread;
+    start_cli(&monitor, &thread, "selftest_watch", "monitor", "VIRTUAL5", "--timeout", "3500",
+              NULL);
+    u2c_sleep_ms(300); /* the monitor has opened VIRTUAL5 */
+    int status = cli("selftest", "selftest", "VIRTUAL4", "--seconds", "1", "--kbps", "250", NULL);
+    if (status != 0)
+        fail_msg("selftest exited %d:\n%s\n%s", status, out_text, err_text);
+    assert_string_equal(err_text, "");
+    assert_true(starts_with(out_text, "usb2can-cli selftest: VIRTUAL4 at 250 kbit/s in silent "
+                                      "loopback (open flags 0x03: nothing is sent on the bus), "
+                                      "1 s\n"));
+    assert_environment_block(out_text);
+    assert_non_null(strstr(out_text, "\nadapter: VIRTUAL4, driver virtual\n"));
+    assert_non_null(strstr(out_text, "\nfirmware: 1.7, hardware 1.0\n"));
+    unsigned long sent = number_after(out_text, "\nthroughput: ");
+    unsigned long received = number_after(out_text, " frames sent, ");
+    /* 250 kbit/s, 111-bit frames: at most 2252 frames/s, and the bus was not idle. */
+    assert_true(sent > 1000 && sent < 2300 * 2);
+    assert_int_equal(received, sent);
+    assert_non_null(strstr(out_text, "of the bus limit, 2252 frames/s at 250 kbit/s"));
+    assert_non_null(strstr(out_text, "\n            lost 0, reordered 0, damaged 0, overruns 0, "
+                                     "failed calls 0\n"));
+    assert_int_equal(number_after(out_text, "\nlatency:    "), 200);
+    assert_non_null(strstr(out_text, " wakes, CanalSend -> blocked CanalBlockingReceive returns: "
+                                     "p50 "));
+    assert_non_null(strstr(out_text, "\nbus state:  error-active, TEC 0, REC 0\n"));
+    assert_true(strstr(out_text, "\nresult: PASS\n") != NULL);
+
+    u2c_thread_join(&thread);
+    assert_int_equal(monitor.status, 0);
+    char text[TEXT_MAX];
+    slurp(monitor.out_path, text);
+    if (!starts_with(text, "--- VIRTUAL5: 0 messages (0 frames, 0 status)"))
+        fail_msg("the bus carried the self-test's frames:\n%s", text);
+}
+
+static void test_selftest_failures(void **state)
+{
+    (void)state;
+    assert_usage_error(cli("selftest_usage", "selftest", NULL),
+                       "usb2can-cli selftest: missing SERIAL\n"
+                       "Try 'usb2can-cli selftest --help'.\n");
+    assert_usage_error(cli("selftest_usage", "selftest", "VIRTUAL1;500", NULL),
+                       "usb2can-cli selftest: SERIAL is an adapter's serial number, not a setup "
+                       "string: 'VIRTUAL1;500' (use --kbps for the bit rate)\n"
+                       "Try 'usb2can-cli selftest --help'.\n");
+    assert_usage_error(cli("selftest_usage", "selftest", "VIRTUAL1", "--kbps", "5", NULL),
+                       "usb2can-cli selftest: --kbps takes a number from 10 to 1000, not '5'\n"
+                       "Try 'usb2can-cli selftest --help'.\n");
+    /* An adapter that is not there: FAIL with the driver's reason. */
+    assert_int_equal(cli("selftest_absent", "selftest", "ED000999", "--seconds", "1", NULL), 1);
+    assert_non_null(strstr(out_text, "\nadapter: ED000999, driver unknown (not in the adapter "
+                                     "list)\n"));
+    assert_non_null(strstr(out_text, "\nresult: FAIL (the adapter did not open: "));
+    assert_non_null(strstr(err_text, "usb2can-cli selftest: cannot open 'ED000999;500': "));
+    assert_non_null(strstr(err_text, "ED000999"));
+}
+
+static void test_doctor_lists_environment_adapters_and_problems(void **state)
+{
+    (void)state;
+    assert_int_equal(cli("doctor", "doctor", NULL), 1); /* no hardware here: a problem */
+    assert_string_equal(err_text, "");
+    assert_true(starts_with(out_text, "environment:\n"));
+    assert_environment_block(out_text);
+    const char *table = strstr(out_text, "\nadapters:\nSERIAL    DRIVER   STATE  FIRMWARE  "
+                                         "HARDWARE  DESCRIPTION\n");
+    assert_non_null(table);
+    assert_non_null(strstr(table, "\nVIRTUAL7  virtual  free   1.7       1.0       virtual "
+                                  "adapter on the in-process bus\n"));
+    assert_non_null(strstr(out_text, "\nproblem: no USB2CAN adapter found, only the virtual "
+                                     "ones ("));
+    assert_true(strstr(out_text, "\nproblems: 1 found (listed above)\n") != NULL);
+    /* An adapter in use by this program is a problem too, with the reason. */
+    cli_run monitor;
+    u2c_thread thread;
+    start_cli(&monitor, &thread, "doctor_busy", "monitor", "VIRTUAL2", "--timeout", "1500", NULL);
+    u2c_sleep_ms(300);
+    assert_int_equal(cli("doctor", "doctor", NULL), 1);
+    assert_non_null(strstr(out_text, "\nproblem: virtual adapter VIRTUAL2 is already open"));
+    assert_true(strstr(out_text, "\nproblems: 2 found (listed above)\n") != NULL);
+    u2c_thread_join(&thread);
+    assert_usage_error(cli("doctor_usage", "doctor", "extra", NULL),
+                       "usb2can-cli doctor: unexpected argument 'extra'\n"
+                       "Try 'usb2can-cli doctor --help'.\n");
 }
 
 /* ---- monitor and send together ---- */
@@ -494,6 +609,9 @@ int main(void)
         cmocka_unit_test(test_runtime_failures_carry_the_driver_reason),
         cmocka_unit_test(test_send_alone_reports_frames_left_in_the_queue),
         cmocka_unit_test(test_list_of_virtual_adapters),
+        cmocka_unit_test(test_selftest_on_a_virtual_adapter),
+        cmocka_unit_test(test_selftest_failures),
+        cmocka_unit_test(test_doctor_lists_environment_adapters_and_problems),
         cmocka_unit_test(test_monitor_prints_what_send_sends),
         cmocka_unit_test(test_monitor_count_ends_it),
         cmocka_unit_test(test_monitor_timeout_without_count_is_success),

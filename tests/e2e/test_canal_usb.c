@@ -388,7 +388,7 @@ static void test_unplug_wakes_blocked_threads_and_replug_opens_again(void **stat
         canalMsg m = numbered(1, 1, 1);
         assert_int_equal(CanalSend(h, &m), CANAL_ERROR_COMMUNICATION);
         assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
-        assert_int_equal(CanalClose(h), CANAL_ERROR_NOT_OPEN);
+        assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS); /* closed: idempotent */
         /* Away: opening says so. */
         assert_int_equal(CanalOpen("ED000200;500", 0), 0);
         assert_non_null(strstr(Usb2canGetLastError(), "ED000200"));

@@ -277,6 +277,58 @@ class Lifecycle(ClientTestCase):
                                            f"{sender.channel_info} -> {receiver.channel_info}")
 
 
+class RepeatedShutdown(ClientTestCase):
+    """python-can 4.1's shutdown() calls CanalClose every time and raises
+    CanOperationError unless it returns 0: closing twice must succeed."""
+
+    def test_shutdown_twice_raises_nothing(self):
+        bus = self.open_bus("VIRTUAL0")
+        self.shutdown(bus)
+        self.shutdown(bus)  # raised "could not shut down bus" before
+        # The closed bus still reports errors for anything else.
+        with self.assertRaises(can.CanOperationError):
+            bus.send(can.Message(arbitration_id=1, is_extended_id=False, data=b""))
+
+    def test_with_block_plus_explicit_shutdown_raises_nothing(self):
+        msg = can.Message(arbitration_id=0x3A, is_extended_id=False, data=b"with")
+        peer = self.open_bus("VIRTUAL1")
+        with can.Bus(interface="usb2can", channel="VIRTUAL0", bitrate=500000,
+                     dll=LIBRARY) as bus:
+            bus.send(msg)
+            self.assert_same_frame(self.recv_data_frame(peer), msg, "inside the with block")
+            bus.shutdown()  # explicit; __exit__ shuts it down again
+        # The adapter is free again.
+        again = self.open_bus("VIRTUAL0")
+        again.send(msg)
+        self.assert_same_frame(self.recv_data_frame(peer), msg, "after the with block")
+
+
+class BackToBack(unittest.TestCase):
+    """The shape of python-can's own back-to-back tests: two buses opened in
+    setUp and shut down in tearDown, whatever the test did to them."""
+
+    def setUp(self):
+        self.bus1 = can.Bus(interface="usb2can", channel="VIRTUAL0", bitrate=500000, dll=LIBRARY)
+        self.bus2 = can.Bus(interface="usb2can", channel="VIRTUAL1", bitrate=500000, dll=LIBRARY)
+
+    def tearDown(self):
+        self.bus1.shutdown()
+        self.bus2.shutdown()
+
+    def test_multiple_shutdown(self):
+        # tearDown shuts bus1 down a second time: that must not raise.
+        self.bus1.shutdown()
+
+    def test_send_then_shutdown(self):
+        msg = can.Message(arbitration_id=0x123, is_extended_id=False, data=b"b2b")
+        self.bus1.send(msg)
+        got = self.bus2.recv(2.0)
+        while got is not None and got.is_error_frame:
+            got = self.bus2.recv(2.0)
+        self.assertIsNotNone(got)
+        self.assertEqual(bytes(got.data), b"b2b")
+
+
 class Bitrates(ClientTestCase):
     def test_truncated_kbps_rates_open_and_talk_to_a_peer_at_the_same_rate(self):
         # python-can passes bitrate // 1000: "62" and "33".

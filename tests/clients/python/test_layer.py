@@ -114,16 +114,19 @@ class NewerSetupStrings(ClientTestCase):
         self.assertEqual(status, CanalError.SUCCESS)
         self.assert_same_frame(got, msg, "blocking_send")
 
-    def test_close_twice_is_an_error_python_can_can_read(self):
+    def test_close_twice_succeeds_other_calls_fail_python_can_can_read(self):
         h = self.open("VIRTUAL0;500")
         self.assertEqual(self.close(h), CanalError.SUCCESS)
-        # The vendor DLL says SUCCESS for a stale handle. An error code is
-        # required, within 0..37: python-can's CanalError() conversion raises
-        # CanOperationError on anything else.
-        self.assertNotEqual(self.dll.close(h), CanalError.SUCCESS)
+        # Closing a closed handle succeeds, as with the vendor DLL: python-can's
+        # shutdown() closes every time it is called and raises unless 0.
+        self.assertEqual(self.dll.close(h), CanalError.SUCCESS)
+        # Every other call on it fails with a code within 0..37: python-can's
+        # CanalError() conversion raises CanOperationError on anything else.
         raw = CanalMsg()
-        self.assertNotEqual(self.dll.receive(h, byref(raw)), CanalError.SUCCESS)
-        self.assertNotEqual(self.dll.send(h, byref(raw)), CanalError.SUCCESS)
+        self.assertEqual(self.dll.receive(h, byref(raw)), CanalError.NOT_OPEN)
+        self.assertEqual(self.dll.send(h, byref(raw)), CanalError.NOT_OPEN)
+        # A handle never returned by CanalOpen is not open.
+        self.assertEqual(self.dll.close(h + 1000), CanalError.NOT_OPEN)
 
     def test_malformed_setup_strings_fail_the_open(self):
         for setup in ("VIRTUAL0;fast", "VIRTUAL0;0;13;2", "NOSUCHSERIAL1;500"):
