@@ -99,8 +99,8 @@ static void direct_destroy(u2c_link *link)
     free(l);
 }
 
-static const u2c_link_ops direct_ops = {direct_command, direct_start, direct_kick_out, direct_stop,
-                                        direct_destroy};
+static const u2c_link_ops direct_ops = {direct_command, direct_start,   direct_kick_out,
+                                        direct_stop,    direct_destroy, NULL};
 
 bench_direct *bench_direct_create(bench_out_fn on_out, void *ctx)
 {
@@ -361,8 +361,8 @@ static void paced_destroy(u2c_link *link)
     free(l);
 }
 
-static const u2c_link_ops paced_ops = {paced_command, paced_start, paced_kick_out, paced_stop,
-                                       paced_destroy};
+static const u2c_link_ops paced_ops = {paced_command, paced_start,   paced_kick_out,
+                                       paced_stop,    paced_destroy, NULL};
 
 bench_paced *bench_paced_create(bdev *d)
 {

@@ -217,6 +217,7 @@ static bool parse_kbps(parser *p, const token *t, u2c_setup *out)
     if (u8d_bittiming_for_kbps(kbps, &out->timing, &out->bitrate, &out->bitrate_error_ppm, why,
                                sizeof why) != U8D_OK)
         return fail_token(p, t, "%s", why);
+    out->kbps = kbps;
     return true;
 }
 
@@ -225,9 +226,10 @@ typedef struct timing_field {
     uint32_t min, max;
 } timing_field;
 
-/* Limits of the 32 MHz STR75x CAN cell, as counts (docs/protocol.md, bit timing). */
+/* Limits of the 32 MHz STR75x CAN cell, as counts (docs/protocol.md, bit timing);
+ * tseg1 at least 2 as for every C_CAN cell (Linux c_can: tseg1_min 2). */
 static const timing_field timing_fields[4] = {
-    {"tseg1", 1, 16},
+    {"tseg1", 2, 16},
     {"tseg2", 1, 8},
     {"sjw", 1, 4},
     {"brp", 1, 1024},

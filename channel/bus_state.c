@@ -47,6 +47,44 @@ void u2c_bus_state_apply(u2c_bus_state *s, uint8_t code, uint8_t rec_raw, uint8_
     }
 }
 
+void u2c_bus_state_apply_at(u2c_bus_state *s, uint8_t code, uint8_t rec_raw, uint8_t tec,
+                            uint64_t now_ns)
+{
+    u2c_bus_state_apply(s, code, rec_raw, tec);
+    s->last_report_ns = now_ns;
+}
+
+void u2c_bus_state_apply_word(u2c_bus_state *s, uint32_t word)
+{
+    s->tec = (uint8_t)(word & 0xFFu);
+    s->rec_raw = (uint8_t)((word >> 8) & REC_COUNT_MASK);
+    s->bus_off = (word & U2C_STATUS_WORD_BUS_OFF) != 0;
+    if (word & U2C_STATUS_WORD_PASSIVE)
+        s->code_level = U2C_BUS_PASSIVE;
+    else if (word & U2C_STATUS_WORD_WARN)
+        s->code_level = U2C_BUS_WARNING;
+    else
+        s->code_level = U2C_BUS_ACTIVE;
+}
+
+void u2c_bus_state_restart(u2c_bus_state *s)
+{
+    s->tec = 0;
+    s->rec_raw = 0;
+    s->last_code = CANAL_STATUSMSG_OK;
+    s->seen_status = false;
+    s->code_level = U2C_BUS_ACTIVE;
+    s->bus_off = false;
+}
+
+void u2c_bus_state_settle(u2c_bus_state *s, uint64_t now_ns)
+{
+    if (s->decay_ns == 0 || s->bus_off || s->code_level == U2C_BUS_ACTIVE)
+        return;
+    if (now_ns >= s->last_report_ns && now_ns - s->last_report_ns >= s->decay_ns)
+        s->code_level = U2C_BUS_ACTIVE;
+}
+
 static u2c_bus_level counter_level(const u2c_bus_state *s)
 {
     unsigned rec = s->rec_raw & REC_COUNT_MASK;

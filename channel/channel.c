@@ -6,8 +6,8 @@
 #include "channel_impl.h"
 #include "last_error.h"
 
-/* Bits of the CanalOpen flags the adapter understands. */
-#define OPEN_FLAG_BITS 0x0Fu
+/* Bits of the CanalOpen flags that set the controller's mode on the wire. */
+#define OPEN_MODE_BITS (U8D_OPEN_SILENT | U8D_OPEN_LOOPBACK | U8D_OPEN_ONE_SHOT)
 
 static const char *link_result_text(int r)
 {
@@ -35,11 +35,12 @@ static const char *link_result_text(int r)
     }
 }
 
-/* One command exchange; a CANAL code with the reason set on failure. */
-static int exchange(u2c_channel *ch, const uint8_t request[U8D_CMD_SIZE], const char *what,
-                    uint8_t reply[U8D_CMD_SIZE])
+/* One command exchange within timeout_ms; a CANAL code with the reason set
+ * on failure. */
+static int exchange_within(u2c_channel *ch, const uint8_t request[U8D_CMD_SIZE], const char *what,
+                           uint8_t reply[U8D_CMD_SIZE], unsigned timeout_ms)
 {
-    int r = ch->link->ops->command(ch->link, request, reply, U8D_CMD_TIMEOUT_MS);
+    int r = ch->link->ops->command(ch->link, request, reply, timeout_ms);
     if (r != U2C_LINK_OK)
         return u2c_fail(r == U2C_LINK_TIMEOUT ? CANAL_ERROR_TIMEOUT : CANAL_ERROR_COMMUNICATION,
                         "adapter %s: %s failed: %s", ch->link->serial, what, link_result_text(r));
@@ -48,6 +49,12 @@ static int exchange(u2c_channel *ch, const uint8_t request[U8D_CMD_SIZE], const 
         return u2c_fail(CANAL_ERROR_HARDWARE, "adapter %s: %s refused: %s", ch->link->serial, what,
                         u8d_status_text(st));
     return CANAL_ERROR_SUCCESS;
+}
+
+static int exchange(u2c_channel *ch, const uint8_t request[U8D_CMD_SIZE], const char *what,
+                    uint8_t reply[U8D_CMD_SIZE])
+{
+    return exchange_within(ch, request, what, reply, U8D_CMD_TIMEOUT_MS);
 }
 
 static int command_simple(u2c_channel *ch, uint8_t cmd, const char *what,
@@ -66,13 +73,58 @@ static int command_open(u2c_channel *ch, const u8d_bittiming *timing)
         return u2c_fail(CANAL_ERROR_BAUDRATE, "adapter %s: OPEN not sent: %s", ch->link->serial,
                         u8d_status_text(st));
     int code = exchange(ch, request, "OPEN", reply);
-    if (code == CANAL_ERROR_SUCCESS) {
-        /* The adapter counts its transmissions from here (drain_adapter). */
-        u2c_mutex_lock(&ch->lock);
-        ch->tx_frames_at_open = ch->tx_frames;
-        u2c_mutex_unlock(&ch->lock);
+    if (code != CANAL_ERROR_SUCCESS)
+        return code;
+    /* The vendor firmware clears its statistics only when its main loop sees
+     * the controller go from closed to open or back (krumboeck/
+     * usb2can_firmware main.c ~177-193); an OPEN on an adapter still open
+     * (a program that died without CLOSE) keeps counting. So the count of
+     * transmitted frames is read right after OPEN, and drain_adapter counts
+     * from there. Never asked of a CANalyze. */
+    uint32_t tx_stat = 0;
+    if (ch->flavor == U8D_FLAVOR_VENDOR) {
+        uint8_t stat_req[U8D_CMD_SIZE];
+        u8d_encode_command(stat_req, U8D_CMD_GET_STATISTICS, U8D_STAT_TX_FRAMES, 0, NULL);
+        if (exchange(ch, stat_req, "GET_STATISTICS", reply) == CANAL_ERROR_SUCCESS)
+            tx_stat = u8d_reply_be32(reply);
+        u2c_error_clear(); /* the OPEN succeeded; the baseline is best effort */
     }
-    return code;
+    u2c_mutex_lock(&ch->lock);
+    ch->tx_frames_at_open = ch->tx_frames;
+    ch->tx_stat_at_open = tx_stat;
+    ch->status_asked_ns = u2c_now_ns();
+    /* The adapter re-initialised its controller: error-active, counters 0,
+     * and it reports nothing until something changes. */
+    u2c_bus_state_restart(&ch->bus);
+    u2c_mutex_unlock(&ch->lock);
+    return CANAL_ERROR_SUCCESS;
+}
+
+/* A CANalyze clocks CAN at 48 MHz and scales the host's brp by 1.5,
+ * truncating (kkuchera/canalyze-fw src/usbd_8dev_if.c ~255): a timing with an
+ * odd brp would run at another rate. Rates get a timing it reproduces
+ * exactly (800 kbit/s: brp 2 instead of the table's 5), or are refused with
+ * the nearest rate it can make; manual timings with an odd brp are refused. */
+static int fit_timing_to_flavor(u2c_channel *ch)
+{
+    u2c_setup *s = &ch->setup;
+    if (ch->flavor != U8D_FLAVOR_CANALYZE ||
+        u8d_bittiming_check_on(U8D_FLAVOR_CANALYZE, &s->timing, NULL, 0) == U8D_OK)
+        return CANAL_ERROR_SUCCESS;
+    char why[256] = "";
+    if (s->manual_timing) {
+        (void)u8d_bittiming_check_on(U8D_FLAVOR_CANALYZE, &s->timing, why, sizeof why);
+        return u2c_fail(CANAL_ERROR_BAUDRATE, "adapter %s (CANalyze): manual timing refused: %s",
+                        ch->link->serial, why);
+    }
+    unsigned long kbps = s->kbps ? s->kbps : (s->bitrate + 500u) / 1000u;
+    u2c_setup fitted = *s;
+    if (u8d_bittiming_for_kbps_on(U8D_FLAVOR_CANALYZE, kbps, &fitted.timing, &fitted.bitrate,
+                                  &fitted.bitrate_error_ppm, why, sizeof why) != U8D_OK)
+        return u2c_fail(CANAL_ERROR_BAUDRATE, "adapter %s (CANalyze): %s", ch->link->serial, why);
+    *s = fitted;
+    ch->diag.bitrate = s->bitrate;
+    return CANAL_ERROR_SUCCESS;
 }
 
 static int query_version(u2c_channel *ch)
@@ -83,7 +135,7 @@ static int query_version(u2c_channel *ch)
         return code;
     ch->version = u8d_reply_version(reply);
     ch->flavor = u8d_flavor_of(ch->version);
-    return CANAL_ERROR_SUCCESS;
+    return fit_timing_to_flavor(ch);
 }
 
 static void on_gone(void *ctx, const char *reason)
@@ -123,6 +175,8 @@ static int init_buffers(u2c_channel *ch, const u2c_setup *setup)
     }
     tx_queue_init(&ch->txq);
     u2c_bus_state_init(&ch->bus);
+    if (ch->flavor == U8D_FLAVOR_CANALYZE)
+        ch->bus.decay_ns = (uint64_t)U2C_CANALYZE_DECAY_MS * 1000000u;
     u8d_clock_init(&ch->clock, ch->flavor);
     ch->diag.rx_capacity = capacity;
     return CANAL_ERROR_SUCCESS;
@@ -152,7 +206,7 @@ static int bring_up(u2c_channel *ch, const u2c_setup *setup)
         code = start_link(ch);
     if (code != CANAL_ERROR_SUCCESS)
         return code;
-    code = command_open(ch, &setup->timing);
+    code = command_open(ch, &ch->setup.timing);
     if (code != CANAL_ERROR_SUCCESS)
         ch->link->ops->stop(ch->link);
     return code;
@@ -173,7 +227,11 @@ u2c_channel *u2c_channel_open(u2c_link *link, const u2c_setup *setup, unsigned l
     u2c_cond_init(&ch->tx_cond);
     ch->link = link;
     ch->setup = *setup;
-    ch->open_flags = (uint32_t)(flags & OPEN_FLAG_BITS);
+    /* The wire always asks for status records, as the Linux driver does
+     * (u32 flags = USB_8DEV_STATUS_FRAME); whether they reach the caller is
+     * the caller's flag 0x08. */
+    ch->open_flags = (uint32_t)(flags & OPEN_MODE_BITS) | U8D_OPEN_STATUS_FRAMES;
+    ch->deliver_status = (flags & U8D_OPEN_STATUS_FRAMES) != 0;
     ch->diag.bitrate = setup->bitrate;
 
     *code = bring_up(ch, setup);
@@ -229,16 +287,18 @@ static void drain_tx(u2c_channel *ch)
 
 /* Frames the adapter has taken still wait in its own queue until the bus
  * carries them, and CLOSE would strand them there. The vendor firmware
- * counts what it has transmitted since OPEN (GET_STATISTICS 2): wait until
- * that reaches what was handed over, while it keeps rising, within the same
- * bounds as drain_tx. Never asked of a CANalyze: any command but OPEN, CLOSE
- * and the version query kills its command pipe. Call with cmd_lock held. */
+ * counts what it has transmitted (GET_STATISTICS 2, read right after OPEN
+ * as the baseline): wait until the count since OPEN reaches what was handed
+ * over, while it keeps rising, within the same bounds as drain_tx. Never
+ * asked of a CANalyze: any command but OPEN, CLOSE and the version query
+ * kills its command pipe. Call with cmd_lock held. */
 static void drain_adapter(u2c_channel *ch)
 {
     if (ch->flavor != U8D_FLAVOR_VENDOR)
         return;
     u2c_mutex_lock(&ch->lock);
     uint64_t handed = ch->tx_frames - ch->tx_frames_at_open;
+    uint32_t baseline = ch->tx_stat_at_open;
     bool gone = ch->gone;
     u2c_mutex_unlock(&ch->lock);
     if (handed == 0 || gone)
@@ -251,7 +311,10 @@ static void drain_adapter(u2c_channel *ch)
         u8d_encode_command(request, U8D_CMD_GET_STATISTICS, U8D_STAT_TX_FRAMES, 0, NULL);
         if (exchange(ch, request, "GET_STATISTICS", reply) != CANAL_ERROR_SUCCESS)
             break;
-        uint32_t now_transmitted = u8d_reply_be32(reply);
+        uint32_t count = u8d_reply_be32(reply);
+        /* Counted from the baseline; below it, the firmware cleared its
+         * counters after the baseline was read, so it counts from 0. */
+        uint32_t now_transmitted = count >= baseline ? count - baseline : count;
         if (now_transmitted >= handed)
             break;
         uint64_t now = u2c_now_ns();
@@ -266,9 +329,26 @@ static void drain_adapter(u2c_channel *ch)
     u2c_error_clear(); /* closing succeeds whatever the adapter said here */
 }
 
+/* A CANalyze handles CLOSE in its main loop before a pending transmission,
+ * and de-initialising the controller aborts its mailboxes (kkuchera/
+ * canalyze-fw src/main.c ~113-129): a record still in an OUT transfer when
+ * CLOSE arrives is lost. So wait (bounded) until every OUT transfer in
+ * flight has completed. */
+static void drain_link(u2c_channel *ch)
+{
+    if (ch->flavor != U8D_FLAVOR_CANALYZE || ch->link->ops->flush_out == NULL)
+        return;
+    u2c_mutex_lock(&ch->lock);
+    bool gone = ch->gone;
+    u2c_mutex_unlock(&ch->lock);
+    if (!gone)
+        (void)ch->link->ops->flush_out(ch->link, TX_DRAIN_MAX_MS);
+}
+
 void u2c_channel_close(u2c_channel *ch)
 {
     drain_tx(ch);
+    drain_link(ch);
     u2c_mutex_lock(&ch->lock);
     bool gone = ch->gone;
     u2c_mutex_unlock(&ch->lock);
@@ -295,9 +375,45 @@ int u2c_channel_dead_code(const u2c_channel *ch)
     return CANAL_ERROR_SUCCESS;
 }
 
+/* Vendor firmware: fresh TEC/REC from GET_STATUS when the last answer is
+ * U2C_STATUS_REFRESH_MS old, so the counters are current between status
+ * records (the firmware sends a record only when the state bits or the last
+ * error code change, krumboeck/usb2can_firmware main.c ~207-268). At most
+ * one query per interval, waiting at most U2C_STATUS_QUERY_TIMEOUT_MS;
+ * never on a CANalyze. Best effort: a failed query changes nothing. */
+static void refresh_status(u2c_channel *ch)
+{
+    if (ch->flavor != U8D_FLAVOR_VENDOR)
+        return;
+    uint64_t now = u2c_now_ns();
+    u2c_mutex_lock(&ch->lock);
+    bool due = !ch->closing && !ch->gone &&
+               now - ch->status_asked_ns >= (uint64_t)U2C_STATUS_REFRESH_MS * 1000000u;
+    if (due)
+        ch->status_asked_ns = now;
+    u2c_mutex_unlock(&ch->lock);
+    if (!due)
+        return;
+    uint8_t request[U8D_CMD_SIZE], reply[U8D_CMD_SIZE];
+    u8d_encode_command(request, U8D_CMD_GET_STATUS, 0, 0, NULL);
+    /* cmd_lock stays held until the answer is applied: no OPEN (which
+     * restarts the bus state) can come in between. */
+    u2c_mutex_lock(&ch->cmd_lock);
+    int code = exchange_within(ch, request, "GET_STATUS", reply, U2C_STATUS_QUERY_TIMEOUT_MS);
+    if (code == CANAL_ERROR_SUCCESS) {
+        u2c_mutex_lock(&ch->lock);
+        u2c_bus_state_apply_word(&ch->bus, u8d_reply_be32(reply));
+        u2c_mutex_unlock(&ch->lock);
+    }
+    u2c_mutex_unlock(&ch->cmd_lock);
+    u2c_error_clear();
+}
+
 int u2c_channel_get_status(u2c_channel *ch, canalStatus *out)
 {
+    refresh_status(ch);
     u2c_mutex_lock(&ch->lock);
+    u2c_bus_state_settle(&ch->bus, u2c_now_ns());
     memset(out, 0, sizeof *out);
     out->channel_status = u2c_bus_state_word(&ch->bus);
     out->lasterrorcode = ch->bus.last_code;
@@ -359,16 +475,17 @@ int u2c_channel_set_filters(u2c_channel *ch, unsigned long count, const unsigned
     return code;
 }
 
-static int timing_for_kbps(unsigned long kbps, u2c_setup *out)
+static int timing_for_kbps(u8d_flavor flavor, unsigned long kbps, u2c_setup *out)
 {
     char reason[256];
     if (kbps == 0)
         return u2c_fail(CANAL_ERROR_BAUDRATE,
                         "CanalSetBaudrate(0): manual timing needs tseg1;tseg2;sjw;brp, give "
                         "them in the CanalOpen setup string");
-    if (u8d_bittiming_for_kbps(kbps, &out->timing, &out->bitrate, &out->bitrate_error_ppm, reason,
-                               sizeof reason) != U8D_OK)
+    if (u8d_bittiming_for_kbps_on(flavor, kbps, &out->timing, &out->bitrate,
+                                  &out->bitrate_error_ppm, reason, sizeof reason) != U8D_OK)
         return u2c_fail(CANAL_ERROR_BAUDRATE, "CanalSetBaudrate(%lu): %s", kbps, reason);
+    out->kbps = (uint32_t)kbps;
     return CANAL_ERROR_SUCCESS;
 }
 
@@ -390,6 +507,8 @@ static int reopen(u2c_channel *ch, const u2c_setup *wanted)
     u2c_mutex_lock(&ch->lock);
     ch->setup.timing = wanted->timing;
     ch->setup.bitrate = wanted->bitrate;
+    ch->setup.kbps = wanted->kbps;
+    ch->setup.manual_timing = false;
     ch->diag.bitrate = wanted->bitrate;
     u2c_mutex_unlock(&ch->lock);
     return CANAL_ERROR_SUCCESS;
@@ -398,7 +517,7 @@ static int reopen(u2c_channel *ch, const u2c_setup *wanted)
 int u2c_channel_set_bitrate(u2c_channel *ch, unsigned long kbps)
 {
     u2c_setup wanted;
-    int code = timing_for_kbps(kbps, &wanted);
+    int code = timing_for_kbps(ch->flavor, kbps, &wanted);
     if (code != CANAL_ERROR_SUCCESS)
         return code;
     u2c_mutex_lock(&ch->cmd_lock);

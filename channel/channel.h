@@ -6,27 +6,40 @@
  * - u2c_channel_open takes a link that is open but not started, asks the
  *   adapter for its version (which picks the wire flavour: fw 0.x is a
  *   CANalyze that gets nothing but OPEN, CLOSE and the version query),
- *   starts streaming and sends OPEN with the setup's timing and flags bits
- *   0..3. It owns the link from then on, also when it fails.
+ *   starts streaming and sends OPEN with the setup's timing (on a CANalyze
+ *   one with an even brp, or the open fails with BAUDRATE and a reason) and
+ *   flags bits 0..2 plus 0x08. Every OPEN (also CanalSetBaudrate's) starts
+ *   the bus state from error-active; on vendor firmware the transmitted-
+ *   frames count is read right after it as the baseline for closing. It
+ *   owns the link from then on, also when it fails.
  * - RX runs in the link's sink callbacks: IN packets are decoded straight
- *   into the fixed ring (no allocation per frame); a malformed packet is
- *   counted and skipped; a full ring drops the newest frame and counts an
- *   overrun; status records update the bus state and, with open flag 0x08,
- *   become CANAL_IDFLAG_STATUS messages (id = code, data = code, REC, TEC, 0).
+ *   into the fixed ring (no allocation per frame); each 21-byte record is
+ *   judged on its own (a bad one is counted, with the reason in the
+ *   diagnostics, and skipped; the others are delivered); DLC 9..15 gives 8
+ *   data bytes; a full ring drops the newest frame and counts an overrun;
+ *   status records update the bus state and, with CanalOpen flag 0x08, become
+ *   CANAL_IDFLAG_STATUS messages (id = code, data = code, REC, TEC, 0). The
+ *   OPEN on the wire always asks for status records (bit 0x08), as the Linux
+ *   driver does.
  * - Every call returns a CANAL code (0..37) and, on failure, leaves a reason
  *   in the calling thread's last error. Blocking calls wait on condition
  *   variables signalled by the link callbacks; a timeout of 0 waits forever
  *   and TIMEOUT is returned only once the whole timeout has passed on the
  *   monotonic clock.
+ * - Get status: vendor firmware is asked for its status word at most every
+ *   U2C_STATUS_REFRESH_MS (never a CANalyze); a CANalyze's warning/passive
+ *   level decays after U2C_CANALYZE_DECAY_MS without a status record.
  * - Send only queues (TX_QUEUE_CAPACITY frames) and kicks the link without
  *   holding the channel lock; the link pulls records with next_out. A
  *   blocking send on a full queue is woken once TX_WAKE_ROOM slots are free
  *   (or the queue is empty) and re-checks every TX_RECHECK_MS, so it never
- *   waits longer than that while room exists.
+ *   waits longer than that while room exists. A remote request to a
+ *   CANalyze is refused (NOT_SUPPORTED): its firmware sends it as data.
  * - Close is two calls: u2c_channel_shutdown (wakes every blocked caller
  *   with NOT_OPEN; callable while others still use the channel) and, once
- *   no caller is inside any more, u2c_channel_close (CLOSE, stop the link,
- *   free everything).
+ *   no caller is inside any more, u2c_channel_close (drain, CLOSE, stop the
+ *   link, free everything; a CANalyze first gets every OUT transfer in
+ *   flight completed, as it drops a pending frame at CLOSE).
  * - Once the link reports the device gone, queued frames are still handed
  *   out; after that every call fails with COMMUNICATION and the reason.
  */
@@ -44,7 +57,8 @@ typedef struct u2c_channel u2c_channel;
 
 /* Host-side counters for diagnostics (cumulative since open). */
 typedef struct u2c_channel_diag {
-    uint64_t malformed_packets; /* IN packets the codec rejected */
+    uint64_t malformed_packets; /* IN packets with a bad record or stray bytes */
+    uint64_t bad_records;       /* 21-byte records skipped (the others were delivered) */
     uint64_t ring_overruns;     /* frames dropped because the RX ring was full */
     uint64_t filtered_frames;   /* frames the software filter rejected */
     uint64_t status_records;    /* status records from the adapter */
@@ -56,7 +70,7 @@ typedef struct u2c_channel_diag {
     uint32_t bitrate;    /* bit/s currently configured */
     u8d_version version; /* as the adapter reported it at open */
     u8d_flavor flavor;
-    char last_malformed[96]; /* why the last malformed packet was rejected */
+    char last_malformed[96]; /* what was wrong with the last malformed packet */
 } u2c_channel_diag;
 
 /* NULL on failure with *code a CANAL code and the reason in the last error. */

@@ -21,6 +21,15 @@
 #include "rx_ring.h"
 #include "tx_queue.h"
 
+/* Vendor firmware: CanalGetStatus asks the adapter (GET_STATUS) for fresh
+ * error counters when the last answer is at least this old, waiting at most
+ * U2C_STATUS_QUERY_TIMEOUT_MS; never a CANalyze (it would kill its command
+ * pipe). Status records update the counters in between. */
+#define U2C_STATUS_REFRESH_MS 500u
+#define U2C_STATUS_QUERY_TIMEOUT_MS 200u
+/* A CANalyze never reports recovery (no OK record): warning and passive fall
+ * back to error-active after this long without a status record. */
+#define U2C_CANALYZE_DECAY_MS 3000u
 #define U2C_GONE_REASON_MAX 160
 
 /* A sender blocked on a full TX queue re-checks at least this often. Pops
@@ -35,7 +44,8 @@ struct u2c_channel {
     u2c_link_sink sink; /* the link may keep a pointer to it */
     u8d_version version;
     u8d_flavor flavor;
-    uint32_t open_flags; /* bits 0..3 as sent to the adapter */
+    uint32_t open_flags; /* as sent to the adapter: CanalOpen bits 0..2, always 0x08 */
+    bool deliver_status; /* CanalOpen flag 0x08: status records become messages */
     u2c_mutex cmd_lock;
     u2c_setup setup; /* timing and bitrate change under cmd_lock + lock */
 
@@ -58,6 +68,8 @@ struct u2c_channel {
     u2c_bus_state bus;
     uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
     uint64_t tx_frames_at_open; /* tx_frames when the adapter was last opened */
+    uint32_t tx_stat_at_open;   /* vendor: GET_STATISTICS(2) right after that OPEN */
+    uint64_t status_asked_ns;   /* vendor: when GET_STATUS was last asked (or OPEN) */
     u2c_channel_diag diag;
 };
 

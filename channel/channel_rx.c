@@ -25,7 +25,8 @@ static void take_can_frame(u2c_channel *ch, const u8d_rx_record *rec)
     const u8d_frame *f = &rec->frame;
     bool ext = (f->flags & U8D_FLAG_EXT) != 0;
     bool rtr = (f->flags & U8D_FLAG_RTR) != 0;
-    uint8_t dlc = f->dlc <= 8 ? f->dlc : 8;
+    /* DLC 9..15 is legal classic CAN and means 8 data bytes (u8d_dlc_bytes). */
+    uint8_t dlc = u8d_dlc_bytes(f->dlc);
 
     ch->last_us = u8d_clock_to_us(&ch->clock, rec->timestamp);
     ch->rx_frames++;
@@ -55,8 +56,8 @@ static void take_status(u2c_channel *ch, const u8d_rx_record *rec)
     bool counters_valid = ch->flavor != U8D_FLAVOR_CANALYZE;
     const uint8_t d[3] = {raw[0], counters_valid ? raw[1] : 0, counters_valid ? raw[2] : 0};
     ch->diag.status_records++;
-    u2c_bus_state_apply(&ch->bus, d[0], d[1], d[2]);
-    if (!(ch->open_flags & U8D_OPEN_STATUS_FRAMES))
+    u2c_bus_state_apply_at(&ch->bus, d[0], d[1], d[2], u2c_now_ns());
+    if (!ch->deliver_status)
         return;
     canalMsg m;
     memset(&m, 0, sizeof m);
@@ -70,32 +71,40 @@ static void take_status(u2c_channel *ch, const u8d_rx_record *rec)
     queue_message(ch, &m);
 }
 
-/* Lock held. */
-static void note_malformed(u2c_channel *ch, u8d_status st, size_t bad_index, size_t len)
+/* Lock held. One problem in an IN packet: a bad record (index 0..2) or the
+ * packet's tail (index = the number of whole records). */
+static void note_bad(u2c_channel *ch, u8d_status st, size_t index, size_t len, bool record)
 {
-    ch->diag.malformed_packets++;
+    if (record)
+        ch->diag.bad_records++;
     snprintf(ch->diag.last_malformed, sizeof ch->diag.last_malformed,
-             "IN packet of %zu bytes, record %zu: %s", len, bad_index + 1, u8d_status_text(st));
+             "IN packet of %zu bytes, %s %zu: %s", len, record ? "record" : "bytes after record",
+             record ? index + 1 : index, u8d_status_text(st));
 }
 
+/* Each record is judged on its own, as the Linux driver does: a bad one is
+ * counted and skipped, the records before and after it are delivered. */
 void u2c_channel_on_in_packet(void *ctx, const uint8_t *bytes, size_t len)
 {
     u2c_channel *ch = ctx;
     if (len == 0)
         return; /* a zero-length transfer carries nothing */
-    u8d_rx_record recs[U8D_RX_MAX_RECORDS];
-    size_t count = 0, bad_index = 0;
-    u8d_status st = u8d_decode_in_packet(bytes, len, ch->flavor, recs, &count, &bad_index);
+    u8d_in_packet pkt;
+    u8d_status st = u8d_decode_in_packet(bytes, len, ch->flavor, &pkt);
 
     u2c_mutex_lock(&ch->lock);
-    for (size_t i = 0; i < count && i < U8D_RX_MAX_RECORDS; i++) {
-        if (recs[i].type == U8D_TYPE_STATUS)
-            take_status(ch, &recs[i]);
+    for (size_t i = 0; i < pkt.records && i < U8D_RX_MAX_RECORDS; i++) {
+        if (pkt.st[i] != U8D_OK)
+            note_bad(ch, pkt.st[i], i, len, true);
+        else if (pkt.rec[i].type == U8D_TYPE_STATUS)
+            take_status(ch, &pkt.rec[i]);
         else
-            take_can_frame(ch, &recs[i]);
+            take_can_frame(ch, &pkt.rec[i]);
     }
+    if (pkt.tail != U8D_OK)
+        note_bad(ch, pkt.tail, pkt.records, len, false);
     if (st != U8D_OK)
-        note_malformed(ch, st, bad_index, len);
+        ch->diag.malformed_packets++;
     bool wake = ch->rx_waiters > 0 && rx_ring_count(&ch->ring) > 0;
     u2c_mutex_unlock(&ch->lock);
     /* Signalled after unlocking: a receiver woken while the lock is still

@@ -26,6 +26,7 @@ typedef struct u2c_setup {
     uint32_t bitrate_error_ppm;          /* |configured - requested| / requested; 0 for kbps 0 */
     u8d_bittiming timing;                /* what OPEN sends */
     bool manual_timing;                  /* kbps was 0 */
+    uint32_t kbps;                       /* as requested (0: manual timing, or not known) */
     bool has_filter;                     /* mask;filter given */
     uint32_t mask;                       /* see rx_filter_mask_accepts */
     uint32_t filter;

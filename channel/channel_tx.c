@@ -9,10 +9,17 @@
 
 /* Only EXT and RTR reach the wire; SEND, STATUS and other bits are ignored
  * as the vendor DLL ignores them (python-can always sets SEND). */
-static int frame_from_msg(const canalMsg *m, u8d_frame *f)
+static int frame_from_msg(const u2c_channel *ch, const canalMsg *m, u8d_frame *f)
 {
     bool ext = (m->flags & CANAL_IDFLAG_EXTENDED) != 0;
     bool rtr = (m->flags & CANAL_IDFLAG_RTR) != 0;
+    /* The CANalyze firmware never sets RTR on transmit (kkuchera/canalyze-fw
+     * src/usbd_8dev_if.c ~283-292): the request would go out as a data frame. */
+    if (rtr && ch->flavor == U8D_FLAVOR_CANALYZE)
+        return u2c_fail(CANAL_ERROR_NOT_SUPPORTED,
+                        "a CANalyze cannot send remote requests (its firmware would send id "
+                        "0x%lX as a data frame); not sent",
+                        m->id);
     if (m->sizeData > 8)
         return u2c_fail(CANAL_ERROR_PARAMETER, "sizeData %u is more than 8 bytes",
                         (unsigned)m->sizeData);
@@ -35,7 +42,7 @@ static int frame_from_msg(const canalMsg *m, u8d_frame *f)
 int u2c_channel_send(u2c_channel *ch, const canalMsg *msg)
 {
     u8d_frame f;
-    int code = frame_from_msg(msg, &f);
+    int code = frame_from_msg(ch, msg, &f);
     if (code != CANAL_ERROR_SUCCESS)
         return code;
     u2c_mutex_lock(&ch->lock);
@@ -64,7 +71,7 @@ static uint64_t recheck_deadline(uint64_t deadline)
 int u2c_channel_blocking_send(u2c_channel *ch, const canalMsg *msg, unsigned long timeout_ms)
 {
     u8d_frame f;
-    int code = frame_from_msg(msg, &f);
+    int code = frame_from_msg(ch, msg, &f);
     if (code != CANAL_ERROR_SUCCESS)
         return code;
     uint64_t deadline =

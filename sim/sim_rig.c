@@ -58,12 +58,11 @@ size_t sim_rig_peer_drain(sim_rig *r, uint64_t now_ns, sim_rig_frame_fn fn, void
     uint8_t packet[U8D_IN_PACKET_MAX];
     size_t n, frames = 0;
     while ((n = u8d_model_data_in(r->peer, now_ns, packet)) > 0) {
-        u8d_rx_record records[U8D_RX_MAX_RECORDS];
-        size_t count = 0, bad = 0;
-        u8d_decode_in_packet(packet, n, U8D_FLAVOR_VENDOR, records, &count, &bad);
-        for (size_t i = 0; i < count; i++) {
-            if (records[i].type == U8D_TYPE_CAN) {
-                fn(ctx, &records[i].frame);
+        u8d_in_packet pkt;
+        u8d_decode_in_packet(packet, n, U8D_FLAVOR_VENDOR, &pkt);
+        for (size_t i = 0; i < pkt.records; i++) {
+            if (pkt.st[i] == U8D_OK && pkt.rec[i].type == U8D_TYPE_CAN) {
+                fn(ctx, &pkt.rec[i].frame);
                 frames++;
             }
         }

@@ -30,6 +30,7 @@ enum { CMD_CHANNEL = 1, CMD_CODE = 2, CMD_OPT1 = 3, CMD_OPT2 = 4, CMD_DATA = 5 }
 #define HAL_ERR_CRC 0x100u
 
 #define CZ_CLOCK_HZ 48000000u
+#define CZ_MODE_BITS (U8D_OPEN_SILENT | U8D_OPEN_LOOPBACK | U8D_OPEN_ONE_SHOT)
 
 typedef struct tx_slot {
     u8d_frame frame;
@@ -50,6 +51,7 @@ struct u8d_model {
     /* USB */
     uint8_t cmd_buf[U8D_CMD_SIZE];  /* the firmware's packet buffer, kept between commands */
     uint8_t cz_reply[U8D_CMD_SIZE]; /* CANalyze: its shared reply buffer */
+    bool cz_reply_held;             /* CANalyze: a reply not yet read from EP 0x83 */
     bool cmd_dead;
     uint8_t out_buf[U8D_TX_RECORD_SIZE];
     bool out_stalled;
@@ -221,6 +223,9 @@ static void cz_send_record(u8d_model *m)
     m->in_len = U8D_RX_RECORD_SIZE;
 }
 
+/* CANalyze: ext ids masked to 25 bits, the raw 4-bit DLC forwarded, only
+ * DLC bytes copied over its static buffer (kkuchera/canalyze-fw
+ * src/usbd_8dev_if.c ~162-186). */
 static void cz_receive_frame(u8d_model *m, uint64_t now_ns, const u8d_frame *f)
 {
     u8d_rx_record r = {.type = U8D_TYPE_CAN, .frame = *f};
@@ -243,6 +248,9 @@ static void store_rx_frame(u8d_model *m, uint64_t now_ns, const u8d_frame *f)
         cz_receive_frame(m, now_ns, f);
         return;
     }
+    /* The raw 4-bit DLC of the message object goes to the host, 9..15
+     * included (krumboeck/usb2can_firmware str75x_lib/src/75x_can.c ~524,
+     * messages.c ~108); all 8 data bytes are copied. */
     u8d_rx_record r = {.type = U8D_TYPE_CAN, .frame = *f};
     r.frame.dlc &= 0x0Fu;
     r.timestamp = u8d_model_timestamp(m, now_ns);
@@ -256,6 +264,8 @@ static void store_rx_frame(u8d_model *m, uint64_t now_ns, const u8d_frame *f)
 
 /* --- status records ----------------------------------------------------------- */
 
+/* Type 3, flags 4, dlc 4, id 0, data = code, REC & 0x7F, TEC, 0, through the
+ * RX list (krumboeck/usb2can_firmware messages.c ~309-325). */
 static void vendor_status_record(u8d_model *m, uint64_t now_ns, uint8_t code)
 {
     u8d_rx_record r = {.type = U8D_TYPE_STATUS};
@@ -275,7 +285,8 @@ static uint8_t lec_status_code(u8d_lec lec)
     return codes[lec & 7u];
 }
 
-/* The firmware main loop's pass over SR: state change first, then LEC change. */
+/* The firmware main loop's pass over SR: state change first, then LEC change,
+ * whatever the OPEN flags said (krumboeck/usb2can_firmware main.c ~205-268). */
 static void vendor_report(u8d_model *m, uint64_t now_ns)
 {
     if (!m->running)
@@ -310,8 +321,11 @@ static uint32_t hal_lec_bit(u8d_lec lec)
 }
 
 /* CANalyze: HAL_CAN_ErrorCallback on each error interrupt. ErrorCode holds
- * every error flag still set plus the new LEC; its switch maps single bits,
- * anything else goes out raw (truncated to the byte). */
+ * every error flag still set plus the new LEC, and the firmware's compiled
+ * branch (#if 1) reports the first of BOF, EPV, EWG, STF, FOR, ACK, BR, BD,
+ * CRC that is set (kkuchera/canalyze-fw src/usbd_8dev_if.c ~299-324): once
+ * warning, every error is reported as BUSLIGHT, once passive as BUSHEAVY.
+ * It never reports OK (HAL_CAN_ERROR_NONE is 0, so that test never holds). */
 static void cz_error_record(u8d_model *m, u8d_lec lec, bool state_edge)
 {
     if (!m->running)
@@ -325,39 +339,29 @@ static void cz_error_record(u8d_model *m, u8d_lec lec, bool state_edge)
         code |= HAL_ERR_EPV;
     if (m->bus_off)
         code |= HAL_ERR_BOF;
-    uint8_t byte;
-    switch (code) {
-    case HAL_ERR_EWG:
-        byte = U8D_SC_BUSLIGHT;
-        break;
-    case HAL_ERR_EPV:
-        byte = U8D_SC_BUSHEAVY;
-        break;
-    case HAL_ERR_BOF:
-        byte = U8D_SC_BUSOFF;
-        break;
-    case HAL_ERR_STF:
-        byte = U8D_SC_STUFF;
-        break;
-    case HAL_ERR_FOR:
-        byte = U8D_SC_FORM;
-        break;
-    case HAL_ERR_ACK:
-        byte = U8D_SC_ACK;
-        break;
-    case HAL_ERR_BR:
-        byte = U8D_SC_BIT1;
-        break;
-    case HAL_ERR_BD:
-        byte = U8D_SC_BIT0;
-        break;
-    case HAL_ERR_CRC:
-        byte = U8D_SC_CRC;
-        break;
-    default:
-        byte = (uint8_t)code;
-        break;
+    static const struct {
+        uint32_t bit;
+        uint8_t status;
+    } chain[] = {
+        {HAL_ERR_BOF, U8D_SC_BUSOFF},   {HAL_ERR_EPV, U8D_SC_BUSHEAVY},
+        {HAL_ERR_EWG, U8D_SC_BUSLIGHT}, {HAL_ERR_STF, U8D_SC_STUFF},
+        {HAL_ERR_FOR, U8D_SC_FORM},     {HAL_ERR_ACK, U8D_SC_ACK},
+        {HAL_ERR_BR, U8D_SC_BIT1},      {HAL_ERR_BD, U8D_SC_BIT0},
+        {HAL_ERR_CRC, U8D_SC_CRC},
+    };
+    uint8_t byte = 0;
+    bool found = false;
+    for (size_t i = 0; i < sizeof chain / sizeof chain[0] && !found; i++) {
+        if (code & chain[i].bit) {
+            byte = chain[i].status;
+            found = true;
+        }
     }
+    if (!found)
+        return;
+    /* Only start, type, flags, data[0] and end are written: id, dlc,
+     * data[1..7] and the timestamp are the last frame's (kkuchera/canalyze-fw
+     * src/usbd_8dev_if.c ~191-197). */
     m->cz_last_record[0] = U8D_DATA_START;
     m->cz_last_record[1] = U8D_TYPE_STATUS;
     m->cz_last_record[2] = U8D_FLAG_ERR;
@@ -455,6 +459,9 @@ static void firmware_mask_frame(const u8d_model *m, u8d_frame *f)
         f->flags &= (uint8_t)~U8D_FLAG_RTR; /* CANalyze sends RTR requests as data frames */
 }
 
+/* The TX list survives CLOSE and OPEN (initialised only at power-up and USB
+ * re-init, krumboeck/usb2can_firmware main.c ~152-171): frames queued when
+ * the controller closes leave at the next OPEN. */
 static u8d_model_out vendor_data_out(u8d_model *m, uint64_t now_ns, const u8d_frame *f)
 {
     tx_slot slot = {.frame = *f, .ready_ns = now_ns};
@@ -572,25 +579,29 @@ static void timing_manual(const u8d_bittiming *raw, u8d_bittiming *bt)
     bt->brp = (uint16_t)(((raw->brp - 1u) & 0x3FFu) + 1u);
 }
 
+/* CANalyze: the host's 32 MHz timing at its 48 MHz clock. It stores
+ * data[0..2] - 1 into the bxCAN fields and brp * TQ_SCALE (1.5) into a
+ * uint16, truncating (kkuchera/canalyze-fw src/usbd_8dev_if.c ~252-256,
+ * src/can.c ~80-83); HAL_CAN_Init writes Prescaler - 1 into BTR's 10-bit BRP
+ * field, so an odd brp runs slow and a brp above 682 wraps
+ * (u8d_canalyze_brp). A segment outside its field corrupts the others:
+ * taken as unusable (0). */
 static uint32_t cz_bitrate(const u8d_bittiming *raw)
 {
-    uint32_t brp = (uint32_t)raw->brp * 3u / 2u; /* brp * TQ_SCALE, truncated */
-    uint32_t tq = 1u + raw->tseg1 + raw->tseg2;
-    if (brp == 0 || brp > 1024u || raw->tseg1 == 0 || raw->tseg1 > 16u || raw->tseg2 == 0 ||
-        raw->tseg2 > 8u)
+    if (raw->brp == 0 || raw->tseg1 == 0 || raw->tseg1 > 16u || raw->tseg2 == 0 || raw->tseg2 > 8u)
         return 0;
-    return (CZ_CLOCK_HZ + brp * tq / 2u) / (brp * tq);
+    return u8d_bittiming_bitrate_on(U8D_FLAVOR_CANALYZE, raw);
 }
 
+/* OPEN and CLOSE re-initialise the controller: counters, bus-off and the
+ * frame in the message object (vendor) or the mailboxes (CANalyze: HAL
+ * init/deinit aborts them, kkuchera/canalyze-fw src/can.c ~105-130). */
 static void reset_controller(u8d_model *m, uint64_t now_ns)
 {
-    m->running = false;
     m->bus_off = false;
     m->tec = 0;
     m->rec = 0;
     m->lec = U8D_LEC_NONE;
-    m->reported_state = 0;
-    m->reported_lec = U8D_LEC_NONE;
     if (m->mailbox_full) {
         m->mailbox_full = false; /* message RAM re-initialised: that frame is gone */
         m->lost++;
@@ -603,8 +614,23 @@ static void reset_controller(u8d_model *m, uint64_t now_ns)
     m->cz_awaited = -1;
     m->cz_sending = -1;
     m->mailbox_free_since = now_ns;
-    memset(m->stats, 0, sizeof m->stats);
     m->generation++;
+}
+
+/* The vendor main loop clears its statistics and error tracking only when it
+ * sees the controller go from closed to open or back (krumboeck/
+ * usb2can_firmware main.c ~174-193): an OPEN while open (or a CLOSE while
+ * closed) keeps counting and keeps reporting against the old state. Its
+ * loop runs between any two USB commands, so every real change of the
+ * running state is seen. */
+static void set_running(u8d_model *m, bool running)
+{
+    if (m->running != running) {
+        m->reported_state = 0;
+        m->reported_lec = U8D_LEC_NONE;
+        memset(m->stats, 0, sizeof m->stats);
+    }
+    m->running = running;
 }
 
 static void command_open(u8d_model *m, uint64_t now_ns, const uint8_t *cmd)
@@ -619,21 +645,25 @@ static void command_open(u8d_model *m, uint64_t now_ns, const uint8_t *cmd)
         else
             timing_from_index(cmd[CMD_OPT1], &m->bt);
         m->bitrate = u8d_bittiming_bitrate(&m->bt);
-        /* FW's USB2CAN_open (commands.c): test mode from flags & 3, DAR from bit 2. */
-        m->mode_flags = flags & (U8D_OPEN_SILENT | U8D_OPEN_LOOPBACK | U8D_OPEN_ONE_SHOT);
+        /* Only bits 0..2 are read (USB2CAN_open: test mode from flags & 3, DAR
+         * from bit 2); status records go out whatever bit 3 says
+         * (krumboeck/usb2can_firmware commands.c ~97-119, main.c ~205-268). */
+        m->mode_flags = flags & CZ_MODE_BITS;
     } else {
         m->bt = raw;
         m->bitrate = cz_bitrate(&raw);
-        m->mode_flags =
-            cmd[CMD_DATA + 8] & (U8D_OPEN_SILENT | U8D_OPEN_LOOPBACK | U8D_OPEN_ONE_SHOT);
+        /* Only the low byte of the flags, bits 0..2 (kkuchera/canalyze-fw
+         * src/usbd_8dev_if.c ~257-261, src/can.c ~66-77). */
+        m->mode_flags = cmd[CMD_DATA + 8] & CZ_MODE_BITS;
     }
-    m->running = true;
+    set_running(m, true);
     vendor_refill_mailbox(m, now_ns);
 }
 
 static void command_close(u8d_model *m, uint64_t now_ns)
 {
     reset_controller(m, now_ns);
+    set_running(m, false);
 }
 
 static bool command_set_speed(u8d_model *m, const uint8_t *cmd)
@@ -673,6 +703,7 @@ static void vendor_command(u8d_model *m, uint64_t now_ns, uint8_t *r)
     switch (r[CMD_CODE]) {
     case U8D_CMD_RESET:
         reset_controller(m, now_ns);
+        set_running(m, false);
         m->detached = true;
         break;
     case U8D_CMD_OPEN:
@@ -767,6 +798,12 @@ size_t u8d_model_command(u8d_model *m, uint64_t now_ns, const uint8_t *request, 
             m->cmd_dead = true; /* Error_Handler: the OUT endpoint is never re-armed */
             return 0;
         }
+        /* One reply buffer: while the previous reply is unread the transmit
+         * returns USBD_BUSY and this reply is dropped; the command itself
+         * was carried out (kkuchera/canalyze-fw src/usbd_8dev.c ~182-199,
+         * src/usbd_8dev_if.c ~149-157). */
+        if (m->cz_reply_held)
+            return 0;
         memcpy(reply, m->cz_reply, U8D_CMD_SIZE);
         return U8D_CMD_SIZE;
     }
@@ -782,6 +819,11 @@ size_t u8d_model_command(u8d_model *m, uint64_t now_ns, const uint8_t *request, 
     return len;
 }
 
+void u8d_model_reply_held(u8d_model *m, bool held)
+{
+    m->cz_reply_held = held && !is_vendor(m);
+}
+
 bool u8d_model_command_pipe_alive(const u8d_model *m)
 {
     return !m->cmd_dead && !m->detached;
@@ -792,6 +834,10 @@ void u8d_model_usb_reinit(u8d_model *m, uint64_t now_ns)
     if (m->detached)
         m->power_on_ns = now_ns; /* RESET ends in a watchdog reset: a fresh boot */
     reset_controller(m, now_ns);
+    if (m->detached)
+        memset(m->stats, 0, sizeof m->stats); /* rebooted */
+    set_running(m, false);
+    m->cz_reply_held = false;
     m->detached = false;
     m->cmd_dead = false;
     m->out_stalled = false;

@@ -48,8 +48,10 @@
  * - Statistics: RX frames/bytes per stored RX frame, TX frames per
  *   successful transmission, TX bytes always 0 (FW never counts it),
  *   Overruns, Warnings (transitions reported as BUSLIGHT), BusOff
- *   (transitions reported as BUSOFF). Cleared by index 7 and by every
- *   OPEN/CLOSE.
+ *   (transitions reported as BUSOFF). Cleared by index 7 and when the
+ *   controller goes from closed to open or back, together with the error
+ *   tracking; an OPEN while open keeps them (the firmware's main loop acts
+ *   on transitions only).
  * - Fault confinement (ISO 11898-1): TEC +8 per transmit error except an
  *   ACK error while error-passive; TEC -1 per success; REC +1 per receive
  *   error (saturating at 128 = receive-passive), -1 per good frame, and
@@ -71,7 +73,11 @@
  * - CANalyze (fw 0.1): answers only OPEN, CLOSE and GET_SOFTW_HARDW_VER;
  *   anything else, or a malformed command, gets no reply and kills the
  *   command pipe until u8d_model_usb_reinit. Its reply carries the stale
- *   data bytes of its transmit buffer. TX: three bxCAN mailboxes sent in
+ *   data bytes of its transmit buffer, and it has one reply buffer: while a
+ *   reply is held unread (u8d_model_reply_held) the next one is dropped.
+ *   Its CAN clock is 48 MHz and the host's brp is scaled by 1.5, truncated
+ *   and wrapped into 10 bits (the bit rate in u8d_model_can_view is the one
+ *   it really runs at). OPEN flags: bits 0..2 of the low byte. TX: three bxCAN mailboxes sent in
  *   id order; the OUT endpoint stays busy (NAK) until the frame is sent or
  *   10 ms passed; a frame arriving with no free mailbox is lost. RX: one
  *   record per IN packet, a frame arriving while the single IN buffer is
@@ -151,9 +157,14 @@ const u8d_model_config *u8d_model_get_config(const u8d_model *m);
 /* --- USB face ------------------------------------------------------------- */
 
 /* One command transfer of len bytes. Returns the reply length written to
- * reply (equal to len) or 0 when the device does not answer. */
+ * reply (equal to len) or 0 when the device does not answer. A caller that
+ * hands the reply to the host at once needs nothing more; one that keeps it
+ * in a modelled IN pipe reports that with u8d_model_reply_held. */
 size_t u8d_model_command(u8d_model *m, uint64_t now_ns, const uint8_t *request, size_t len,
                          uint8_t reply[U8D_CMD_SIZE]);
+/* The last reply sits unread in the command IN endpoint (true) or the host
+ * has read it (false). A CANalyze drops every reply while one is held. */
+void u8d_model_reply_held(u8d_model *m, bool held);
 /* False once the command pipe is dead (CANalyze after a bad command). */
 bool u8d_model_command_pipe_alive(const u8d_model *m);
 

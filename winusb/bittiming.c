@@ -4,7 +4,10 @@
 
 #include <stdio.h>
 
-#define TSEG1_MIN 1u
+/* The vendor firmware's CAN cell is a C_CAN: tseg1 (prop + phase 1) of at
+ * least 2 tq, as the Linux c_can driver's tseg1_min (drivers/net/can/c_can/
+ * c_can_main.c, c_can_bittiming_const). */
+#define TSEG1_MIN 2u
 #define TSEG1_MAX 16u
 #define TSEG2_MIN 1u
 #define TSEG2_MAX 8u
@@ -15,6 +18,11 @@
 #define TQ_PER_BIT_MIN 8u
 #define TQ_PER_BIT_MAX (1u + TSEG1_MAX + TSEG2_MAX)
 #define PPM 1000000u
+/* CANalyze: 48 MHz CAN clock; the host's brp (for 32 MHz) times 1.5 lands in
+ * bxCAN's 10-bit prescaler field (kkuchera/canalyze-fw src/usbd_8dev_if.c
+ * ~66 TQ_SCALE, ~255 brp *= TQ_SCALE; HAL_CAN_Init writes Prescaler - 1). */
+#define CZ_CLOCK_HZ 48000000u
+#define CZ_PRESCALER_MAX 1024u
 
 _Static_assert(PPM % U8D_BITRATE_TOLERANCE_PPM == 0, "tolerance check divides PPM by it");
 
@@ -115,7 +123,7 @@ static uint64_t abs_diff_u64(uint64_t a, uint64_t b)
 static uint32_t best_tseg2(uint32_t tq)
 {
     uint32_t lo = tq > 1u + TSEG1_MAX + TSEG2_MIN ? tq - 1u - TSEG1_MAX : TSEG2_MIN;
-    uint32_t hi = tq - 2u < TSEG2_MAX ? tq - 2u : TSEG2_MAX;
+    uint32_t hi = tq - 1u - TSEG1_MIN < TSEG2_MAX ? tq - 1u - TSEG1_MIN : TSEG2_MAX;
     uint32_t best = lo;
     for (uint32_t t2 = lo; t2 <= hi; t2++) {
         if (abs_diff_u32(tq, 8u * t2) <= abs_diff_u32(tq, 8u * best)) {
@@ -148,7 +156,52 @@ static uint32_t error_ppm_of(const struct candidate *c, uint32_t bitrate)
     return ppm > UINT32_MAX ? UINT32_MAX : (uint32_t)ppm;
 }
 
+uint32_t u8d_canalyze_brp(uint16_t brp)
+{
+    uint32_t scaled = (uint32_t)brp * 3u / 2u; /* brp *= 1.5 into a uint16, truncated */
+    if (scaled == 0)
+        return 0;
+    return ((scaled - 1u) & (CZ_PRESCALER_MAX - 1u)) + 1u; /* Prescaler - 1 in 10 bits */
+}
+
+uint32_t u8d_bittiming_bitrate_on(u8d_flavor flavor, const u8d_bittiming *bt)
+{
+    if (flavor != U8D_FLAVOR_CANALYZE)
+        return u8d_bittiming_bitrate(bt);
+    if (bt == NULL || bt->brp == 0)
+        return 0;
+    uint32_t divisor = u8d_canalyze_brp(bt->brp) * (1u + bt->tseg1 + bt->tseg2);
+    return (CZ_CLOCK_HZ + divisor / 2) / divisor;
+}
+
+static bool brp_exact_on(u8d_flavor flavor, uint32_t brp)
+{
+    return flavor != U8D_FLAVOR_CANALYZE || (brp % 2u == 0 && brp <= U8D_CANALYZE_BRP_MAX);
+}
+
+u8d_status u8d_bittiming_check_on(u8d_flavor flavor, const u8d_bittiming *bt, char *reason,
+                                  size_t reason_size)
+{
+    u8d_status st = u8d_bittiming_check(bt, reason, reason_size);
+    if (st != U8D_OK || brp_exact_on(flavor, bt->brp))
+        return st;
+    if (reason != NULL && reason_size > 0)
+        snprintf(reason, reason_size,
+                 "brp %u: a CANalyze clocks CAN at 48 MHz and scales brp by 1.5, truncating, so "
+                 "this timing would run at %u bit/s instead of %u; it reproduces only an even "
+                 "brp of at most %u",
+                 (unsigned)bt->brp, (unsigned)u8d_bittiming_bitrate_on(flavor, bt),
+                 (unsigned)u8d_bittiming_bitrate(bt), U8D_CANALYZE_BRP_MAX);
+    return U8D_ERR_RANGE;
+}
+
 u8d_status u8d_bittiming_compute(uint32_t bitrate, u8d_bittiming *bt, uint32_t *error_ppm)
+{
+    return u8d_bittiming_compute_on(U8D_FLAVOR_VENDOR, bitrate, bt, error_ppm);
+}
+
+u8d_status u8d_bittiming_compute_on(u8d_flavor flavor, uint32_t bitrate, u8d_bittiming *bt,
+                                    uint32_t *error_ppm)
 {
     if (bt == NULL) {
         return U8D_ERR_ARG;
@@ -164,6 +217,8 @@ u8d_status u8d_bittiming_compute(uint32_t bitrate, u8d_bittiming *bt, uint32_t *
     for (uint32_t tq = TQ_PER_BIT_MAX; tq >= TQ_PER_BIT_MIN; tq--) {
         uint32_t tseg2 = best_tseg2(tq);
         for (uint32_t brp = BRP_MIN; brp <= BRP_MAX; brp++) {
+            if (!brp_exact_on(flavor, brp))
+                continue;
             struct candidate c = {brp, tq, tseg2, 0, abs_diff_u32(tq, 8u * tseg2)};
             c.rate_err = abs_diff_u64(U8D_CAN_CLOCK_HZ, (uint64_t)bitrate * brp * tq);
             if (best.brp == 0 || better(&c, &best)) {
@@ -206,8 +261,8 @@ static void format_ppm(uint32_t ppm, char *out, size_t out_size)
              (unsigned)((ppm % 10000u) / 100u));
 }
 
-static u8d_status refuse_rate(uint32_t wanted, const u8d_bittiming *nearest, uint32_t error_ppm,
-                              char *reason, size_t reason_size)
+static u8d_status refuse_rate(u8d_flavor flavor, uint32_t wanted, const u8d_bittiming *nearest,
+                              uint32_t error_ppm, char *reason, size_t reason_size)
 {
     if (reason == NULL || reason_size == 0)
         return U8D_ERR_RANGE;
@@ -217,15 +272,26 @@ static u8d_status refuse_rate(uint32_t wanted, const u8d_bittiming *nearest, uin
     char best[64] = " is";
     if (nearest->brp != 0)
         snprintf(best, sizeof best, " is %u bit/s,", (unsigned)u8d_bittiming_bitrate(nearest));
+    const char *clock = flavor == U8D_FLAVOR_CANALYZE
+                            ? "a CANalyze's 48 MHz CAN clock (even brp only)"
+                            : "the 32 MHz CAN clock";
     snprintf(reason, reason_size,
-             "%u bit/s cannot be made from the 32 MHz CAN clock within 0.50 %%: the nearest "
-             "timing%s off by %s; use a standard rate or kbps 0 with tseg1;tseg2;sjw;brp",
-             (unsigned)wanted, best, off);
+             "%u bit/s cannot be made from %s within 0.50 %%: the nearest timing%s off by %s; "
+             "use a standard rate or kbps 0 with tseg1;tseg2;sjw;brp",
+             (unsigned)wanted, clock, best, off);
     return U8D_ERR_RANGE;
 }
 
 u8d_status u8d_bittiming_for_kbps(unsigned long kbps, u8d_bittiming *bt, uint32_t *bitrate,
                                   uint32_t *error_ppm, char *reason, size_t reason_size)
+{
+    return u8d_bittiming_for_kbps_on(U8D_FLAVOR_VENDOR, kbps, bt, bitrate, error_ppm, reason,
+                                     reason_size);
+}
+
+u8d_status u8d_bittiming_for_kbps_on(u8d_flavor flavor, unsigned long kbps, u8d_bittiming *bt,
+                                     uint32_t *bitrate, uint32_t *error_ppm, char *reason,
+                                     size_t reason_size)
 {
     if (reason != NULL && reason_size > 0)
         reason[0] = '\0';
@@ -239,17 +305,20 @@ u8d_status u8d_bittiming_for_kbps(unsigned long kbps, u8d_bittiming *bt, uint32_
                      kbps);
         return U8D_ERR_RANGE;
     }
-    if (u8d_bittiming_standard((unsigned)kbps, bt)) {
+    u8d_bittiming table;
+    if (u8d_bittiming_standard((unsigned)kbps, &table) && brp_exact_on(flavor, table.brp)) {
+        *bt = table;
         *bitrate = u8d_bittiming_bitrate(bt);
         *error_ppm = 0;
         return U8D_OK;
     }
+    /* Other rates, and on a CANalyze a table rate with an odd brp (800k). */
     uint32_t wanted = bitrate_for_kbps((unsigned)kbps);
     uint32_t ppm = UINT32_MAX;
     u8d_bittiming nearest = {0, 0, 0, 0};
-    u8d_status st = u8d_bittiming_compute(wanted, &nearest, &ppm);
+    u8d_status st = u8d_bittiming_compute_on(flavor, wanted, &nearest, &ppm);
     if (st != U8D_OK || ppm > U8D_BITRATE_TOLERANCE_PPM)
-        return refuse_rate(wanted, &nearest, ppm, reason, reason_size);
+        return refuse_rate(flavor, wanted, &nearest, ppm, reason, reason_size);
     *bt = nearest;
     *bitrate = u8d_bittiming_bitrate(bt);
     *error_ppm = ppm;

@@ -18,6 +18,9 @@
  *   back into the link; the channel never holds its own lock while calling
  *   kick_out(), stop() or destroy().
  * - kick_out() never waits for USB: it only starts transfers.
+ * - flush_out() (optional, NULL = nothing to wait for) waits at most
+ *   timeout_ms until no TX record is in flight any more; U2C_LINK_OK when
+ *   none is, U2C_LINK_TIMEOUT or U2C_LINK_GONE otherwise.
  * - A device that disappears is reported once through sink->gone; every
  *   later call returns U2C_LINK_GONE promptly.
  * - After stop() returns no sink callback runs any more; destroy() frees
@@ -63,6 +66,7 @@ typedef struct u2c_link_ops {
     void (*kick_out)(u2c_link *link);
     void (*stop)(u2c_link *link);
     void (*destroy)(u2c_link *link);
+    int (*flush_out)(u2c_link *link, unsigned timeout_ms); /* optional */
 } u2c_link_ops;
 
 struct u2c_link {

@@ -12,7 +12,16 @@
  * each within its timeout on the monotonic clock. A reply that comes after
  * its command gave up stays in the pipe; the next command reads the pipe
  * empty first and takes only a reply echoing its own command code, so one
- * late answer never shifts every later reply by one.
+ * late answer never shifts every later reply by one. The first command of
+ * a link reads the pipe empty too: a reply an earlier program left unread
+ * would otherwise be taken for its answer, and a CANalyze, which has one
+ * reply buffer, drops every reply while an earlier one is still unread
+ * (kkuchera/canalyze-fw src/usbd_8dev.c ~182-199).
+ *
+ * RX errors are handled as the Linux driver handles them: an IN transfer
+ * that fails is retired (not resubmitted) and the others carry on; the
+ * adapter counts as gone only on NO_DEVICE or once every IN transfer is
+ * retired, with a readable reason either way.
  *
  * Locking: link->lock guards the transfer states and the sink; it may be
  * held while calling sink->next_out (the channel never calls into the link
@@ -46,7 +55,7 @@
 #define RX_TRANSFERS U2C_LIBUSB_RX_TRANSFERS
 #define TX_TRANSFERS U2C_LIBUSB_TX_TRANSFERS
 #define USB2CAN_INTERFACE 0
-/* Consecutive failed transfers on one pipe after which the device counts as gone. */
+/* Consecutive failed OUT transfers after which the device counts as gone. */
 #define ERROR_STREAK_LIMIT 32
 /* How long stop() waits for the back end to return cancelled transfers. */
 #define STOP_TIMEOUT_MS 5000u
@@ -289,8 +298,8 @@ struct usb_link {
     bool gone;      /* the device disappeared */
     bool gone_told; /* sink->gone has been called */
     char gone_reason[96];
-    unsigned busy; /* transfers submitted + sink calls outside a transfer */
-    unsigned rx_error_streak;
+    unsigned busy;       /* transfers submitted + sink calls outside a transfer */
+    unsigned rx_retired; /* IN transfers that failed and are not resubmitted */
     unsigned tx_error_streak;
     int tx_loaded; /* index of the TX_LOADED slot, or -1 */
     rx_slot rx[RX_TRANSFERS];
@@ -429,6 +438,15 @@ static bool tx_pump_locked(usb_link *link)
     return false;
 }
 
+/* True while a TX record is loaded or in flight. Lock held. */
+static bool tx_busy_locked(const usb_link *link)
+{
+    for (int i = 0; i < TX_TRANSFERS; i++)
+        if (link->tx[i].state != TX_IDLE)
+            return true;
+    return false;
+}
+
 static void LIBUSB_CALL tx_done(struct libusb_transfer *transfer)
 {
     tx_slot *slot = transfer->user_data;
@@ -437,6 +455,7 @@ static void LIBUSB_CALL tx_done(struct libusb_transfer *transfer)
 
     u2c_mutex_lock(&link->lock);
     slot->state = TX_IDLE;
+    u2c_cond_broadcast(&link->settled); /* flush_out waits for the TX slots too */
     switch (transfer->status) {
     case LIBUSB_TRANSFER_COMPLETED:
         link->tx_error_streak = 0;
@@ -473,6 +492,21 @@ static void LIBUSB_CALL tx_done(struct libusb_transfer *transfer)
 
 /* --- receive ---------------------------------------------------------------- */
 
+/* One IN transfer failed and is retired. Returns true when it was the last
+ * one, so the link is now gone and the caller must tell the sink. Lock held. */
+static bool retire_rx_locked(usb_link *link, const char *error)
+{
+    if (++link->rx_retired < RX_TRANSFERS)
+        return false;
+    char why[96];
+    if (unplugged(link, LIBUSB_ERROR_IO)) /* Windows: an unplug, seen as transfer errors */
+        gone_text(link, why, sizeof why);
+    else
+        snprintf(why, sizeof why, "USB2CAN %s: every receive transfer failed (last: %s)",
+                 link->base.serial, error);
+    return mark_gone_locked(link, why);
+}
+
 static void LIBUSB_CALL rx_done(struct libusb_transfer *transfer)
 {
     rx_slot *slot = transfer->user_data;
@@ -494,7 +528,6 @@ static void LIBUSB_CALL rx_done(struct libusb_transfer *transfer)
     bool resubmit = link->streaming && !link->gone;
     switch (transfer->status) {
     case LIBUSB_TRANSFER_COMPLETED:
-        link->rx_error_streak = 0;
         break;
     case LIBUSB_TRANSFER_CANCELLED:
         resubmit = false;
@@ -507,30 +540,24 @@ static void LIBUSB_CALL rx_done(struct libusb_transfer *transfer)
         break;
     }
     default:
-        if (++link->rx_error_streak >= ERROR_STREAK_LIMIT && resubmit) {
-            char why[96];
-            if (unplugged(link, LIBUSB_ERROR_IO))
-                gone_text(link, why, sizeof why);
-            else
-                snprintf(why, sizeof why, "USB2CAN %s: receive pipe keeps failing (%s)",
-                         link->base.serial, libusb_error_name((int)transfer->status));
-            tell = mark_gone_locked(link, why);
-            resubmit = false;
-        }
+        /* As the Linux driver: a failed IN transfer is not resubmitted (a
+         * stalled or broken pipe would only fail again, in a flood); the
+         * others carry on. */
+        if (resubmit)
+            tell = retire_rx_locked(link, libusb_error_name((int)transfer->status));
+        resubmit = false;
         break;
     }
     if (resubmit) {
         int r = libusb_submit_transfer(transfer);
         if (r == 0) {
             slot->in_flight = true;
-        } else {
+        } else if (r == LIBUSB_ERROR_NO_DEVICE) {
             char why[96];
-            if (unplugged(link, r))
-                gone_text(link, why, sizeof why);
-            else
-                snprintf(why, sizeof why, "USB2CAN %s: cannot resubmit a receive transfer (%s)",
-                         link->base.serial, libusb_error_name(r));
+            gone_text(link, why, sizeof why);
             tell = mark_gone_locked(link, why);
+        } else {
+            tell = retire_rx_locked(link, libusb_error_name(r));
         }
     }
     if (tell)
@@ -586,7 +613,7 @@ static int usb_start(u2c_link *base, const u2c_link_sink *sink)
     }
     link->sink = *sink;
     link->gone_told = false;
-    link->rx_error_streak = 0;
+    link->rx_retired = 0;
     link->tx_error_streak = 0;
     link->streaming = true;
     int failed = 0;
@@ -621,6 +648,28 @@ static void usb_kick_out(u2c_link *base)
     if (tx_pump_locked(link))
         tell_gone_locked(link);
     u2c_mutex_unlock(&link->lock);
+}
+
+static int usb_flush_out(u2c_link *base, unsigned timeout_ms)
+{
+    usb_link *link = (usb_link *)base;
+    uint64_t deadline = u2c_deadline_after_ms(timeout_ms);
+    u2c_mutex_lock(&link->lock);
+    if (tx_pump_locked(link)) /* a record left loaded goes first */
+        tell_gone_locked(link);
+    int result = U2C_LINK_OK;
+    while (tx_busy_locked(link)) {
+        if (link->gone || !link->streaming) {
+            result = link->gone ? U2C_LINK_GONE : U2C_LINK_OK;
+            break;
+        }
+        if (!u2c_cond_wait_until(&link->settled, &link->lock, deadline)) {
+            result = tx_busy_locked(link) ? U2C_LINK_TIMEOUT : U2C_LINK_OK;
+            break;
+        }
+    }
+    u2c_mutex_unlock(&link->lock);
+    return result;
 }
 
 /* --- commands --------------------------------------------------------------- */
@@ -785,6 +834,7 @@ static const u2c_link_ops usb_link_ops = {
     .command = usb_command,
     .start = usb_start,
     .kick_out = usb_kick_out,
+    .flush_out = usb_flush_out,
     .stop = usb_stop,
     .destroy = usb_destroy,
 };
@@ -851,6 +901,7 @@ static usb_link *link_alloc(libusb_device_handle *handle)
     link->base.ops = &usb_link_ops;
     link->handle = handle;
     link->tx_loaded = -1;
+    link->reply_owed = true; /* read what an earlier program left in the pipe first */
     for (int i = 0; i < RX_TRANSFERS; i++) {
         rx_slot *slot = &link->rx[i];
         slot->link = link;
@@ -886,10 +937,12 @@ static usb_link *link_claim(libusb_device *dev, libusb_device_handle *handle,
                             u2c_link_result *result, char *reason, size_t reason_size)
 {
     char text[64];
+    /* Any product string that begins with "USB2CAN converter" is one: the
+     * Linux driver reads it into an 18-byte buffer and compares that. */
     if (desc->iProduct != 0 &&
         libusb_get_string_descriptor_ascii(handle, desc->iProduct, (unsigned char *)text,
                                            (int)sizeof text) > 0 &&
-        strcmp(text, U8D_PRODUCT_STRING) != 0) {
+        strncmp(text, U8D_PRODUCT_STRING, sizeof U8D_PRODUCT_STRING - 1) != 0) {
         *result = U2C_LINK_NOT_FOUND;
         snprintf(reason, reason_size, "device %s (0483:1234) is not a USB2CAN: product is \"%s\"",
                  serial, text);

@@ -300,9 +300,17 @@ static u8d_status check_record_kind(uint8_t type, uint8_t flags)
     return U8D_ERR_TYPE;
 }
 
-/* `in` holds exactly U8D_RX_RECORD_SIZE readable bytes. */
-static u8d_status decode_rx_record(const uint8_t *in, u8d_flavor flavor, u8d_rx_record *r)
+uint8_t u8d_dlc_bytes(uint8_t dlc)
 {
+    dlc &= 0x0Fu;
+    return dlc > 8 ? 8 : dlc;
+}
+
+u8d_status u8d_decode_rx_record(const uint8_t *in, u8d_flavor flavor, u8d_rx_record *r)
+{
+    if (in == NULL || r == NULL) {
+        return U8D_ERR_ARG;
+    }
     if (in[0] != U8D_DATA_START || in[U8D_RX_RECORD_SIZE - 1] != U8D_DATA_END) {
         return U8D_ERR_MARKER;
     }
@@ -312,10 +320,6 @@ static u8d_status decode_rx_record(const uint8_t *in, u8d_flavor flavor, u8d_rx_
     if (st != U8D_OK) {
         return st;
     }
-    uint8_t dlc = in[RX_OFF_DLC];
-    if (dlc > 8) {
-        return U8D_ERR_DLC;
-    }
     uint32_t id = get_be32(in + RX_OFF_ID);
     /* Status records carry no id (vendor: 0, CANalyze: a stale one). */
     if (type == U8D_TYPE_CAN && !id_fits(id, flags)) {
@@ -324,7 +328,7 @@ static u8d_status decode_rx_record(const uint8_t *in, u8d_flavor flavor, u8d_rx_
     r->type = type;
     r->frame.flags = flags;
     r->frame.id = id;
-    r->frame.dlc = dlc;
+    r->frame.dlc = in[RX_OFF_DLC] & 0x0Fu; /* the Linux driver's msg->dlc & 0xF */
     memcpy(r->frame.data, in + RX_OFF_DATA, 8);
     if (flavor == U8D_FLAVOR_CANALYZE) {
         r->timestamp = get_le32(in + RX_OFF_TIMESTAMP);
@@ -335,40 +339,42 @@ static u8d_status decode_rx_record(const uint8_t *in, u8d_flavor flavor, u8d_rx_
 }
 
 u8d_status u8d_decode_in_packet(const uint8_t *in, size_t len, u8d_flavor flavor,
-                                u8d_rx_record out[U8D_RX_MAX_RECORDS], size_t *count,
-                                size_t *bad_index)
+                                u8d_in_packet *out)
 {
-    size_t unused_index;
-    if (bad_index == NULL) {
-        bad_index = &unused_index;
+    if (out == NULL) {
+        return U8D_ERR_ARG;
     }
-    *bad_index = 0;
-    if (count != NULL) {
-        *count = 0;
-    }
-    if (in == NULL || out == NULL || count == NULL) {
+    out->records = 0;
+    out->good = 0;
+    out->tail = U8D_OK;
+    if (in == NULL) {
         return U8D_ERR_ARG;
     }
     if (len < U8D_RX_RECORD_SIZE) {
+        out->tail = U8D_ERR_SHORT;
         return U8D_ERR_SHORT;
     }
     size_t whole = len / U8D_RX_RECORD_SIZE;
     if (whole > U8D_RX_MAX_RECORDS) {
         whole = U8D_RX_MAX_RECORDS;
     }
+    u8d_status first = U8D_OK;
     for (size_t i = 0; i < whole; i++) {
-        u8d_status st = decode_rx_record(in + i * U8D_RX_RECORD_SIZE, flavor, &out[i]);
-        if (st != U8D_OK) {
-            *bad_index = i;
-            return st;
+        out->st[i] = u8d_decode_rx_record(in + i * U8D_RX_RECORD_SIZE, flavor, &out->rec[i]);
+        if (out->st[i] == U8D_OK) {
+            out->good++;
+        } else if (first == U8D_OK) {
+            first = out->st[i];
         }
-        *count = i + 1;
     }
+    out->records = whole;
     if (len != whole * U8D_RX_RECORD_SIZE) {
-        *bad_index = whole;
-        return U8D_ERR_LENGTH;
+        out->tail = U8D_ERR_LENGTH;
+        if (first == U8D_OK) {
+            first = U8D_ERR_LENGTH;
+        }
     }
-    return U8D_OK;
+    return first;
 }
 
 /* --- timestamps ---------------------------------------------------------- */

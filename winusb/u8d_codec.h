@@ -106,7 +106,7 @@ typedef enum u8d_status {
     U8D_ERR_SHORT,    /* fewer bytes than one record */
     U8D_ERR_LENGTH,   /* length is not a whole number of records, or too long */
     U8D_ERR_MARKER,   /* start or end marker wrong */
-    U8D_ERR_DLC,      /* dlc > 8 */
+    U8D_ERR_DLC,      /* dlc > 8 (TX only: RX records carry the raw 4-bit dlc) */
     U8D_ERR_TYPE,     /* unknown record type or flags */
     U8D_ERR_RESULT,   /* command reply with opt1 != 0 */
     U8D_ERR_MISMATCH, /* command reply for another command */
@@ -123,7 +123,7 @@ const char *u8d_status_text(u8d_status st);
 typedef struct u8d_frame {
     uint32_t id;   /* 11 or 29 bits */
     uint8_t flags; /* U8D_FLAG_EXT | U8D_FLAG_RTR; status records: U8D_FLAG_ERR */
-    uint8_t dlc;   /* 0..8 */
+    uint8_t dlc;   /* TX: 0..8; RX: the wire's dlc & 0x0F, 9..15 = 8 data bytes */
     uint8_t data[8];
 } u8d_frame;
 
@@ -197,18 +197,36 @@ u8d_status u8d_decode_tx(const uint8_t *in, size_t len, u8d_frame *f);
  * (vendor: masked to 29 bits as the firmware does). Fields are written as given. */
 void u8d_encode_rx(uint8_t out[U8D_RX_RECORD_SIZE], const u8d_rx_record *r, u8d_flavor flavor);
 
-/* Decodes one IN packet of 1..3 records into out[0..n-1], in wire order.
- * A record is rejected for a wrong marker, a type other than CAN (flags within
- * EXT|RTR) or STATUS (flags exactly U8D_FLAG_ERR), dlc > 8, or (CAN records) an
- * id wider than its format (U8D_ERR_RANGE). Vendor timestamps are masked to 29
- * bits. A packet shorter than one record is U8D_ERR_SHORT; a partial trailing
- * record or more than 63 bytes is U8D_ERR_LENGTH, after the whole records in
- * front of it (at most 3) were decoded.
- * In every case out[0..*count-1] are valid records; on error *bad_index is the
- * index of the first record not delivered. */
+/* Data bytes a dlc stands for: dlc & 0x0F, where 9..15 (legal classic CAN
+ * length codes) mean 8. */
+uint8_t u8d_dlc_bytes(uint8_t dlc);
+
+/* Decodes one 21-byte RX record (in holds at least U8D_RX_RECORD_SIZE bytes).
+ * A record is bad for a wrong marker, a type other than CAN (flags within
+ * EXT|RTR) or STATUS (flags exactly U8D_FLAG_ERR), or (CAN records) an id
+ * wider than its format (U8D_ERR_RANGE). The dlc is taken as dlc & 0x0F:
+ * both firmwares forward the controller's raw 4-bit code and the Linux
+ * driver reads it so; 9..15 is no error. Vendor timestamps are masked to 29
+ * bits. *r is written only on U8D_OK; U8D_ERR_ARG for a NULL argument. */
+u8d_status u8d_decode_rx_record(const uint8_t *in, u8d_flavor flavor, u8d_rx_record *r);
+
+/* One IN packet, each whole record judged on its own as the Linux driver
+ * judges it: a bad record never costs the records before or after it. */
+typedef struct u8d_in_packet {
+    size_t records;                        /* whole records looked at (0..3) */
+    size_t good;                           /* of those, decoded */
+    u8d_status st[U8D_RX_MAX_RECORDS];     /* verdict per record, in wire order */
+    u8d_rx_record rec[U8D_RX_MAX_RECORDS]; /* rec[i] valid when st[i] == U8D_OK */
+    u8d_status tail; /* U8D_OK; U8D_ERR_SHORT: under 21 bytes; U8D_ERR_LENGTH: a
+                        partial record or bytes past the third record */
+} u8d_in_packet;
+
+/* Decodes the whole records of an IN packet (at most 3) into *out. Returns
+ * U8D_OK when every record is good and no byte is left over, otherwise the
+ * first problem in wire order (a record's verdict, then the tail's);
+ * U8D_ERR_ARG (and *out emptied when not NULL) for a NULL argument. */
 u8d_status u8d_decode_in_packet(const uint8_t *in, size_t len, u8d_flavor flavor,
-                                u8d_rx_record out[U8D_RX_MAX_RECORDS], size_t *count,
-                                size_t *bad_index);
+                                u8d_in_packet *out);
 
 /* --- timestamps ---------------------------------------------------------- */
 
@@ -232,7 +250,8 @@ uint64_t u8d_clock_to_us(u8d_clock *c, uint32_t raw);
  * 125, 250, 500, 800, 1000), sjw 1 as in the table; false (and *bt untouched)
  * for any other rate or a NULL bt. */
 bool u8d_bittiming_standard(unsigned kbps, u8d_bittiming *bt);
-/* Range checks for manual values: tseg1 1..16, tseg2 1..8, sjw 1..4 and
+/* Range checks for manual values: tseg1 2..16 (the vendor firmware's C_CAN
+ * cell; the Linux c_can driver's tseg1_min), tseg2 1..8, sjw 1..4 and
  * <= tseg2, brp 1..1024. On failure returns U8D_ERR_RANGE (U8D_ERR_ARG for a
  * NULL bt) and, when reason is not NULL, names the field, its value and the
  * allowed range. reason may be NULL. */
@@ -261,5 +280,27 @@ uint32_t u8d_bittiming_bitrate(const u8d_bittiming *bt);
 #define U8D_MAX_KBPS 1000u
 u8d_status u8d_bittiming_for_kbps(unsigned long kbps, u8d_bittiming *bt, uint32_t *bitrate,
                                   uint32_t *error_ppm, char *reason, size_t reason_size);
+
+/* Bit timing per flavour. The host always speaks in 32 MHz terms; a CANalyze
+ * clocks CAN at 48 MHz and multiplies the brp by 1.5 into an integer,
+ * truncating (kkuchera/canalyze-fw src/usbd_8dev_if.c ~255), so only an even
+ * brp of at most U8D_CANALYZE_BRP_MAX (1023 after scaling) runs at the
+ * nominal rate. The _on variants take the flavour: the vendor flavour
+ * behaves exactly as the functions above; on a CANalyze compute and
+ * for_kbps consider even brp only (800 kbit/s gets brp 2 instead of the
+ * table's 5), check_on refuses an odd or too large brp with a reason naming
+ * the rate it would really run at, and bitrate_on gives the rate the
+ * adapter really runs at for any timing. */
+#define U8D_CANALYZE_BRP_MAX 682u
+/* The prescaler a CANalyze programs for a host brp (0 for brp 0). */
+uint32_t u8d_canalyze_brp(uint16_t brp);
+uint32_t u8d_bittiming_bitrate_on(u8d_flavor flavor, const u8d_bittiming *bt);
+u8d_status u8d_bittiming_check_on(u8d_flavor flavor, const u8d_bittiming *bt, char *reason,
+                                  size_t reason_size);
+u8d_status u8d_bittiming_compute_on(u8d_flavor flavor, uint32_t bitrate, u8d_bittiming *bt,
+                                    uint32_t *error_ppm);
+u8d_status u8d_bittiming_for_kbps_on(u8d_flavor flavor, unsigned long kbps, u8d_bittiming *bt,
+                                     uint32_t *bitrate, uint32_t *error_ppm, char *reason,
+                                     size_t reason_size);
 
 #endif

@@ -87,19 +87,23 @@ static void test_open_sends_version_query_then_open(void **state)
 {
     (void)state;
     u2c_channel *ch = open_fake(1, 7, "FAKE0001;500", 0x8000000Aul);
-    assert_int_equal(g_fake.n_commands, 2);
+    assert_int_equal(g_fake.n_commands, 3);
     assert_int_equal(fake_link_command_code(&g_fake, 0), U8D_CMD_GET_SOFTW_HARDW_VER);
     /* 500 kbit/s, flags 0x0A: bits above 0..3 are not sent. */
     const uint8_t open[16] = {0x11, 0x00, 0x02, 0x09, 0x00, 0x0D, 0x02, 0x01,
                               0x00, 0x04, 0x00, 0x00, 0x00, 0x0A, 0x00, 0x22};
     assert_memory_equal(g_fake.commands[1], open, 16);
+    /* Vendor firmware: the transmitted-frames count right after OPEN is the
+     * baseline for closing (its statistics do not restart at every OPEN). */
+    const uint8_t tx_count[16] = {0x11, 0, 0x07, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x22};
+    assert_memory_equal(g_fake.commands[2], tx_count, 16);
     u8d_version v = u2c_channel_version(ch);
     assert_int_equal(v.fw_major, 1);
     assert_int_equal(v.fw_minor, 7);
     close_fake(ch);
     /* Close sends CLOSE. */
-    assert_int_equal(g_fake.n_commands, 3);
-    assert_int_equal(fake_link_command_code(&g_fake, 2), U8D_CMD_CLOSE);
+    assert_int_equal(g_fake.n_commands, 4);
+    assert_int_equal(fake_link_command_code(&g_fake, 3), U8D_CMD_CLOSE);
 }
 
 static void test_open_fails_cleanly(void **state)
@@ -237,10 +241,14 @@ static void test_rx_malformed_packets_counted_and_skipped(void **state)
     u2c_channel_diag diag;
     u2c_channel_diagnostics(ch, &diag);
     assert_int_equal(diag.malformed_packets, 3);
+    assert_int_equal(diag.bad_records, 1);
     assert_true(strlen(diag.last_malformed) > 0);
     canalMsg m;
+    /* Each record judged on its own: the bad middle one costs nothing else. */
     assert_int_equal(u2c_channel_receive(ch, &m), CANAL_ERROR_SUCCESS);
     assert_int_equal(m.id, 0x100);
+    assert_int_equal(u2c_channel_receive(ch, &m), CANAL_ERROR_SUCCESS);
+    assert_int_equal(m.id, 0x102);
     assert_int_equal(u2c_channel_receive(ch, &m), CANAL_ERROR_SUCCESS);
     assert_int_equal(m.id, 0x100); /* the whole record in front of the partial one */
     assert_int_equal(u2c_channel_receive(ch, &m), CANAL_ERROR_FIFO_EMPTY);
@@ -716,11 +724,13 @@ static void test_set_bitrate(void **state)
     (void)state;
     u2c_channel *ch = open_fake(1, 7, "FAKE0001;500", 8);
     assert_int_equal(u2c_channel_set_bitrate(ch, 250), CANAL_ERROR_SUCCESS);
-    assert_int_equal(g_fake.n_commands, 4);
-    assert_int_equal(fake_link_command_code(&g_fake, 2), U8D_CMD_CLOSE);
+    /* version, OPEN, baseline; CLOSE, OPEN, baseline */
+    assert_int_equal(g_fake.n_commands, 6);
+    assert_int_equal(fake_link_command_code(&g_fake, 3), U8D_CMD_CLOSE);
     const uint8_t open250[16] = {0x11, 0x00, 0x02, 0x09, 0x00, 0x0D, 0x02, 0x01,
                                  0x00, 0x08, 0x00, 0x00, 0x00, 0x08, 0x00, 0x22};
-    assert_memory_equal(g_fake.commands[3], open250, 16);
+    assert_memory_equal(g_fake.commands[4], open250, 16);
+    assert_int_equal(fake_link_command_code(&g_fake, 5), U8D_CMD_GET_STATISTICS);
     u2c_channel_diag diag;
     u2c_channel_diagnostics(ch, &diag);
     assert_int_equal(diag.bitrate, 250000);
@@ -728,18 +738,64 @@ static void test_set_bitrate(void **state)
     assert_int_equal(u2c_channel_set_bitrate(ch, 0), CANAL_ERROR_BAUDRATE);
     assert_int_equal(u2c_channel_set_bitrate(ch, 5000), CANAL_ERROR_BAUDRATE);
     assert_true(strlen(u2c_error_get()) > 0);
-    assert_int_equal(g_fake.n_commands, 4); /* refused before any command */
+    assert_int_equal(g_fake.n_commands, 6); /* refused before any command */
 
     /* The adapter refuses the new OPEN: the old timing is restored. */
     g_fake.refuse_cmd = U8D_CMD_OPEN;
     assert_int_equal(u2c_channel_set_bitrate(ch, 125), CANAL_ERROR_HARDWARE);
     assert_non_null(strstr(u2c_error_get(), "OPEN"));
-    assert_int_equal(g_fake.n_commands, 7);
-    assert_int_equal(g_fake.commands[6][9], 0x08); /* brp of 250 kbit/s again */
+    /* CLOSE, the refused OPEN, the old OPEN again (refused too here) */
+    assert_int_equal(g_fake.n_commands, 9);
+    assert_int_equal(fake_link_command_code(&g_fake, 8), U8D_CMD_OPEN);
+    assert_int_equal(g_fake.commands[8][9], 0x08); /* brp of 250 kbit/s again */
     u2c_channel_diagnostics(ch, &diag);
     assert_int_equal(diag.bitrate, 250000);
     g_fake.refuse_cmd = -1;
     close_fake(ch);
+}
+
+/* The wire's OPEN always asks for status records (bit 0x08), as the Linux
+ * driver's does; only the mode bits 0..2 come from the caller's flags. */
+static void test_open_always_asks_for_status_records(void **state)
+{
+    (void)state;
+    const struct {
+        unsigned long flags;
+        uint8_t wire;
+    } cases[] = {{0, 0x08}, {8, 0x08}, {7, 0x0F}, {0x8000000Dul, 0x0D}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        u2c_channel *ch = open_fake(1, 7, "FAKE0001;500", cases[i].flags);
+        assert_int_equal(fake_link_command_code(&g_fake, 1), U8D_CMD_OPEN);
+        const uint8_t want[4] = {0, 0, 0, cases[i].wire};
+        assert_memory_equal(g_fake.commands[1] + 10, want, 4);
+        close_fake(ch);
+    }
+}
+
+/* A CANalyze (fw 0.x) scales brp by 1.5: 800 kbit/s goes out with brp 2,
+ * not the table's 5; a manual timing with an odd brp is refused before
+ * OPEN. */
+static void test_canalyze_gets_an_even_brp(void **state)
+{
+    (void)state;
+    u2c_channel *ch = open_fake(0, 1, "FAKE0001;800", 0);
+    const uint8_t open800[16] = {0x11, 0x00, 0x02, 0x09, 0x00, 0x10, 0x03, 0x01,
+                                 0x00, 0x02, 0x00, 0x00, 0x00, 0x08, 0x00, 0x22};
+    assert_memory_equal(g_fake.commands[1], open800, 16);
+    assert_int_equal(g_fake.n_commands, 2); /* no statistics query to a CANalyze */
+    u2c_channel_diag diag;
+    u2c_channel_diagnostics(ch, &diag);
+    assert_int_equal(diag.bitrate, 800000);
+    close_fake(ch);
+
+    fake_link_init(&g_fake, 0, 1);
+    u2c_setup s = setup_of("FAKE0001;0;6;1;1;5");
+    int code = 0;
+    assert_null(u2c_channel_open(&g_fake.base, &s, 0, &code));
+    assert_int_equal(code, CANAL_ERROR_BAUDRATE);
+    assert_non_null(strstr(u2c_error_get(), "857143"));
+    assert_int_equal(g_fake.n_commands, 1); /* the version query only */
+    fake_link_fini(&g_fake);
 }
 
 int main(void)
@@ -747,6 +803,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_sends_version_query_then_open),
         cmocka_unit_test(test_open_fails_cleanly),
+        cmocka_unit_test(test_open_always_asks_for_status_records),
+        cmocka_unit_test(test_canalyze_gets_an_even_brp),
         cmocka_unit_test(test_rx_three_records_exact),
         cmocka_unit_test(test_rx_canalyze_flavour),
         cmocka_unit_test(test_rx_malformed_packets_counted_and_skipped),

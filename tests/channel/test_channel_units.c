@@ -246,6 +246,43 @@ static void test_bus_state_lone_sender(void **state)
     assert_int_equal(u2c_bus_state_word(&s), 0);
 }
 
+/* Every OPEN starts from error-active; the adapter's GET_STATUS word is the
+ * current truth; a decaying state (CANalyze) falls back to active when no
+ * record came for decay_ns, but bus-off stays until the next OPEN. */
+static void test_bus_state_restart_word_and_decay(void **state)
+{
+    (void)state;
+    u2c_bus_state s;
+    u2c_bus_state_init(&s);
+    u2c_bus_state_apply(&s, CANAL_STATUSMSG_BUSLIGHT, 0, 100);
+    u2c_bus_state_apply(&s, CANAL_STATUSMSG_BUSOFF, 0, 255);
+    assert_true(u2c_bus_state_word(&s) & U2C_STATUS_WORD_BUS_OFF);
+    u2c_bus_state_restart(&s);
+    assert_int_equal(u2c_bus_state_word(&s), 0);
+    assert_int_equal(s.warnings, 1); /* cumulative counters stay */
+    assert_int_equal(s.bus_offs, 1);
+
+    u2c_bus_state_apply_word(&s, U2C_STATUS_WORD_WARN | 0x1205u); /* REC 0x12, TEC 5 */
+    assert_int_equal(u2c_bus_state_word(&s), U2C_STATUS_WORD_WARN | 0x1205u);
+    u2c_bus_state_apply_word(&s, 0x0002u);
+    assert_int_equal(u2c_bus_state_word(&s), 2);
+
+    const uint64_t second = 1000000000ull;
+    u2c_bus_state_init(&s);
+    s.decay_ns = 3 * second;
+    u2c_bus_state_apply_at(&s, CANAL_STATUSMSG_BUSHEAVY, 0, 0, 10 * second);
+    u2c_bus_state_settle(&s, 12 * second);
+    assert_true(u2c_bus_state_word(&s) & U2C_STATUS_WORD_PASSIVE);
+    u2c_bus_state_apply_at(&s, CANAL_STATUSMSG_ACK, 0, 0, 12 * second); /* not quiet yet */
+    u2c_bus_state_settle(&s, 14 * second);
+    assert_true(u2c_bus_state_word(&s) & U2C_STATUS_WORD_PASSIVE);
+    u2c_bus_state_settle(&s, 15 * second);
+    assert_int_equal(u2c_bus_state_word(&s), 0);
+    u2c_bus_state_apply_at(&s, CANAL_STATUSMSG_BUSOFF, 0, 0, 16 * second);
+    u2c_bus_state_settle(&s, 60 * second);
+    assert_true(u2c_bus_state_word(&s) & U2C_STATUS_WORD_BUS_OFF);
+}
+
 static void test_bus_state_counters_rule(void **state)
 {
     (void)state;
@@ -471,6 +508,7 @@ int main(void)
         cmocka_unit_test(test_filter_pairs_refused),
         cmocka_unit_test(test_bus_state_lone_sender),
         cmocka_unit_test(test_bus_state_counters_rule),
+        cmocka_unit_test(test_bus_state_restart_word_and_decay),
         cmocka_unit_test(test_handles_numbering_and_limit),
         cmocka_unit_test(test_handles_closed_and_never_issued),
         cmocka_unit_test(test_handles_unknown_numbers),

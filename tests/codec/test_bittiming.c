@@ -73,13 +73,15 @@ static void test_check_boundaries(void **state)
 {
     (void)state;
     const u8d_bittiming ok[] = {
-        {1, 1, 1, 1}, {16, 8, 4, 1024}, {16, 1, 1, 1}, {1, 8, 4, 1}, {13, 2, 2, 4},
+        {2, 1, 1, 1}, {16, 8, 4, 1024}, {16, 1, 1, 1}, {2, 8, 4, 1}, {13, 2, 2, 4},
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         assert_int_equal(u8d_bittiming_check(&ok[i], NULL, 0), U8D_OK);
     }
-    expect_refused((u8d_bittiming){0, 2, 1, 4}, "tseg1 0 out of range 1..16");
-    expect_refused((u8d_bittiming){17, 2, 1, 4}, "tseg1 17 out of range 1..16");
+    expect_refused((u8d_bittiming){0, 2, 1, 4}, "tseg1 0 out of range 2..16");
+    /* C_CAN needs tseg1 >= 2 (Linux c_can: tseg1_min 2). */
+    expect_refused((u8d_bittiming){1, 2, 1, 4}, "tseg1 1 out of range 2..16");
+    expect_refused((u8d_bittiming){17, 2, 1, 4}, "tseg1 17 out of range 2..16");
     expect_refused((u8d_bittiming){13, 0, 1, 4}, "tseg2 0 out of range 1..8");
     expect_refused((u8d_bittiming){13, 9, 1, 4}, "tseg2 9 out of range 1..8");
     expect_refused((u8d_bittiming){13, 8, 0, 4}, "sjw 0 out of range 1..4");
@@ -243,6 +245,76 @@ static void test_bitrate_of_degenerate_timings(void **state)
     assert_int_equal(u8d_bittiming_bitrate(&slowest), 1250);
 }
 
+/* A CANalyze scales brp by 1.5 at 48 MHz (kkuchera/canalyze-fw
+ * src/usbd_8dev_if.c ~255): every standard rate gets an even brp and runs
+ * exactly at its rate there; this is the README's CANalyze column. */
+static void test_canalyze_timing_for_every_standard_rate(void **state)
+{
+    (void)state;
+    const struct {
+        unsigned kbps;
+        u8d_bittiming bt;
+    } cz[] = {
+        {10, {13, 2, 1, 200}}, {20, {13, 2, 1, 100}}, {50, {13, 2, 1, 40}},
+        {100, {13, 2, 1, 20}}, {125, {13, 2, 1, 16}}, {250, {13, 2, 1, 8}},
+        {500, {13, 2, 1, 4}},  {800, {16, 3, 1, 2}},  {1000, {13, 2, 1, 2}},
+    };
+    for (size_t i = 0; i < sizeof cz / sizeof cz[0]; i++) {
+        u8d_bittiming bt = {0, 0, 0, 0};
+        uint32_t rate = 0, ppm = 99;
+        char reason[200];
+        assert_int_equal(u8d_bittiming_for_kbps_on(U8D_FLAVOR_CANALYZE, cz[i].kbps, &bt, &rate,
+                                                   &ppm, reason, sizeof reason),
+                         U8D_OK);
+        assert_timing(&bt, cz[i].bt.tseg1, cz[i].bt.tseg2, cz[i].bt.sjw, cz[i].bt.brp);
+        assert_int_equal(rate, cz[i].kbps * 1000u);
+        assert_int_equal(ppm, 0);
+        assert_int_equal(u8d_bittiming_bitrate_on(U8D_FLAVOR_CANALYZE, &bt), cz[i].kbps * 1000u);
+        assert_int_equal(u8d_bittiming_check_on(U8D_FLAVOR_CANALYZE, &bt, NULL, 0), U8D_OK);
+    }
+    /* The vendor flavour keeps the table, 800k included. */
+    u8d_bittiming bt;
+    uint32_t rate, ppm;
+    assert_int_equal(u8d_bittiming_for_kbps_on(U8D_FLAVOR_VENDOR, 800, &bt, &rate, &ppm, NULL, 0),
+                     U8D_OK);
+    assert_timing(&bt, 6, 1, 1, 5);
+}
+
+static void test_canalyze_brp_scaling_and_refusals(void **state)
+{
+    (void)state;
+    assert_int_equal(u8d_canalyze_brp(4), 6);
+    assert_int_equal(u8d_canalyze_brp(5), 7); /* 7.5 truncated */
+    assert_int_equal(u8d_canalyze_brp(682), 1023);
+    assert_int_equal(u8d_canalyze_brp(683), 1024);
+    assert_int_equal(u8d_canalyze_brp(684), 2); /* 1026 - 1 wraps in 10 bits */
+    assert_int_equal(u8d_canalyze_brp(0), 0);
+    const u8d_bittiming table_800k = {6, 1, 1, 5};
+    assert_int_equal(u8d_bittiming_bitrate_on(U8D_FLAVOR_CANALYZE, &table_800k), 857143);
+    assert_int_equal(u8d_bittiming_bitrate_on(U8D_FLAVOR_VENDOR, &table_800k), 800000);
+    char reason[256] = "";
+    assert_int_equal(
+        u8d_bittiming_check_on(U8D_FLAVOR_CANALYZE, &table_800k, reason, sizeof reason),
+        U8D_ERR_RANGE);
+    assert_non_null(strstr(reason, "857143 bit/s instead of 800000"));
+    assert_int_equal(u8d_bittiming_check_on(U8D_FLAVOR_VENDOR, &table_800k, NULL, 0), U8D_OK);
+    const u8d_bittiming too_big = {13, 2, 1, 684};
+    assert_int_equal(u8d_bittiming_check_on(U8D_FLAVOR_CANALYZE, &too_big, NULL, 0), U8D_ERR_RANGE);
+    /* 970 kbit/s: brp 3 x 11 tq on the vendor's clock; no even brp comes
+     * within 0.5 %, so a CANalyze refuses it and names the nearest. */
+    u8d_bittiming bt;
+    uint32_t rate, ppm;
+    assert_int_equal(u8d_bittiming_for_kbps_on(U8D_FLAVOR_VENDOR, 970, &bt, &rate, &ppm, NULL, 0),
+                     U8D_OK);
+    assert_int_equal(bt.brp % 2, 1);
+    assert_int_equal(u8d_bittiming_for_kbps_on(U8D_FLAVOR_CANALYZE, 970, &bt, &rate, &ppm, reason,
+                                               sizeof reason),
+                     U8D_ERR_RANGE);
+    assert_non_null(strstr(reason, "CANalyze"));
+    print_message("%s\n", reason);
+    assert_non_null(strstr(reason, "nearest timing is 941176 bit/s"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +328,8 @@ int main(void)
         cmocka_unit_test(test_compute_sweep_invariants),
         cmocka_unit_test(test_compute_bad_arguments),
         cmocka_unit_test(test_bitrate_of_degenerate_timings),
+        cmocka_unit_test(test_canalyze_timing_for_every_standard_rate),
+        cmocka_unit_test(test_canalyze_brp_scaling_and_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,6 +35,26 @@ static const uint8_t captured_rx_777[U8D_RX_RECORD_SIZE] = {
     0x55, 0x00, 0x01, 0x00, 0x00, 0x07, 0x77, 0x08, 0x88, 0x88, 0x88,
     0x88, 0x88, 0x88, 0x88, 0x88, 0xB0, 0x99, 0x00, 0x00, 0xAA};
 
+/* u8d_decode_in_packet seen the way a host consumes it: the good records in
+ * wire order in out[0..*count-1]; *bad = wire index of the first bad record
+ * (the number of whole records when only the tail is wrong). */
+static u8d_status decode_packet(const uint8_t *in, size_t len, u8d_flavor flavor,
+                                u8d_rx_record out[U8D_RX_MAX_RECORDS], size_t *count, size_t *bad)
+{
+    u8d_in_packet p;
+    u8d_status st = u8d_decode_in_packet(in, len, flavor, &p);
+    *count = 0;
+    *bad = p.records;
+    for (size_t i = p.records; i-- > 0;)
+        if (p.st[i] != U8D_OK)
+            *bad = i;
+    for (size_t i = 0; i < p.records; i++)
+        if (p.st[i] == U8D_OK)
+            out[(*count)++] = p.rec[i];
+    assert_int_equal(*count, p.good);
+    return st;
+}
+
 static u8d_frame std_frame(uint32_t id, uint8_t dlc, uint8_t fill)
 {
     u8d_frame f;
@@ -143,8 +163,8 @@ static void test_rx_captures_decode_to_their_fields(void **state)
     (void)state;
     u8d_rx_record out[U8D_RX_MAX_RECORDS];
     size_t count = 99, bad = 99;
-    assert_int_equal(u8d_decode_in_packet(captured_rx_555, sizeof captured_rx_555,
-                                          U8D_FLAVOR_CANALYZE, out, &count, &bad),
+    assert_int_equal(decode_packet(captured_rx_555, sizeof captured_rx_555, U8D_FLAVOR_CANALYZE,
+                                   out, &count, &bad),
                      U8D_OK);
     assert_int_equal(count, 1);
     assert_int_equal(out[0].type, U8D_TYPE_CAN);
@@ -156,8 +176,8 @@ static void test_rx_captures_decode_to_their_fields(void **state)
     assert_int_equal(out[0].timestamp, 0x00075EE6u);
     assert_int_equal(out[0].timestamp, 483046u);
 
-    assert_int_equal(u8d_decode_in_packet(captured_rx_777, sizeof captured_rx_777,
-                                          U8D_FLAVOR_CANALYZE, out, &count, &bad),
+    assert_int_equal(decode_packet(captured_rx_777, sizeof captured_rx_777, U8D_FLAVOR_CANALYZE,
+                                   out, &count, &bad),
                      U8D_OK);
     assert_int_equal(count, 1);
     assert_int_equal(out[0].frame.flags, U8D_FLAG_EXT);
@@ -168,8 +188,8 @@ static void test_rx_captures_decode_to_their_fields(void **state)
     assert_int_equal(out[0].timestamp, 39344u);
 
     /* The same bytes read as vendor firmware: big-endian, top 3 bits masked. */
-    assert_int_equal(u8d_decode_in_packet(captured_rx_555, sizeof captured_rx_555,
-                                          U8D_FLAVOR_VENDOR, out, &count, &bad),
+    assert_int_equal(decode_packet(captured_rx_555, sizeof captured_rx_555, U8D_FLAVOR_VENDOR, out,
+                                   &count, &bad),
                      U8D_OK);
     assert_int_equal(out[0].timestamp, 0x065E0700u);
 }
@@ -210,9 +230,8 @@ static void test_rx_status_record(void **state)
                                                  0xBE, 0xEF, 0x00, 0x00, 0x12, 0x34, 0xAA};
     u8d_rx_record out[U8D_RX_MAX_RECORDS];
     size_t count, bad;
-    assert_int_equal(
-        u8d_decode_in_packet(bus_off, sizeof bus_off, U8D_FLAVOR_VENDOR, out, &count, &bad),
-        U8D_OK);
+    assert_int_equal(decode_packet(bus_off, sizeof bus_off, U8D_FLAVOR_VENDOR, out, &count, &bad),
+                     U8D_OK);
     assert_int_equal(count, 1);
     assert_int_equal(out[0].type, U8D_TYPE_STATUS);
     assert_int_equal(out[0].frame.flags, U8D_FLAG_ERR);
@@ -225,8 +244,8 @@ static void test_rx_status_record(void **state)
     uint8_t stale[U8D_RX_RECORD_SIZE];
     memcpy(stale, bus_off, sizeof stale);
     stale[3] = 0xFF;
-    assert_int_equal(
-        u8d_decode_in_packet(stale, sizeof stale, U8D_FLAVOR_CANALYZE, out, &count, &bad), U8D_OK);
+    assert_int_equal(decode_packet(stale, sizeof stale, U8D_FLAVOR_CANALYZE, out, &count, &bad),
+                     U8D_OK);
 }
 
 /* Three valid records in one 63-byte packet, plus one spare byte. */
@@ -246,7 +265,7 @@ static void test_three_record_packet_keeps_wire_order(void **state)
     three_records(buf, U8D_FLAVOR_VENDOR);
     u8d_rx_record out[U8D_RX_MAX_RECORDS];
     size_t count, bad;
-    assert_int_equal(u8d_decode_in_packet(buf, 63, U8D_FLAVOR_VENDOR, out, &count, &bad), U8D_OK);
+    assert_int_equal(decode_packet(buf, 63, U8D_FLAVOR_VENDOR, out, &count, &bad), U8D_OK);
     assert_int_equal(count, 3);
     for (unsigned i = 0; i < 3; i++) {
         assert_int_equal(out[i].frame.id, 0x100 + i);
@@ -269,7 +288,7 @@ static void test_every_packet_length_0_to_64(void **state)
         memcpy(pkt, full, len);
         u8d_rx_record out[U8D_RX_MAX_RECORDS];
         size_t count = 99, bad = 99;
-        u8d_status st = u8d_decode_in_packet(pkt, len, U8D_FLAVOR_CANALYZE, out, &count, &bad);
+        u8d_status st = decode_packet(pkt, len, U8D_FLAVOR_CANALYZE, out, &count, &bad);
         size_t whole = len / U8D_RX_RECORD_SIZE;
         if (len < U8D_RX_RECORD_SIZE) {
             assert_int_equal(st, U8D_ERR_SHORT);
@@ -298,7 +317,7 @@ static void test_packet_longer_than_three_records(void **state)
     memcpy(buf + 3 * U8D_RX_RECORD_SIZE, buf, U8D_RX_RECORD_SIZE);
     u8d_rx_record out[U8D_RX_MAX_RECORDS];
     size_t count, bad;
-    assert_int_equal(u8d_decode_in_packet(buf, sizeof buf, U8D_FLAVOR_VENDOR, out, &count, &bad),
+    assert_int_equal(decode_packet(buf, sizeof buf, U8D_FLAVOR_VENDOR, out, &count, &bad),
                      U8D_ERR_LENGTH);
     assert_int_equal(count, 3);
     assert_int_equal(bad, 3);
@@ -318,25 +337,77 @@ static void test_each_record_rejection_reason(void **state)
         {20, 0x00, U8D_ERR_MARKER}, /* end marker */
         {1, 1, U8D_ERR_TYPE},       /* DATA_FRAME_ACK: defined, never sent */
         {1, 2, U8D_ERR_TYPE},       /* DATA_FRAME_NACK */
-        {1, 4, U8D_ERR_TYPE},       {2, 0x04, U8D_ERR_TYPE}, /* error flag on a CAN record */
-        {2, 0x80, U8D_ERR_TYPE},    {7, 9, U8D_ERR_DLC},      {7, 15, U8D_ERR_DLC},
-        {7, 0xFF, U8D_ERR_DLC},     {5, 0x08, U8D_ERR_RANGE}, /* standard id 0x801 */
+        {1, 4, U8D_ERR_TYPE},       {2, 0x04, U8D_ERR_TYPE},  /* error flag on a CAN record */
+        {2, 0x80, U8D_ERR_TYPE},    {5, 0x08, U8D_ERR_RANGE}, /* standard id 0x801 */
         {3, 0x20, U8D_ERR_RANGE},                             /* bit 29 set */
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         uint8_t buf[U8D_IN_PACKET_MAX];
         three_records(buf, U8D_FLAVOR_VENDOR);
         buf[U8D_RX_RECORD_SIZE + cases[k].offset] = cases[k].value;
-        u8d_rx_record out[U8D_RX_MAX_RECORDS];
-        size_t count = 99, bad = 99;
-        u8d_status st = u8d_decode_in_packet(buf, 63, U8D_FLAVOR_VENDOR, out, &count, &bad);
+        u8d_in_packet p;
+        u8d_status st = u8d_decode_in_packet(buf, 63, U8D_FLAVOR_VENDOR, &p);
         if (st != cases[k].want) {
             fail_msg("case %zu: status %d, want %d", k, (int)st, (int)cases[k].want);
         }
-        assert_int_equal(count, 1);
-        assert_int_equal(bad, 1);
-        assert_int_equal(out[0].frame.id, 0x100);
+        /* Judged on its own: the bad middle record costs nothing else. */
+        assert_int_equal(p.records, 3);
+        assert_int_equal(p.good, 2);
+        assert_int_equal(p.st[0], U8D_OK);
+        assert_int_equal(p.st[1], cases[k].want);
+        assert_int_equal(p.st[2], U8D_OK);
+        assert_int_equal(p.tail, U8D_OK);
+        assert_int_equal(p.rec[0].frame.id, 0x100);
+        assert_int_equal(p.rec[2].frame.id, 0x102);
+        assert_int_equal(p.rec[2].frame.dlc, 3);
     }
+}
+
+/* DLC 9..15 is legal classic CAN (8 data bytes); both firmwares forward the
+ * raw 4-bit code. The record is good; dlc keeps the code, 8 bytes count. */
+static void test_dlc_9_to_15_is_a_good_record(void **state)
+{
+    (void)state;
+    for (unsigned dlc = 9; dlc <= 15; dlc++) {
+        uint8_t buf[U8D_IN_PACKET_MAX];
+        three_records(buf, U8D_FLAVOR_VENDOR);
+        buf[U8D_RX_RECORD_SIZE + 7] = (uint8_t)dlc;
+        u8d_in_packet p;
+        assert_int_equal(u8d_decode_in_packet(buf, 63, U8D_FLAVOR_VENDOR, &p), U8D_OK);
+        assert_int_equal(p.good, 3);
+        assert_int_equal(p.rec[1].frame.dlc, dlc);
+        assert_int_equal(u8d_dlc_bytes(p.rec[1].frame.dlc), 8);
+        assert_int_equal(p.rec[1].frame.id, 0x101);
+    }
+    /* The upper nibble is not part of the code (the driver's dlc & 0xF). */
+    uint8_t rec[U8D_RX_RECORD_SIZE];
+    memcpy(rec, captured_rx_555, sizeof rec);
+    rec[7] = 0xF2;
+    u8d_rx_record r;
+    assert_int_equal(u8d_decode_rx_record(rec, U8D_FLAVOR_CANALYZE, &r), U8D_OK);
+    assert_int_equal(r.frame.dlc, 2);
+    assert_int_equal(u8d_dlc_bytes(0), 0);
+    assert_int_equal(u8d_dlc_bytes(8), 8);
+    assert_int_equal(u8d_dlc_bytes(0x1C), 8);
+}
+
+/* Two bad records out of three, then a partial record: each counted alone. */
+static void test_every_bad_record_is_reported(void **state)
+{
+    (void)state;
+    uint8_t buf[U8D_IN_PACKET_MAX];
+    three_records(buf, U8D_FLAVOR_VENDOR);
+    buf[0] = 0x00;                       /* record 1: start marker */
+    buf[2 * U8D_RX_RECORD_SIZE + 1] = 7; /* record 3: unknown type */
+    u8d_in_packet p;
+    assert_int_equal(u8d_decode_in_packet(buf, 64, U8D_FLAVOR_VENDOR, &p), U8D_ERR_MARKER);
+    assert_int_equal(p.records, 3);
+    assert_int_equal(p.good, 1);
+    assert_int_equal(p.st[0], U8D_ERR_MARKER);
+    assert_int_equal(p.st[1], U8D_OK);
+    assert_int_equal(p.st[2], U8D_ERR_TYPE);
+    assert_int_equal(p.tail, U8D_ERR_LENGTH);
+    assert_int_equal(p.rec[1].frame.id, 0x101);
 }
 
 static void test_status_record_flags_must_be_exactly_err(void **state)
@@ -351,9 +422,8 @@ static void test_status_record_flags_must_be_exactly_err(void **state)
         u8d_encode_rx(buf, &r, U8D_FLAVOR_VENDOR);
         u8d_rx_record out[U8D_RX_MAX_RECORDS];
         size_t count, bad;
-        assert_int_equal(
-            u8d_decode_in_packet(buf, sizeof buf, U8D_FLAVOR_VENDOR, out, &count, &bad),
-            U8D_ERR_TYPE);
+        assert_int_equal(decode_packet(buf, sizeof buf, U8D_FLAVOR_VENDOR, out, &count, &bad),
+                         U8D_ERR_TYPE);
         assert_int_equal(count, 0);
     }
 }
@@ -367,7 +437,7 @@ static void test_extended_id_limits_on_rx(void **state)
     u8d_encode_rx(buf, &r, U8D_FLAVOR_CANALYZE);
     u8d_rx_record out[U8D_RX_MAX_RECORDS];
     size_t count, bad;
-    assert_int_equal(u8d_decode_in_packet(buf, sizeof buf, U8D_FLAVOR_CANALYZE, out, &count, &bad),
+    assert_int_equal(decode_packet(buf, sizeof buf, U8D_FLAVOR_CANALYZE, out, &count, &bad),
                      U8D_OK);
     assert_int_equal(out[0].frame.id, 0x1FFFFFFF);
     assert_int_equal(out[0].frame.flags, U8D_FLAG_EXT | U8D_FLAG_RTR);
@@ -376,19 +446,16 @@ static void test_extended_id_limits_on_rx(void **state)
 static void test_decode_null_arguments(void **state)
 {
     (void)state;
-    u8d_rx_record out[U8D_RX_MAX_RECORDS];
-    size_t count = 99, bad = 99;
-    assert_int_equal(u8d_decode_in_packet(NULL, 21, U8D_FLAVOR_VENDOR, out, &count, &bad),
+    u8d_in_packet p;
+    p.records = 99;
+    assert_int_equal(u8d_decode_in_packet(NULL, 21, U8D_FLAVOR_VENDOR, &p), U8D_ERR_ARG);
+    assert_int_equal(p.records, 0);
+    assert_int_equal(p.good, 0);
+    assert_int_equal(u8d_decode_in_packet(captured_rx_555, 21, U8D_FLAVOR_VENDOR, NULL),
                      U8D_ERR_ARG);
-    assert_int_equal(count, 0);
-    assert_int_equal(
-        u8d_decode_in_packet(captured_rx_555, 21, U8D_FLAVOR_VENDOR, NULL, &count, &bad),
-        U8D_ERR_ARG);
-    assert_int_equal(u8d_decode_in_packet(captured_rx_555, 21, U8D_FLAVOR_VENDOR, out, NULL, &bad),
-                     U8D_ERR_ARG);
-    /* bad_index is optional. */
-    assert_int_equal(
-        u8d_decode_in_packet(captured_rx_555, 21, U8D_FLAVOR_CANALYZE, out, &count, NULL), U8D_OK);
+    u8d_rx_record r;
+    assert_int_equal(u8d_decode_rx_record(NULL, U8D_FLAVOR_VENDOR, &r), U8D_ERR_ARG);
+    assert_int_equal(u8d_decode_rx_record(captured_rx_555, U8D_FLAVOR_VENDOR, NULL), U8D_ERR_ARG);
 }
 
 /* --- timestamps ---------------------------------------------------------- */
@@ -459,6 +526,8 @@ int main(void)
         cmocka_unit_test(test_every_packet_length_0_to_64),
         cmocka_unit_test(test_packet_longer_than_three_records),
         cmocka_unit_test(test_each_record_rejection_reason),
+        cmocka_unit_test(test_dlc_9_to_15_is_a_good_record),
+        cmocka_unit_test(test_every_bad_record_is_reported),
         cmocka_unit_test(test_status_record_flags_must_be_exactly_err),
         cmocka_unit_test(test_extended_id_limits_on_rx),
         cmocka_unit_test(test_decode_null_arguments),

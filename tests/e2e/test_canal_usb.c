@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "canal.h"
+#include "canal_api.h"
 #include "link_libusb.h"
 #include "model_rig.h"
 #include "osal.h"
@@ -93,13 +94,17 @@ static void test_open_sends_the_golden_open_command(void **state)
     mock_bus_lock(f->bus);
     size_t n = mock_usb_command_log(rig_usb(f->rig[0]), log, MOCK_COMMAND_LOG);
     mock_bus_unlock(f->bus);
-    assert_int_equal(n, 2);
+    assert_int_equal(n, 3);
     const uint8_t version[16] = {0x11, 0, 0x0C, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x22};
     /* Seed 002: OPEN at 500 kbit/s with status frames. */
     const uint8_t open[16] = {0x11, 0x00, 0x02, 0x09, 0x00, 0x0D, 0x02, 0x01,
                               0x00, 0x04, 0x00, 0x00, 0x00, 0x08, 0x00, 0x22};
+    const uint8_t tx_count[16] = {0x11, 0, 0x07, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x22};
     assert_memory_equal(log[0], version, 16);
     assert_memory_equal(log[1], open, 16);
+    /* The vendor firmware's TX count does not restart at every OPEN: it is
+     * read right after OPEN as the baseline for closing. */
+    assert_memory_equal(log[2], tx_count, 16);
 
     /* A frame goes out as one 16-byte record in one transfer. */
     canalMsg m = numbered(0x123, 7, 0xEE);
@@ -123,8 +128,7 @@ static void test_open_sends_the_golden_open_command(void **state)
     mock_bus_unlock(f->bus);
     /* A frame was sent: before CLOSE the driver asks the adapter how many it
      * has transmitted (GET_STATISTICS 2) until the frame has left it. */
-    assert_true(n >= 4);
-    const uint8_t tx_count[16] = {0x11, 0, 0x07, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x22};
+    assert_true(n >= 5);
     for (size_t i = 2; i + 1 < n; i++)
         assert_memory_equal(log[i], tx_count, 16);
     const uint8_t close[16] = {0x11, 0, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x22};
@@ -137,9 +141,11 @@ static void test_canalyze_gets_only_open_close_and_version(void **state)
     f->rig[0] = rig_create(f->bus, &canalyze_200, U8D_FLAVOR_CANALYZE, 500);
     long h = open_ok("ED000200;500", USB2CAN_FLAG_STATUS_FRAMES);
     /* Everything a client might call; none of it may reach the device as a
-     * command it does not know (that would kill its command pipe). */
+     * command it does not know (that would kill its command pipe); the
+     * status refresh of vendor firmware included, once it would be due. */
     canalStatus status;
     canalStatistics stats;
+    u2c_sleep_ms(600);
     assert_int_equal(CanalGetStatus(h, &status), CANAL_ERROR_SUCCESS);
     assert_int_equal(CanalGetStatistics(h, &stats), CANAL_ERROR_SUCCESS);
     assert_non_null(CanalGetVendorString());
@@ -499,6 +505,456 @@ static void test_two_adapters_at_once_stay_independent(void **state)
     assert_int_equal(CanalClose(b), CANAL_ERROR_SUCCESS);
 }
 
+/* --- behaving as the real firmwares (records, rates, status, close) ---------- */
+
+static void read_view(u8d_model *m, uint64_t now, void *ctx)
+{
+    (void)now;
+    u8d_model_can_state(m, ctx);
+}
+
+static u8d_model_can_view device_view(fixture *f, int i)
+{
+    u8d_model_can_view v;
+    memset(&v, 0, sizeof v);
+    rig_with_device(f->rig[i], read_view, &v);
+    return v;
+}
+
+static canalMsg receive_ok(long h)
+{
+    canalMsg m;
+    memset(&m, 0, sizeof m);
+    int r = CanalBlockingReceive(h, &m, 2000);
+    if (r != CANAL_ERROR_SUCCESS)
+        fail_msg("CanalBlockingReceive: %d (%s)", r, Usb2canGetLastError());
+    return m;
+}
+
+static void vendor_record(uint8_t *out, uint32_t id, uint8_t dlc, uint8_t fill)
+{
+    u8d_rx_record r;
+    memset(&r, 0, sizeof r);
+    r.type = U8D_TYPE_CAN;
+    r.frame.id = id;
+    r.frame.dlc = dlc;
+    for (int k = 0; k < 8; k++)
+        r.frame.data[k] = (uint8_t)(fill + k);
+    r.timestamp = 100;
+    u8d_encode_rx(out, &r, U8D_FLAVOR_VENDOR);
+}
+
+typedef struct rx_frame_ctx {
+    u8d_frame frame;
+} rx_frame_ctx;
+
+static void device_receives(u8d_model *m, uint64_t now, void *ctx)
+{
+    u8d_model_can_rx(m, now, &((rx_frame_ctx *)ctx)->frame);
+}
+
+static void test_each_record_is_judged_on_its_own(void **state)
+{
+    fixture *f = *state;
+    f->rig[0] = rig_create(f->bus, &adapter_200, U8D_FLAVOR_VENDOR, 500);
+    long h = open_ok("ED000200;500", 0);
+
+    /* [std dlc 2 | std dlc 12 | std dlc 2]: DLC 9..15 is legal classic CAN
+     * and means 8 data bytes; all three arrive. */
+    uint8_t pkt[63];
+    vendor_record(pkt, 0x101, 2, 0x10);
+    vendor_record(pkt + 21, 0x102, 12, 0x20);
+    vendor_record(pkt + 42, 0x103, 2, 0x30);
+    assert_true(rig_inject_in_packet(f->rig[0], pkt, sizeof pkt));
+    canalMsg m = receive_ok(h);
+    assert_int_equal(m.id, 0x101);
+    assert_int_equal(m.sizeData, 2);
+    m = receive_ok(h);
+    assert_int_equal(m.id, 0x102);
+    assert_int_equal(m.sizeData, 8);
+    const uint8_t eight[8] = {0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27};
+    assert_memory_equal(m.data, eight, 8);
+    m = receive_ok(h);
+    assert_int_equal(m.id, 0x103);
+    assert_int_equal(m.sizeData, 2);
+    assert_int_equal(m.data[1], 0x31);
+
+    /* A bad middle record (end marker) is counted and skipped; the records
+     * before and after it arrive. */
+    vendor_record(pkt, 0x201, 1, 0x40);
+    vendor_record(pkt + 21, 0x202, 1, 0x50);
+    vendor_record(pkt + 42, 0x203, 1, 0x60);
+    pkt[21 + 20] = 0x00;
+    assert_true(rig_inject_in_packet(f->rig[0], pkt, sizeof pkt));
+    assert_int_equal(receive_ok(h).id, 0x201);
+    assert_int_equal(receive_ok(h).id, 0x203);
+    u2c_channel_diag diag;
+    assert_int_equal(u2c_api_diagnostics(h, &diag), CANAL_ERROR_SUCCESS);
+    assert_int_equal(diag.bad_records, 1);
+    assert_int_equal(diag.malformed_packets, 1);
+    print_message("diagnostics: %s\n", diag.last_malformed);
+    assert_non_null(strstr(diag.last_malformed, "record 2"));
+    assert_non_null(strstr(diag.last_malformed, "marker"));
+
+    /* The modelled firmware forwards a received DLC 12 as it is. */
+    rx_frame_ctx rx = {.frame = {.id = 0x301, .dlc = 12, .data = {1, 2, 3, 4, 5, 6, 7, 8}}};
+    rig_with_device(f->rig[0], device_receives, &rx);
+    m = receive_ok(h);
+    assert_int_equal(m.id, 0x301);
+    assert_int_equal(m.sizeData, 8);
+    assert_memory_equal(m.data, rx.frame.data, 8);
+    assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
+}
+
+static void test_canalyze_runs_at_exactly_each_standard_rate(void **state)
+{
+    fixture *f = *state;
+    f->rig[0] = rig_create(f->bus, &canalyze_200, U8D_FLAVOR_CANALYZE, 500);
+    static const unsigned rates[] = {10, 20, 50, 100, 125, 250, 500, 800, 1000};
+    for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++) {
+        char setup[32];
+        snprintf(setup, sizeof setup, "ED000200;%u", rates[i]);
+        long h = open_ok(setup, 0);
+        u8d_model_can_view v = device_view(f, 0);
+        print_message("CANalyze %4u kbit/s: tseg1 %u tseg2 %u sjw %u brp %u -> %u bit/s\n",
+                      rates[i], v.bt.tseg1, v.bt.tseg2, v.bt.sjw, v.bt.brp, v.bitrate);
+        assert_true(v.running);
+        assert_int_equal(v.bitrate, rates[i] * 1000u);
+        assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
+    }
+    /* CanalSetBaudrate picks the same way. */
+    long h = open_ok("ED000200;500", 0);
+    assert_int_equal(CanalSetBaudrate(h, 800), CANAL_ERROR_SUCCESS);
+    assert_int_equal(device_view(f, 0).bitrate, 800000);
+    assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
+}
+
+static void test_canalyze_at_800k_carries_frames_both_ways(void **state)
+{
+    fixture *f = *state;
+    /* The far end is a vendor adapter at exactly 800 kbit/s: a CANalyze at
+     * 857 kbit/s would only destroy its frames. */
+    f->rig[0] = rig_create(f->bus, &canalyze_200, U8D_FLAVOR_CANALYZE, 800);
+    long h = open_ok("ED000200;800", 0);
+    for (uint32_t n = 0; n < 20; n++) {
+        u8d_frame fr = {.id = 0x80, .dlc = 8};
+        put_be32(fr.data, n);
+        assert_true(rig_far_send(f->rig[0], &fr));
+        canalMsg m = receive_ok(h);
+        assert_int_equal(m.id, 0x80);
+        assert_int_equal(be32(m.data), n);
+        canalMsg out = numbered(0x81, n, 0x88);
+        assert_int_equal(CanalSend(h, &out), CANAL_ERROR_SUCCESS);
+    }
+    uint64_t deadline = u2c_deadline_after_ms(5000);
+    while (rig_far_received_total(f->rig[0]) < 20 && u2c_now_ns() < deadline)
+        u2c_sleep_ms(2);
+    assert_int_equal(rig_far_received_total(f->rig[0]), 20);
+    assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
+}
+
+static void test_canalyze_refuses_a_manual_timing_with_an_odd_brp(void **state)
+{
+    fixture *f = *state;
+    f->rig[0] = rig_create(f->bus, &canalyze_200, U8D_FLAVOR_CANALYZE, 800);
+    /* The vendor table's 800k timing: brp 5 becomes 7 at 48 MHz. */
+    assert_int_equal(CanalOpen("ED000200;0;6;1;1;5", 0), 0);
+    const char *why = Usb2canGetLastError();
+    print_message("refused: %s\n", why);
+    assert_non_null(strstr(why, "brp 5"));
+    assert_non_null(strstr(why, "857143"));
+    assert_non_null(strstr(why, "even brp"));
+    assert_false(device_view(f, 0).running);
+    /* The Linux driver's 800k timing (brp 2) is exact. */
+    long h = open_ok("ED000200;0;15;4;2;2", 0);
+    assert_int_equal(device_view(f, 0).bitrate, 800000);
+    assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
+}
+
+static void test_canalyze_refuses_to_send_a_remote_request(void **state)
+{
+    fixture *f = *state;
+    f->rig[0] = rig_create(f->bus, &canalyze_200, U8D_FLAVOR_CANALYZE, 500);
+    long h = open_ok("ED000200;500", 0);
+    canalMsg m = numbered(0x7DF, 0, 0);
+    m.flags = CANAL_IDFLAG_RTR;
+    m.sizeData = 0;
+    assert_int_equal(CanalSend(h, &m), CANAL_ERROR_NOT_SUPPORTED);
+    print_message("refused: %s\n", Usb2canGetLastError());
+    assert_non_null(strstr(Usb2canGetLastError(), "remote"));
+    assert_int_equal(CanalBlockingSend(h, &m, 100), CANAL_ERROR_NOT_SUPPORTED);
+    u2c_sleep_ms(50);
+    mock_bus_lock(f->bus);
+    mock_wire_stats st = mock_usb_stats(rig_usb(f->rig[0]));
+    mock_bus_unlock(f->bus);
+    assert_int_equal(st.tx_transfers, 0);
+    assert_int_equal(rig_far_received_total(f->rig[0]), 0);
+    assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
+}
+
+static void test_status_records_are_always_asked_for_on_the_wire(void **state)
+{
+    fixture *f = *state;
+    f->rig[0] = rig_create(f->bus, &adapter_200, U8D_FLAVOR_VENDOR, 500);
+    long h = open_ok("ED000200;500", 0); /* flag 0x08 not set */
+    uint8_t log[MOCK_COMMAND_LOG][16];
+    mock_bus_lock(f->bus);
+    size_t n = mock_usb_command_log(rig_usb(f->rig[0]), log, MOCK_COMMAND_LOG);
+    mock_bus_unlock(f->bus);
+    assert_true(n >= 2);
+    assert_int_equal(log[1][2], U8D_CMD_OPEN);
+    assert_int_equal(be32(log[1] + 10), U8D_OPEN_STATUS_FRAMES); /* as the Linux driver */
+
+    /* The bus state follows the records; none reaches the caller. 13 bit
+     * errors: TEC 104 (bus warning), 103 after the frame finally went. */
+    unsigned errors = 13;
+    rig_with_device(f->rig[0], inject_bit0_errors, &errors);
+    canalMsg m = numbered(0x321, 1, 0x11);
+    assert_int_equal(CanalSend(h, &m), CANAL_ERROR_SUCCESS);
+    canalStatus st;
+    uint64_t deadline = u2c_deadline_after_ms(3000);
+    do {
+        assert_int_equal(CanalGetStatus(h, &st), CANAL_ERROR_SUCCESS);
+    } while (!(st.channel_status & 0x20000000u) && u2c_now_ns() < deadline);
+    assert_true(st.channel_status & 0x20000000u);
+    assert_int_equal(CanalBlockingReceive(h, &m, 100), CANAL_ERROR_TIMEOUT);
+    assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
+}
+
+static bool status_has(long h, uint32_t bits, unsigned ms)
+{
+    canalStatus st;
+    uint64_t deadline = u2c_deadline_after_ms(ms);
+    for (;;) {
+        assert_int_equal(CanalGetStatus(h, &st), CANAL_ERROR_SUCCESS);
+        if ((st.channel_status & bits) == bits)
+            return true;
+        if (u2c_now_ns() >= deadline)
+            return false;
+        u2c_sleep_ms(5);
+    }
+}
+
+static void test_set_baudrate_starts_from_error_active(void **state)
+{
+    fixture *f = *state;
+    f->rig[0] = rig_create(f->bus, &adapter_200, U8D_FLAVOR_VENDOR, 500);
+    long h = open_ok("ED000200;500", USB2CAN_FLAG_STATUS_FRAMES);
+    unsigned errors = 32; /* TEC 256: bus off */
+    rig_with_device(f->rig[0], inject_bit0_errors, &errors);
+    canalMsg m = numbered(0x321, 1, 0x11);
+    assert_int_equal(CanalSend(h, &m), CANAL_ERROR_SUCCESS);
+    assert_true(status_has(h, 0x80000000u, 3000));
+    assert_true(device_view(f, 0).bus_off);
+
+    /* CLOSE + OPEN re-initialises the controller; the firmware reports
+     * nothing after it, so the host starts from error-active itself. */
+    assert_int_equal(CanalSetBaudrate(h, 250), CANAL_ERROR_SUCCESS);
+    canalStatus st;
+    assert_int_equal(CanalGetStatus(h, &st), CANAL_ERROR_SUCCESS);
+    print_message("after CanalSetBaudrate: 0x%08lX %s\n", st.channel_status, st.lasterrorstr);
+    assert_int_equal(st.channel_status, 0);
+    assert_false(device_view(f, 0).bus_off);
+    assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
+}
+
+static void test_canalyze_warning_decays_once_quiet(void **state)
+{
+    fixture *f = *state;
+    f->rig[0] = rig_create(f->bus, &canalyze_200, U8D_FLAVOR_CANALYZE, 500);
+    long h = open_ok("ED000200;500", 0);
+    /* 12 bit errors take TEC to 96 at once; the CANalyze's single IN buffer
+     * loses most of that burst's records. One more error (TEC 103) is
+     * reported on its own, as BUSLIGHT: the warning flag is still set. It
+     * never reports OK afterwards. */
+    unsigned errors = 12;
+    rig_with_device(f->rig[0], inject_bit0_errors, &errors);
+    canalMsg m = numbered(0x321, 1, 0x11);
+    assert_int_equal(CanalSend(h, &m), CANAL_ERROR_SUCCESS);
+    uint64_t deadline = u2c_deadline_after_ms(3000);
+    while (rig_far_received_total(f->rig[0]) < 1 && u2c_now_ns() < deadline)
+        u2c_sleep_ms(2);
+    u2c_sleep_ms(50);
+    errors = 1;
+    rig_with_device(f->rig[0], inject_bit0_errors, &errors);
+    m = numbered(0x321, 2, 0x11);
+    assert_int_equal(CanalSend(h, &m), CANAL_ERROR_SUCCESS);
+    assert_true(status_has(h, 0x20000000u, 3000));
+    uint64_t t_warn = u2c_now_ns();
+    /* Still warning well inside the quiet interval ... */
+    u2c_sleep_ms(1000);
+    assert_true(status_has(h, 0x20000000u, 0));
+    /* ... and error-active once it has been quiet for 3 s. */
+    u2c_sleep_ms(2300);
+    canalStatus st;
+    assert_int_equal(CanalGetStatus(h, &st), CANAL_ERROR_SUCCESS);
+    print_message("after %llu ms quiet: 0x%08lX %s\n",
+                  (unsigned long long)((u2c_now_ns() - t_warn) / 1000000u), st.channel_status,
+                  st.lasterrorstr);
+    assert_int_equal(st.channel_status & 0xE0000000u, 0);
+    assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
+}
+
+static void read_tec(u8d_model *m, uint64_t now, void *ctx)
+{
+    (void)now;
+    u8d_model_can_view v;
+    u8d_model_can_state(m, &v);
+    *(unsigned *)ctx = v.tec;
+}
+
+static void test_vendor_error_counters_are_fresh_between_records(void **state)
+{
+    fixture *f = *state;
+    f->rig[0] = rig_create(f->bus, &adapter_200, U8D_FLAVOR_VENDOR, 500);
+    long h = open_ok("ED000200;500", 0);
+    unsigned errors = 1;
+    rig_with_device(f->rig[0], inject_bit0_errors, &errors);
+    /* One bit error (TEC 8, a record), then 6 good frames: TEC 2, and the
+     * firmware sends a record only for the first success (LEC back to 0). */
+    for (uint32_t n = 0; n < 6; n++) {
+        canalMsg m = numbered(0x100, n, 0x42);
+        assert_int_equal(CanalSend(h, &m), CANAL_ERROR_SUCCESS);
+    }
+    uint64_t deadline = u2c_deadline_after_ms(3000);
+    while (rig_far_received_total(f->rig[0]) < 6 && u2c_now_ns() < deadline)
+        u2c_sleep_ms(2);
+    unsigned tec = 99;
+    rig_with_device(f->rig[0], read_tec, &tec);
+    assert_int_equal(tec, 2);
+    u2c_sleep_ms(600); /* past the refresh interval */
+    canalStatus st;
+    uint64_t t0 = u2c_now_ns();
+    assert_int_equal(CanalGetStatus(h, &st), CANAL_ERROR_SUCCESS);
+    print_message("status 0x%08lX (%s), adapter TEC %u\n", st.channel_status, st.lasterrorstr, tec);
+    assert_int_equal(st.channel_status & 0xFFu, 2);
+    /* At most one GET_STATUS per interval: asking again at once sends none
+     * (checked when "at once" really was well inside the 500 ms). */
+    uint8_t codes[MOCK_COMMAND_LOG];
+    size_t before = command_codes(f, 0, codes, sizeof codes);
+    assert_int_equal(codes[before - 1], U8D_CMD_GET_STATUS);
+    assert_int_equal(CanalGetStatus(h, &st), CANAL_ERROR_SUCCESS);
+    if (u2c_now_ns() - t0 < 450000000u)
+        assert_int_equal(command_codes(f, 0, codes, sizeof codes), before);
+    assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
+}
+
+static void test_canalyze_close_waits_for_transfers_in_flight(void **state)
+{
+    fixture *f = *state;
+    f->rig[0] = rig_create(f->bus, &canalyze_200, U8D_FLAVOR_CANALYZE, 500);
+    long h = open_ok("ED000200;500", 0);
+    /* The adapter is busy (its OUT endpoint NAKs) for 300 ms: five frames
+     * wait in OUT transfers when CanalClose starts. */
+    rig_hold_out(f->rig[0], 300);
+    for (uint32_t n = 0; n < 5; n++) {
+        canalMsg m = numbered(0x150, n, 0x51);
+        assert_int_equal(CanalSend(h, &m), CANAL_ERROR_SUCCESS);
+    }
+    assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
+    u8d_frame got[8];
+    size_t n = rig_far_received(f->rig[0], 0, got, 8);
+    assert_int_equal(n, 5);
+    for (size_t k = 0; k < n; k++)
+        assert_int_equal(be32(got[k].data), k);
+}
+
+typedef struct open_far_on_poll {
+    unsigned polls;
+    unsigned open_at;
+} open_far_on_poll;
+
+/* Opens the far end when the device gets its open_at-th GET_STATISTICS(2). */
+static void count_tx_polls(model_rig *r, const uint8_t *cmd, size_t len, void *ctx)
+{
+    open_far_on_poll *p = ctx;
+    if (len == 16 && cmd[2] == U8D_CMD_GET_STATISTICS && cmd[3] == U8D_STAT_TX_FRAMES &&
+        ++p->polls == p->open_at)
+        rig_far_set_open_locked(r, true);
+}
+
+typedef struct earlier_session {
+    unsigned frames;
+} earlier_session;
+
+static void send_directly(u8d_model *m, uint64_t now, void *ctx)
+{
+    earlier_session *e = ctx;
+    for (unsigned k = 0; k < e->frames; k++) {
+        u8d_frame fr = {.id = 0x60, .dlc = 1, .data = {(uint8_t)k}};
+        uint8_t rec[16];
+        assert_int_equal(u8d_encode_tx(rec, &fr), U8D_OK);
+        assert_int_equal(u8d_model_data_out(m, now, rec, sizeof rec), U8D_MODEL_OUT_ACCEPTED);
+    }
+}
+
+static void read_tx_pending(u8d_model *m, uint64_t now, void *ctx)
+{
+    (void)now;
+    *(size_t *)ctx = u8d_model_tx_pending(m);
+}
+
+static void test_vendor_close_counts_from_the_baseline_read_after_open(void **state)
+{
+    fixture *f = *state;
+    f->rig[0] = rig_create(f->bus, &adapter_200, U8D_FLAVOR_VENDOR, 500);
+    /* An earlier program opened the adapter, sent 5 frames and died without
+     * CLOSE: the firmware's TX count stays at 5 through the next OPEN (its
+     * main loop clears statistics on an open/close transition only). */
+    u8d_bittiming bt;
+    assert_true(u8d_bittiming_standard(500, &bt));
+    uint8_t open_cmd[16];
+    assert_int_equal(u8d_encode_open(open_cmd, &bt, 0), U8D_OK);
+    rig_device_command(f->rig[0], open_cmd);
+    earlier_session e = {5};
+    rig_with_device(f->rig[0], send_directly, &e);
+    assert_int_equal(rig_far_received_total(f->rig[0]), 5);
+
+    long h = open_ok("ED000200;500", 0);
+    rig_far_set_open(f->rig[0], false); /* nobody ACKs: the next frames wait in the adapter */
+    for (uint32_t n = 0; n < 3; n++) {
+        canalMsg m = numbered(0x170, n, 0x71);
+        assert_int_equal(CanalSend(h, &m), CANAL_ERROR_SUCCESS);
+    }
+    size_t pending = 0;
+    uint64_t deadline = u2c_deadline_after_ms(3000);
+    while (pending < 3 && u2c_now_ns() < deadline) {
+        rig_with_device(f->rig[0], read_tx_pending, &pending);
+        u2c_sleep_ms(2);
+    }
+    assert_int_equal(pending, 3);
+    /* The bus comes back while CanalClose asks for the count a second time:
+     * closing must wait for these three, not count the earlier five. */
+    open_far_on_poll p = {0, 2};
+    rig_set_command_hook(f->rig[0], count_tx_polls, &p);
+    assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
+    rig_set_command_hook(f->rig[0], NULL, NULL);
+    u8d_frame got[16];
+    size_t n = rig_far_received(f->rig[0], 5, got, 16);
+    print_message("TX polls during close: %u; frames of this session on the bus: %zu\n", p.polls,
+                  n);
+    assert_int_equal(n, 3);
+    for (size_t k = 0; k < n; k++)
+        assert_int_equal(be32(got[k].data), k);
+}
+
+static void test_canalyze_reply_left_unread_does_not_block_open(void **state)
+{
+    fixture *f = *state;
+    f->rig[0] = rig_create(f->bus, &canalyze_200, U8D_FLAVOR_CANALYZE, 500);
+    /* An earlier program sent CLOSE and never read the reply: it sits in the
+     * CANalyze's one reply buffer, which then drops every other reply. */
+    const uint8_t close_cmd[16] = {0x11, 0, U8D_CMD_CLOSE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                   0,    0, 0x22};
+    rig_device_command(f->rig[0], close_cmd);
+    assert_int_equal(rig_replies_waiting(f->rig[0]), 1);
+    uint64_t t0 = u2c_now_ns();
+    long h = open_ok("ED000200;500", 0);
+    print_message("opened in %llu ms\n", (unsigned long long)((u2c_now_ns() - t0) / 1000000u));
+    assert_true(device_view(f, 0).running);
+    assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -515,6 +971,30 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unplug_seen_as_io_errors_reads_as_unplug,
                                         rig_fixture_setup, rig_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_two_adapters_at_once_stay_independent,
+                                        rig_fixture_setup, rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_each_record_is_judged_on_its_own, rig_fixture_setup,
+                                        rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_canalyze_runs_at_exactly_each_standard_rate,
+                                        rig_fixture_setup, rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_canalyze_at_800k_carries_frames_both_ways,
+                                        rig_fixture_setup, rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_canalyze_refuses_a_manual_timing_with_an_odd_brp,
+                                        rig_fixture_setup, rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_canalyze_refuses_to_send_a_remote_request,
+                                        rig_fixture_setup, rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_status_records_are_always_asked_for_on_the_wire,
+                                        rig_fixture_setup, rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_set_baudrate_starts_from_error_active,
+                                        rig_fixture_setup, rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_canalyze_warning_decays_once_quiet, rig_fixture_setup,
+                                        rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_vendor_error_counters_are_fresh_between_records,
+                                        rig_fixture_setup, rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_canalyze_close_waits_for_transfers_in_flight,
+                                        rig_fixture_setup, rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_vendor_close_counts_from_the_baseline_read_after_open,
+                                        rig_fixture_setup, rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_canalyze_reply_left_unread_does_not_block_open,
                                         rig_fixture_setup, rig_fixture_teardown),
     };
     if (getenv("E2E_FILTER"))

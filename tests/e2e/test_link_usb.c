@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <errno.h>
 
 #include "link_libusb.h"
 #include "osal.h"
@@ -259,6 +260,85 @@ static void test_open_rejects_a_device_with_another_product_string(void **state)
     assert_non_null(strstr(reason, "Some other gadget"));
 }
 
+/* GET_SOFTW_HARDW_VER reply of a vendor adapter, fw 1.7 hw 1.0. */
+static const uint8_t version_reply_vendor[16] = {0x11, 0, 12, 0, 0, 1, 7, 1,
+                                                 0,    0, 0,  0, 0, 0, 0, 0x22};
+
+static void test_product_string_that_begins_with_usb2can_converter_is_one(void **state)
+{
+    fixture *f = *state;
+    /* The Linux driver reads the product string into 18 bytes and compares
+     * "USB2CAN converter": any longer string with that start is accepted. */
+    const mock_identity longer = {"ED000310", "USB2CAN converter v2", "edevices", 0xFF};
+    plug(f, 0, &longer, U8D_FLAVOR_VENDOR);
+    u2c_link *link = f->link = open_ok("ED000310");
+    uint8_t reply[16];
+    command(link, U8D_CMD_GET_SOFTW_HARDW_VER, reply, U2C_LINK_OK);
+    assert_memory_equal(reply, version_reply_vendor, 16);
+}
+
+static unsigned in_flight_on(fixture *f, uint8_t ep)
+{
+    mock_bus_lock(f->bus);
+    unsigned n = mock_usb_urbs_in_flight_on(rig_usb(f->rig[0]), ep);
+    mock_bus_unlock(f->bus);
+    return n;
+}
+
+static bool wait_in_flight(fixture *f, uint8_t ep, unsigned want, unsigned ms)
+{
+    uint64_t deadline = u2c_deadline_after_ms(ms);
+    while (in_flight_on(f, ep) != want && u2c_now_ns() < deadline)
+        u2c_sleep_ms(2);
+    return in_flight_on(f, ep) == want;
+}
+
+static bool got_fifty(test_sink *s)
+{
+    return s->rx_records >= 50;
+}
+
+static void test_failing_in_transfers_are_retired_and_the_others_carry_on(void **state)
+{
+    fixture *f = *state;
+    plug(f, 0, &vendor_200, U8D_FLAVOR_VENDOR);
+    u2c_link *link = f->link = open_ok("ED000200");
+    open_device(link);
+    test_sink s;
+    sink_init(&s, 0x3C);
+    u2c_link_sink k = sink_of(&s);
+    assert_int_equal(link->ops->start(link, &k), U2C_LINK_OK);
+    uint64_t deadline = u2c_deadline_after_ms(2000);
+    unsigned all = 0;
+    while ((all = in_flight_on(f, U8D_EP_DATA_IN)) == 0 && u2c_now_ns() < deadline)
+        u2c_sleep_ms(2);
+    assert_true(all > 3);
+
+    /* Three IN transfers fail (-EPROTO): as the Linux driver, the link does
+     * not resubmit them; the others keep receiving, in order. */
+    rig_fail_in(f->rig[0], 3, EPROTO);
+    assert_true(wait_in_flight(f, U8D_EP_DATA_IN, all - 3, 2000));
+    far_send(f, 0, 50, 0x3C);
+    assert_true(wait_for(&s, got_fifty, 5000));
+    u2c_mutex_lock(&s.lock);
+    assert_int_equal(s.rx_records, 50);
+    assert_int_equal(s.rx_out_of_order, 0);
+    assert_int_equal(s.gone_calls, 0);
+    u2c_mutex_unlock(&s.lock);
+    assert_true(wait_in_flight(f, U8D_EP_DATA_IN, all - 3, 2000)); /* resubmitted, not more */
+
+    /* Once every one has failed the adapter is gone, with the reason. */
+    rig_fail_in(f->rig[0], all - 3, EPIPE);
+    assert_true(wait_for(&s, is_gone, 2000));
+    u2c_mutex_lock(&s.lock);
+    print_message("gone: %s\n", s.gone_reason);
+    assert_non_null(strstr(s.gone_reason, "every receive transfer failed"));
+    assert_non_null(strstr(s.gone_reason, "ED000200"));
+    u2c_mutex_unlock(&s.lock);
+    link->ops->stop(link);
+    sink_destroy(&s);
+}
+
 static void test_open_matches_serial_case_insensitively(void **state)
 {
     fixture *f = *state;
@@ -386,9 +466,6 @@ static size_t commands_sent(fixture *f, int i)
     return n;
 }
 
-static const uint8_t version_reply_vendor[16] = {0x11, 0, 12, 0, 0, 1, 7, 1,
-                                                 0,    0, 0,  0, 0, 0, 0, 0x22};
-
 static void test_late_reply_is_not_taken_for_the_next_command(void **state)
 {
     fixture *f = *state;
@@ -490,6 +567,9 @@ static void test_reply_of_wrong_length_is_a_protocol_error_and_the_link_recovers
     const uint8_t short_packet[5] = {0x11, 0, U8D_CMD_GET_SERIAL, 0, 0x22};
     uint8_t req[16], reply[16];
 
+    /* (The first command reads the pipe empty before it goes out: a stray
+     * has to come after it to reach an exchange.) */
+    command(link, U8D_CMD_GET_SOFTW_HARDW_VER, reply, U2C_LINK_OK);
     assert_true(rig_inject_reply(f->rig[0], short_packet, sizeof short_packet));
     tagged_request(req, U8D_CMD_GET_SERIAL, 0, 0x41);
     assert_int_equal(link->ops->command(link, req, reply, 1000), U2C_LINK_PROTOCOL);
@@ -515,6 +595,10 @@ static void test_canalyze_late_open_reply_does_not_answer_the_version_query(void
     assert_int_equal(u8d_encode_open(req, &bt, 0), U8D_OK);
     rig_delay_next_reply(f->rig[0], LATE_REPLY_MS);
     expect_timeout_on_time(link, req, SHORT_TIMEOUT_MS);
+    /* A CANalyze has one reply buffer: while the late OPEN reply sits unread
+     * it drops every other reply (kkuchera/canalyze-fw usbd_8dev.c). Once it
+     * is in the pipe, the next command reads it away first. */
+    u2c_sleep_ms(LATE_REPLY_MS);
 
     command(link, U8D_CMD_GET_SOFTW_HARDW_VER, reply, U2C_LINK_OK);
     assert_int_equal(reply[2], U8D_CMD_GET_SOFTW_HARDW_VER);
@@ -788,6 +872,12 @@ int main(void)
                                         rig_fixture_setup, rig_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_open_rejects_a_device_with_another_product_string,
                                         rig_fixture_setup, rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_product_string_that_begins_with_usb2can_converter_is_one, rig_fixture_setup,
+            rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_failing_in_transfers_are_retired_and_the_others_carry_on, rig_fixture_setup,
+            rig_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_open_matches_serial_case_insensitively,
                                         rig_fixture_setup, rig_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_second_open_of_same_adapter_is_busy, rig_fixture_setup,

@@ -24,13 +24,13 @@ typedef struct host {
 static void host_in(void *ctx, const uint8_t *bytes, size_t len)
 {
     host *h = ctx;
-    u8d_rx_record r[3];
-    size_t count = 0, bad = 0;
+    u8d_in_packet p;
     h->packets++;
-    if (u8d_decode_in_packet(bytes, len, U8D_FLAVOR_VENDOR, r, &count, &bad) != U8D_OK)
+    if (u8d_decode_in_packet(bytes, len, U8D_FLAVOR_VENDOR, &p) != U8D_OK)
         h->bad_packets++;
-    for (size_t i = 0; i < count && h->in_count < 512; i++)
-        h->in[h->in_count++] = r[i];
+    for (size_t i = 0; i < p.records && h->in_count < 512; i++)
+        if (p.st[i] == U8D_OK)
+            h->in[h->in_count++] = p.rec[i];
 }
 
 static int host_next(void *ctx, uint8_t record[U8D_TX_RECORD_SIZE])
@@ -461,12 +461,12 @@ typedef struct thread_host {
 static void th_in(void *ctx, const uint8_t *bytes, size_t len)
 {
     thread_host *h = ctx;
-    u8d_rx_record r[3];
-    size_t count = 0, bad = 0;
-    (void)u8d_decode_in_packet(bytes, len, U8D_FLAVOR_VENDOR, r, &count, &bad);
+    u8d_in_packet p;
+    (void)u8d_decode_in_packet(bytes, len, U8D_FLAVOR_VENDOR, &p);
+    const u8d_rx_record *r = p.rec;
     u2c_mutex_lock(&h->lock);
-    for (size_t i = 0; i < count; i++) {
-        if (r[i].type != U8D_TYPE_CAN)
+    for (size_t i = 0; i < p.records; i++) {
+        if (p.st[i] != U8D_OK || r[i].type != U8D_TYPE_CAN)
             continue;
         uint32_t seq = (uint32_t)r[i].frame.data[0] << 8 | r[i].frame.data[1];
         h->in_order += seq == h->received && r[i].frame.id == h->peer_base + seq % 16;

@@ -294,6 +294,36 @@ static void test_canalyze_unsupported_command_kills_the_pipe(void **state)
     u8d_model_destroy(m);
 }
 
+/* CANalyze: one reply buffer (usbd_8dev.c ~182-199). While a reply waits
+ * unread, the next command is carried out but its reply is dropped. */
+static void test_canalyze_drops_replies_while_one_is_unread(void **state)
+{
+    (void)state;
+    u8d_model *m = canalyze();
+    uint8_t req[U8D_CMD_SIZE], reply[U8D_CMD_SIZE];
+    cmd_bytes(req, U8D_CMD_GET_SOFTW_HARDW_VER, 0);
+    assert_int_equal(u8d_model_command(m, 0, req, sizeof req, reply), U8D_CMD_SIZE);
+    u8d_model_reply_held(m, true);
+    u8d_bittiming bt;
+    assert_true(u8d_bittiming_standard(500, &bt));
+    assert_int_equal(u8d_encode_open(req, &bt, 0), U8D_OK);
+    assert_int_equal(u8d_model_command(m, 0, req, sizeof req, reply), 0);
+    u8d_model_can_view v;
+    u8d_model_can_state(m, &v);
+    assert_true(v.running); /* carried out all the same */
+    assert_true(u8d_model_command_pipe_alive(m));
+    u8d_model_reply_held(m, false);
+    cmd_bytes(req, U8D_CMD_CLOSE, 0);
+    assert_int_equal(u8d_model_command(m, 0, req, sizeof req, reply), U8D_CMD_SIZE);
+    u8d_model_destroy(m);
+
+    /* The vendor firmware answers every command. */
+    m = vendor();
+    u8d_model_reply_held(m, true);
+    model_cmd(m, 0, U8D_CMD_GET_STATUS, 0, 0, reply);
+    u8d_model_destroy(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +336,7 @@ int main(void)
         cmocka_unit_test(test_reset_detaches_until_reinit),
         cmocka_unit_test(test_canalyze_golden_bytes),
         cmocka_unit_test(test_canalyze_unsupported_command_kills_the_pipe),
+        cmocka_unit_test(test_canalyze_drops_replies_while_one_is_unread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -279,6 +279,113 @@ static void test_canalyze_tx_mailboxes_and_busy_endpoint(void **state)
     u8d_model_destroy(m);
 }
 
+/* krumboeck/usb2can_firmware main.c ~174-193: statistics and error tracking
+ * are cleared when the main loop sees closed -> open or open -> closed, not
+ * by an OPEN that finds the controller already open. */
+static void test_statistics_cleared_only_on_open_close_transitions(void **state)
+{
+    (void)state;
+    u8d_model *m = vendor();
+    model_open(m, 0, 500, 0);
+    u8d_frame f = std_frame(1, 3, 0);
+    u8d_model_can_rx(m, 0, &f);
+    u8d_model_can_rx(m, 0, &f);
+    assert_int_equal(stat(m, U8D_STAT_RX_FRAMES), 2);
+    model_open(m, 1 * MS, 250, 0); /* open again without CLOSE */
+    assert_int_equal(stat(m, U8D_STAT_RX_FRAMES), 2);
+    u8d_model_can_rx(m, 1 * MS, &f);
+    assert_int_equal(stat(m, U8D_STAT_RX_FRAMES), 3);
+    uint8_t reply[U8D_CMD_SIZE];
+    model_cmd(m, 2 * MS, U8D_CMD_CLOSE, 0, 0, reply);
+    assert_int_equal(stat(m, U8D_STAT_RX_FRAMES), 0);
+    u8d_model_destroy(m);
+}
+
+/* Both firmwares forward the controller's raw 4-bit DLC: 9..15 reach the
+ * host as they are (vendor: 75x_can.c ~524; CANalyze: usbd_8dev_if.c ~176). */
+static void test_raw_dlc_9_to_15_is_forwarded(void **state)
+{
+    (void)state;
+    u8d_model *models[2] = {vendor(), canalyze()};
+    for (int k = 0; k < 2; k++) {
+        u8d_model *m = models[k];
+        model_open(m, 0, 500, 0);
+        u8d_frame f = {.id = 0x2A, .dlc = 12, .data = {1, 2, 3, 4, 5, 6, 7, 8}};
+        u8d_model_can_rx(m, 1 * MS, &f);
+        u8d_rx_record r[3];
+        assert_int_equal(model_read(m, 1 * MS, r), 1);
+        assert_int_equal(r[0].frame.dlc, 12);
+        assert_memory_equal(r[0].frame.data, f.data, 8);
+        u8d_model_destroy(m);
+    }
+}
+
+/* CANalyze: bxCAN error callback, first of BOF, EPV, EWG, then the LEC codes
+ * (usbd_8dev_if.c ~299-324); never OK; stale bytes besides the code. */
+static void test_canalyze_error_codes_follow_its_priority_chain(void **state)
+{
+    (void)state;
+    u8d_model *m = canalyze();
+    model_open(m, 0, 500, 0);
+    u8d_frame f = std_frame(0x33, 2, 0x70);
+    u8d_model_can_rx(m, 0, &f);
+    u8d_rx_record r[3];
+    assert_int_equal(model_read(m, 0, r), 1);
+    u8d_model_inject_tx_errors(m, U8D_LEC_BIT0, 100);
+    assert_int_equal(model_send(m, 0, &f), U8D_MODEL_OUT_ACCEPTED);
+    uint8_t codes[40];
+    size_t n = 0;
+    for (unsigned k = 0; k < 20; k++) {
+        u8d_lec lec;
+        assert_true(u8d_model_take_injected_error(m, &lec));
+        assert_true(u8d_model_can_tx_peek(m, (k + 1) * MS, NULL, NULL));
+        u8d_model_can_tx_error(m, (k + 1) * MS, lec);
+        if (model_read(m, (k + 1) * MS, r) == 1) {
+            assert_int_equal(r[0].type, U8D_TYPE_STATUS);
+            assert_int_equal(r[0].frame.id, 0x33);      /* stale */
+            assert_int_equal(r[0].frame.dlc, 2);        /* stale */
+            assert_int_equal(r[0].frame.data[1], 0x71); /* stale */
+            codes[n++] = r[0].frame.data[0];
+        }
+    }
+    assert_int_equal(n, 20);
+    for (size_t k = 0; k < 11; k++) /* TEC 8 .. 88 */
+        assert_int_equal(codes[k], U8D_SC_BIT0);
+    for (size_t k = 11; k < 15; k++) /* TEC 96 .. 120: warning beats the LEC */
+        assert_int_equal(codes[k], U8D_SC_BUSLIGHT);
+    for (size_t k = 15; k < 20; k++) /* TEC 128 ..: passive */
+        assert_int_equal(codes[k], U8D_SC_BUSHEAVY);
+    u8d_model_destroy(m);
+}
+
+/* CANalyze: brp * 1.5 into an integer at 48 MHz (usbd_8dev_if.c ~255);
+ * HAL_CAN_Init writes Prescaler - 1 into BTR's 10-bit field. */
+static void test_canalyze_scales_brp_by_one_and_a_half(void **state)
+{
+    (void)state;
+    const struct {
+        u8d_bittiming bt;
+        uint32_t bitrate;
+    } cases[] = {
+        {{13, 2, 1, 4}, 500000},    /* even: exact */
+        {{6, 1, 1, 5}, 857143},     /* the vendor table's 800k: brp 7 */
+        {{15, 4, 2, 2}, 800000},    /* the Linux driver's 800k */
+        {{13, 2, 1, 682}, 2933},    /* 1023: the largest that fits */
+        {{13, 2, 1, 684}, 1500000}, /* 1026 wraps to 2 */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        u8d_model *m = canalyze();
+        uint8_t req[U8D_CMD_SIZE], reply[U8D_CMD_SIZE];
+        assert_int_equal(u8d_encode_open(req, &cases[i].bt, 0), U8D_OK);
+        assert_int_equal(u8d_model_command(m, 0, req, sizeof req, reply), U8D_CMD_SIZE);
+        u8d_model_can_view v;
+        u8d_model_can_state(m, &v);
+        if (v.bitrate != cases[i].bitrate)
+            fail_msg("brp %u: %u bit/s, want %u", cases[i].bt.brp, v.bitrate, cases[i].bitrate);
+        u8d_model_destroy(m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -289,6 +396,10 @@ int main(void)
         cmocka_unit_test(test_rx_packs_three_and_counts_overruns),
         cmocka_unit_test(test_status_record_bytes_and_timestamp),
         cmocka_unit_test(test_statistics_cleared_by_open_close_and_reset),
+        cmocka_unit_test(test_statistics_cleared_only_on_open_close_transitions),
+        cmocka_unit_test(test_raw_dlc_9_to_15_is_forwarded),
+        cmocka_unit_test(test_canalyze_error_codes_follow_its_priority_chain),
+        cmocka_unit_test(test_canalyze_scales_brp_by_one_and_a_half),
         cmocka_unit_test(test_canalyze_one_record_per_packet_le_ms),
         cmocka_unit_test(test_canalyze_tx_mailboxes_and_busy_endpoint),
     };

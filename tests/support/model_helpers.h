@@ -88,10 +88,12 @@ static inline size_t model_read(u8d_model *m, uint64_t now, u8d_rx_record out[3]
     if (n == 0)
         return 0;
     u8d_flavor fl = u8d_model_get_config(m)->flavor;
-    size_t count = 0, bad = 0;
-    assert_int_equal(u8d_decode_in_packet(pkt, n, fl, out, &count, &bad), U8D_OK);
-    assert_int_equal(count * U8D_RX_RECORD_SIZE, n);
-    return count;
+    u8d_in_packet p;
+    assert_int_equal(u8d_decode_in_packet(pkt, n, fl, &p), U8D_OK);
+    assert_int_equal(p.records * U8D_RX_RECORD_SIZE, n);
+    for (size_t i = 0; i < p.records; i++)
+        out[i] = p.rec[i];
+    return p.records;
 }
 
 #endif

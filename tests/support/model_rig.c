@@ -13,12 +13,15 @@
 /* Packets the command IN pipe holds: a late reply, strays a test injected and
  * the replies queued behind them. More would mean the host stopped reading. */
 #define RIG_REPLY_PIPE 4
+/* Raw packets a test may queue on the data IN pipe. */
+#define RIG_IN_INJECT 4
 
 /* One packet waiting on 0x83; it may be read from ready_ns on. */
 typedef struct rig_reply {
     uint8_t bytes[U8D_IN_PACKET_MAX];
     size_t len;
     uint64_t ready_ns;
+    bool from_device; /* the device's reply (not a stray a test injected) */
 } rig_reply;
 
 struct model_rig {
@@ -33,6 +36,14 @@ struct model_rig {
     rig_reply replies[RIG_REPLY_PIPE];
     size_t reply_head, reply_count;
     uint64_t next_reply_delay_ns; /* applies to the next command's reply, then 0 */
+    rig_command_hook hook;
+    void *hook_ctx;
+    /* the data pipes */
+    rig_reply in_inject[RIG_IN_INJECT];
+    size_t in_inject_head, in_inject_count;
+    unsigned in_failures;
+    int in_failure_error;
+    uint64_t out_held_until_ns;
     /* far end */
     u8d_frame *queue;
     size_t queue_head, queue_count;
@@ -90,13 +101,19 @@ static bool reply_pipe_full(const model_rig *r)
     return r->reply_count == RIG_REPLY_PIPE;
 }
 
-/* Appends a packet to the command IN pipe. Lock held, pipe not full. */
-static void reply_push(model_rig *r, const uint8_t *bytes, size_t len, uint64_t ready_ns)
+/* Appends a packet to the command IN pipe. Lock held, pipe not full. The
+ * device learns that its reply waits unread (a CANalyze drops the next one
+ * meanwhile). */
+static void reply_push(model_rig *r, const uint8_t *bytes, size_t len, uint64_t ready_ns,
+                       bool from_device)
 {
     rig_reply *slot = &r->replies[(r->reply_head + r->reply_count++) % RIG_REPLY_PIPE];
     memcpy(slot->bytes, bytes, len);
     slot->len = len;
     slot->ready_ns = ready_ns;
+    slot->from_device = from_device;
+    if (from_device)
+        u8d_model_reply_held(r->world.dut, true);
 }
 
 /* Hands the oldest packet to an IN of max bytes, or -1 (NAK) while it is held
@@ -110,9 +127,28 @@ static int reply_pop(model_rig *r, uint64_t now, uint8_t *data, size_t max)
         return -1;
     size_t n = oldest->len;
     memcpy(data, oldest->bytes, n);
+    if (oldest->from_device)
+        u8d_model_reply_held(r->world.dut, false);
     r->reply_head = (r->reply_head + 1) % RIG_REPLY_PIPE;
     r->reply_count--;
     return (int)n;
+}
+
+/* The device takes a command from 0x04. Lock held. False: NAK. */
+static bool device_command(model_rig *r, uint64_t now, const uint8_t *data, size_t len)
+{
+    if (u8d_model_detached(r->world.dut) || !u8d_model_command_pipe_alive(r->world.dut))
+        return false; /* the endpoint is never re-armed: NAK */
+    if (reply_pipe_full(r))
+        return false; /* no room for the answer: the device takes no command */
+    if (r->hook)
+        r->hook(r, data, len, r->hook_ctx);
+    uint8_t reply[U8D_CMD_SIZE];
+    size_t n = u8d_model_command(r->world.dut, now, data, len, reply);
+    if (n > 0)
+        reply_push(r, reply, n, now + r->next_reply_delay_ns, true);
+    r->next_reply_delay_ns = 0;
+    return true;
 }
 
 static bool rig_out(void *device, uint8_t ep, const uint8_t *data, size_t len)
@@ -122,17 +158,12 @@ static bool rig_out(void *device, uint8_t ep, const uint8_t *data, size_t len)
     pump(r, now);
     bool accepted = false;
     if (ep == U8D_EP_CMD_OUT) {
-        if (u8d_model_detached(r->world.dut) || !u8d_model_command_pipe_alive(r->world.dut))
-            return false; /* the endpoint is never re-armed: NAK */
-        if (reply_pipe_full(r))
-            return false; /* no room for the answer: the device takes no command */
-        uint8_t reply[U8D_CMD_SIZE];
-        size_t n = u8d_model_command(r->world.dut, now, data, len, reply);
-        if (n > 0)
-            reply_push(r, reply, n, now + r->next_reply_delay_ns);
-        r->next_reply_delay_ns = 0;
+        if (!device_command(r, now, data, len))
+            return false;
         accepted = true;
     } else if (ep == U8D_EP_DATA_OUT) {
+        if (now < r->out_held_until_ns)
+            return false;
         accepted = u8d_model_data_out(r->world.dut, now, data, len) == U8D_MODEL_OUT_ACCEPTED;
     }
     pump(r, now);
@@ -148,6 +179,18 @@ static int rig_in(void *device, uint8_t ep, uint8_t *data, size_t max)
         return reply_pop(r, now, data, max);
     if (ep != U8D_EP_DATA_IN || max < U8D_IN_PACKET_MAX)
         return -1;
+    if (r->in_failures > 0) {
+        r->in_failures--;
+        return -r->in_failure_error;
+    }
+    if (r->in_inject_count > 0) {
+        const rig_reply *p = &r->in_inject[r->in_inject_head];
+        size_t n = p->len;
+        memcpy(data, p->bytes, n);
+        r->in_inject_head = (r->in_inject_head + 1) % RIG_IN_INJECT;
+        r->in_inject_count--;
+        return (int)n;
+    }
     size_t n = u8d_model_data_in(r->world.dut, now, data);
     pump(r, now);
     return n > 0 ? (int)n : -1;
@@ -166,6 +209,9 @@ static void power_up(model_rig *r, uint64_t now)
     r->reply_head = 0;
     r->reply_count = 0;
     r->next_reply_delay_ns = 0;
+    r->in_inject_count = 0;
+    r->in_failures = 0;
+    r->out_held_until_ns = 0;
 }
 
 static void power_down(model_rig *r)
@@ -240,7 +286,7 @@ bool rig_inject_reply(model_rig *r, const uint8_t *bytes, size_t len)
     mock_bus_lock(r->bus);
     bool ok = !reply_pipe_full(r);
     if (ok)
-        reply_push(r, bytes, len, u2c_now_ns());
+        reply_push(r, bytes, len, u2c_now_ns(), false);
     mock_bus_unlock(r->bus);
     return ok;
 }
@@ -266,13 +312,66 @@ bool rig_far_send(model_rig *r, const u8d_frame *f)
     return ok;
 }
 
-void rig_far_set_open(model_rig *r, bool open)
+void rig_far_set_open_locked(model_rig *r, bool open)
 {
-    mock_bus_lock(r->bus);
     r->far_open = open;
     uint64_t now = u2c_now_ns();
     far_command_open(r, now);
     pump(r, now);
+}
+
+void rig_far_set_open(model_rig *r, bool open)
+{
+    mock_bus_lock(r->bus);
+    rig_far_set_open_locked(r, open);
+    mock_bus_unlock(r->bus);
+}
+
+void rig_device_command(model_rig *r, const uint8_t cmd[16])
+{
+    mock_bus_lock(r->bus);
+    uint64_t now = u2c_now_ns();
+    pump(r, now);
+    (void)device_command(r, now, cmd, U8D_CMD_SIZE);
+    pump(r, now);
+    mock_bus_unlock(r->bus);
+}
+
+void rig_set_command_hook(model_rig *r, rig_command_hook hook, void *ctx)
+{
+    mock_bus_lock(r->bus);
+    r->hook = hook;
+    r->hook_ctx = ctx;
+    mock_bus_unlock(r->bus);
+}
+
+bool rig_inject_in_packet(model_rig *r, const uint8_t *bytes, size_t len)
+{
+    if (!bytes || len == 0 || len > U8D_IN_PACKET_MAX)
+        return false;
+    mock_bus_lock(r->bus);
+    bool ok = r->in_inject_count < RIG_IN_INJECT;
+    if (ok) {
+        rig_reply *p = &r->in_inject[(r->in_inject_head + r->in_inject_count++) % RIG_IN_INJECT];
+        memcpy(p->bytes, bytes, len);
+        p->len = len;
+    }
+    mock_bus_unlock(r->bus);
+    return ok;
+}
+
+void rig_fail_in(model_rig *r, unsigned count, int error)
+{
+    mock_bus_lock(r->bus);
+    r->in_failures = count;
+    r->in_failure_error = error;
+    mock_bus_unlock(r->bus);
+}
+
+void rig_hold_out(model_rig *r, unsigned ms)
+{
+    mock_bus_lock(r->bus);
+    r->out_held_until_ns = u2c_now_ns() + (uint64_t)ms * 1000000u;
     mock_bus_unlock(r->bus);
 }
 

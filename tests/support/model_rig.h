@@ -78,6 +78,29 @@ void rig_delay_next_reply(model_rig *r, unsigned delay_ms);
 bool rig_inject_reply(model_rig *r, const uint8_t *bytes, size_t len);
 size_t rig_replies_waiting(model_rig *r);
 
+/* A command as if the host had sent it on 0x04 (its reply, if any, waits in
+ * the command IN pipe like any other): what an earlier program may leave
+ * behind. */
+void rig_device_command(model_rig *r, const uint8_t cmd[16]);
+
+/* Called (lock held) with every command the device gets on 0x04, before the
+ * device handles it; NULL removes it. rig_far_set_open_locked is what such a
+ * hook may call to open or close the far end. */
+typedef void (*rig_command_hook)(model_rig *r, const uint8_t *cmd, size_t len, void *ctx);
+void rig_set_command_hook(model_rig *r, rig_command_hook hook, void *ctx);
+void rig_far_set_open_locked(model_rig *r, bool open);
+
+/* The data IN pipe (0x81): rig_inject_in_packet queues len bytes (1..64) to be
+ * read ahead of the device's own packets (false when 4 are queued);
+ * rig_fail_in makes the next `count` IN transfers on 0x81 fail with -error
+ * (an errno: EPROTO, EPIPE ...) without touching the device. */
+bool rig_inject_in_packet(model_rig *r, const uint8_t *bytes, size_t len);
+void rig_fail_in(model_rig *r, unsigned count, int error);
+
+/* The data OUT pipe (0x02) NAKs for the next `ms` milliseconds, as an
+ * adapter busy transmitting on a slow bus. */
+void rig_hold_out(model_rig *r, unsigned ms);
+
 /* Runs fn on the device under test under the lock, then runs the bus. */
 typedef void (*rig_model_fn)(u8d_model *m, uint64_t now_ns, void *ctx);
 void rig_with_device(model_rig *r, rig_model_fn fn, void *ctx);

@@ -177,8 +177,12 @@ static void endpoint_advance(mock_usb *usb, uint8_t ep)
         struct usbdevfs_urb *urb = urb_of(m);
         if (ep & 0x80) {
             int n = usb->ops->in(usb->device, ep, urb->buffer, (size_t)urb->buffer_length);
-            if (n < 0)
+            if (n == MOCK_IN_NAK)
                 return;
+            if (n < 0) {
+                urb_finish(usb, m, n, 0); /* a transfer error, as the host controller reports it */
+                return;
+            }
             urb_finish(usb, m, 0, n);
             if (ep == 0x81) {
                 usb->stats.in_packets++;
@@ -539,4 +543,13 @@ void mock_usb_reset_log(mock_usb *usb)
 unsigned mock_usb_urbs_in_flight(mock_usb *usb)
 {
     return g_list_length(usb->urbs);
+}
+
+unsigned mock_usb_urbs_in_flight_on(mock_usb *usb, uint8_t ep)
+{
+    unsigned n = 0;
+    for (GList *l = usb->urbs; l; l = l->next)
+        if (((mock_urb *)l->data)->endpoint == ep)
+            n++;
+    return n;
 }

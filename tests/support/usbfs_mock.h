@@ -23,11 +23,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define MOCK_IN_NAK (-1)
+
 typedef struct mock_device_ops {
     /* The host sent len bytes on OUT endpoint ep; false = NAK, offered again later. */
     bool (*out)(void *device, uint8_t ep, const uint8_t *data, size_t len);
     /* The host polls IN endpoint ep: fill up to max bytes and return the
-     * length, or -1 to NAK (nothing to send yet). */
+     * length, or MOCK_IN_NAK (nothing to send yet), or a negative errno
+     * below it to fail the URB with that status (-EPROTO, -EPIPE ...). */
     int (*in)(void *device, uint8_t ep, uint8_t *data, size_t max);
 } mock_device_ops;
 
@@ -75,7 +78,9 @@ bool mock_usb_plugged(mock_usb *usb);
 mock_wire_stats mock_usb_stats(mock_usb *usb);
 size_t mock_usb_command_log(mock_usb *usb, uint8_t log[][16], size_t max);
 void mock_usb_reset_log(mock_usb *usb);
-/* Number of URBs the host has in flight on this device right now. */
+/* Number of URBs the host has in flight on this device right now, in all
+ * and on one endpoint. */
 unsigned mock_usb_urbs_in_flight(mock_usb *usb);
+unsigned mock_usb_urbs_in_flight_on(mock_usb *usb, uint8_t ep);
 
 #endif
