@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli_commands.h"
+#include "cli_latency.h"
 #include "osal.h"
 #include "usb2can.h"
 
@@ -95,18 +96,6 @@ static void receive_timed(void *arg)
     }
 }
 
-static int compare_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double percentile_us(const uint64_t *sorted, size_t n, double q)
-{
-    size_t i = (size_t)(q * (double)(n - 1) + 0.5);
-    return (double)sorted[i < n ? i : n - 1] / 1000.0;
-}
-
 static int run_throughput(const cli_context *cx, long tx, long rx, unsigned long frames)
 {
     static bench_run b;
@@ -180,12 +169,13 @@ static int run_latency(const cli_context *cx, long tx, long rx, unsigned long sa
     size_t n = atomic_load(&b.received);
     int status = CLI_RUNTIME;
     if (n > 0) {
-        qsort(b.latency, n, sizeof *b.latency, compare_u64);
+        cli_latency_sort(b.latency, n);
         fprintf(cx->out,
                 "latency:    %zu wakes, send -> blocked receive returns: p50 %.1f us, "
                 "p99 %.1f us, max %.1f us\n",
-                n, percentile_us(b.latency, n, 0.5), percentile_us(b.latency, n, 0.99),
-                percentile_us(b.latency, n, 1.0));
+                n, cli_latency_percentile_us(b.latency, n, 0.5),
+                cli_latency_percentile_us(b.latency, n, 0.99),
+                cli_latency_percentile_us(b.latency, n, 1.0));
         status = b.failures == 0 ? CLI_OK : CLI_RUNTIME;
     }
     free(b.latency);

@@ -23,6 +23,7 @@
 
 #include "cli_commands.h"
 #include "cli_format.h"
+#include "cli_latency.h"
 #include "osal.h"
 #include "usb2can.h"
 
@@ -151,18 +152,6 @@ static void receive_timed(void *arg)
     }
 }
 
-static int compare_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double percentile_us(const uint64_t *sorted, size_t n, double q)
-{
-    size_t i = (size_t)(q * (double)(n - 1) + 0.5);
-    return (double)sorted[i < n ? i : n - 1] / 1000.0;
-}
-
 /* The adapter's row of Usb2canListAdapters, for its driver and state
  * ("VIRTUAL" is VIRTUAL0; serials compare without case). */
 static void describe_adapter(const cli_context *cx, const char *serial)
@@ -269,12 +258,14 @@ static void run_latency(const cli_context *cx, selftest *t)
     if (n == 0) {
         fprintf(cx->out, "latency:    no frame came back\n");
     } else {
-        qsort(t->latency, n, sizeof *t->latency, compare_u64);
+        cli_latency_sort(t->latency, n);
         fprintf(cx->out,
                 "latency:    %zu wakes, CanalSend -> blocked CanalBlockingReceive returns: "
                 "p50 %.1f us, p90 %.1f us, p99 %.1f us, max %.1f us\n",
-                n, percentile_us(t->latency, n, 0.5), percentile_us(t->latency, n, 0.9),
-                percentile_us(t->latency, n, 0.99), percentile_us(t->latency, n, 1.0));
+                n, cli_latency_percentile_us(t->latency, n, 0.5),
+                cli_latency_percentile_us(t->latency, n, 0.9),
+                cli_latency_percentile_us(t->latency, n, 0.99),
+                cli_latency_percentile_us(t->latency, n, 1.0));
     }
     free(t->latency);
     t->latency = NULL;
