@@ -34,27 +34,30 @@ static const GUID usb_device_interface = {
 /* Longest instance ID Windows allows (MAX_DEVICE_ID_LEN) plus its NUL. */
 #define INSTANCE_ID_SIZE 201
 
+/* A registry property of the expected type, NUL-terminated (a REG_MULTI_SZ
+ * list ends in two NULs); "" when absent or of another type. */
+static void read_property(HDEVINFO set, SP_DEVINFO_DATA *device, DWORD property, DWORD expected,
+                          char *out, size_t size)
+{
+    DWORD type = 0;
+    DWORD terminators = expected == REG_MULTI_SZ ? 2 : 1;
+    memset(out, 0, size);
+    if (!SetupDiGetDeviceRegistryPropertyA(set, device, property, &type, (BYTE *)out,
+                                           (DWORD)size - terminators, NULL) ||
+        type != expected)
+        memset(out, 0, size);
+}
+
 static void read_text_property(HDEVINFO set, SP_DEVINFO_DATA *device, DWORD property, char *out,
                                size_t size)
 {
-    DWORD type = 0;
-    memset(out, 0, size);
-    if (!SetupDiGetDeviceRegistryPropertyA(set, device, property, &type, (BYTE *)out,
-                                           (DWORD)size - 1, NULL) ||
-        type != REG_SZ)
-        out[0] = '\0';
+    read_property(set, device, property, REG_SZ, out, size);
 }
 
-/* A REG_MULTI_SZ property, always ending in two NULs ("" when absent). */
 static void read_list_property(HDEVINFO set, SP_DEVINFO_DATA *device, DWORD property, char *out,
                                size_t size)
 {
-    DWORD type = 0;
-    memset(out, 0, size);
-    if (!SetupDiGetDeviceRegistryPropertyA(set, device, property, &type, (BYTE *)out,
-                                           (DWORD)size - 2, NULL) ||
-        type != REG_MULTI_SZ)
-        memset(out, 0, size);
+    read_property(set, device, property, REG_MULTI_SZ, out, size);
 }
 
 /* Whether the device's DeviceInterfaceGUIDs (or DeviceInterfaceGUID) names

@@ -80,6 +80,26 @@ static bool check_char(xml_doc *d)
     return xml_fail(d, "character outside printable ASCII");
 }
 
+/* Checks one character or entity reference at d->p, moves past it and
+ * appends it, as written, to buf (of size bytes, holding *n, kept
+ * NUL-terminated; what does not fit is dropped). */
+static bool take_char(xml_doc *d, char *buf, size_t size, size_t *n)
+{
+    if (!check_char(d))
+        return false;
+    const char *start = d->p;
+    if (*d->p == '&') {
+        if (!check_entity(d))
+            return false;
+    } else {
+        d->p++;
+    }
+    while (start < d->p && *n + 1 < size)
+        buf[(*n)++] = *start++;
+    buf[*n] = '\0';
+    return true;
+}
+
 static bool skip_comment(xml_doc *d)
 {
     d->p += 4;
@@ -119,17 +139,8 @@ static bool read_attrs(xml_doc *d, xml_element *e)
         while (*d->p != quote) {
             if (*d->p == '\0' || *d->p == '<')
                 return xml_fail(d, "unterminated value or '<' in it");
-            if (!check_char(d))
+            if (!take_char(d, a->value, sizeof a->value, &n))
                 return false;
-            const char *start = d->p;
-            if (*d->p == '&') {
-                if (!check_entity(d))
-                    return false;
-            } else {
-                d->p++;
-            }
-            while (start < d->p && n + 1 < sizeof a->value)
-                a->value[n++] = *start++;
         }
         a->value[n] = '\0';
         d->p++;
@@ -157,18 +168,8 @@ static bool read_content(xml_doc *d, int self, int depth)
         } else {
             if (strncmp(d->p, "]]>", 3) == 0)
                 return xml_fail(d, "']]>' in text");
-            if (!check_char(d))
+            if (!take_char(d, e->text, sizeof e->text, &n))
                 return false;
-            const char *start = d->p;
-            if (*d->p == '&') {
-                if (!check_entity(d))
-                    return false;
-            } else {
-                d->p++;
-            }
-            while (start < d->p && n + 1 < sizeof e->text)
-                e->text[n++] = *start++;
-            e->text[n] = '\0';
         }
     }
     d->p += 2;
