@@ -1,0 +1,118 @@
+#include "clock_map.h"
+
+#include <string.h>
+
+#define RESTART_JUMP_US 1000000
+#define MIN_RATE_SPAN_US 1000000
+
+void u2c_clock_map_init(u2c_clock_map *m, int64_t tick_us)
+{
+    memset(m, 0, sizeof *m);
+    m->half_tick_us = tick_us / 2;
+}
+
+static void restart(u2c_clock_map *m, int64_t offset_us)
+{
+    m->block_count = 0;
+    m->block_head = 0;
+    m->rate = 0.0;
+    m->current.device_us = m->device_us;
+    m->current.offset_us = offset_us;
+    m->current_start_us = m->device_us;
+    m->reference = m->current;
+}
+
+static const u2c_clock_point *block_at(const u2c_clock_map *m, unsigned i)
+{
+    return &m->blocks[(m->block_head + i) % U2C_CLOCK_MAP_BLOCKS];
+}
+
+static int64_t line_offset(const u2c_clock_map *m, int64_t device_us)
+{
+    return m->reference.offset_us +
+           (int64_t)(m->rate * (double)(device_us - m->reference.device_us));
+}
+
+/* The slope between the older and the newer half's lowest points, then the
+ * lowest line of that slope under every point. */
+static void fit(u2c_clock_map *m)
+{
+    unsigned n = m->block_count;
+    if (n >= 2) {
+        const u2c_clock_point *older = block_at(m, 0);
+        const u2c_clock_point *newer = &m->current;
+        for (unsigned i = 1; i < n / 2; i++)
+            if (block_at(m, i)->offset_us < older->offset_us)
+                older = block_at(m, i);
+        for (unsigned i = n / 2; i < n; i++)
+            if (block_at(m, i)->offset_us <= newer->offset_us)
+                newer = block_at(m, i);
+        int64_t span = newer->device_us - older->device_us;
+        if (span >= MIN_RATE_SPAN_US)
+            m->rate = (double)(newer->offset_us - older->offset_us) / (double)span;
+    }
+    m->reference = m->current;
+    for (unsigned i = 0; i < n; i++) {
+        const u2c_clock_point *p = block_at(m, i);
+        if (p->offset_us < line_offset(m, p->device_us))
+            m->reference = *p;
+    }
+}
+
+static int64_t monotonic(u2c_clock_map *m, int64_t t)
+{
+    if (m->have_out && t < m->last_out_us)
+        t = m->last_out_us;
+    m->last_out_us = t;
+    m->have_out = true;
+    return t;
+}
+
+int64_t u2c_clock_map_frame(u2c_clock_map *m, unsigned long device_us, int64_t host_us)
+{
+    if (!m->started) {
+        m->started = true;
+        m->device_us = 0;
+        m->last_raw = device_us;
+        restart(m, host_us);
+    } else {
+        /* unsigned long arithmetic follows the 32-bit wrap where it is 32 bits wide */
+        m->device_us += (int64_t)(unsigned long)(device_us - m->last_raw);
+        m->last_raw = device_us;
+    }
+    int64_t d = m->device_us;
+    int64_t offset = host_us - d;
+    int64_t predicted = line_offset(m, d);
+    if (offset - predicted > RESTART_JUMP_US || predicted - offset > RESTART_JUMP_US) {
+        m->restarts++;
+        restart(m, offset);
+    }
+    if (d - m->current_start_us >= U2C_CLOCK_MAP_BLOCK_US) {
+        if (m->block_count == U2C_CLOCK_MAP_BLOCKS) {
+            m->block_head = (m->block_head + 1) % U2C_CLOCK_MAP_BLOCKS;
+            m->block_count--;
+        }
+        m->blocks[(m->block_head + m->block_count) % U2C_CLOCK_MAP_BLOCKS] = m->current;
+        m->block_count++;
+        m->current.device_us = d;
+        m->current.offset_us = offset;
+        m->current_start_us = d;
+        fit(m);
+    } else if (offset < m->current.offset_us) {
+        m->current.device_us = d;
+        m->current.offset_us = offset;
+        fit(m);
+    }
+    return monotonic(m, d + line_offset(m, d) + m->half_tick_us);
+}
+
+int64_t u2c_clock_map_event(u2c_clock_map *m, int64_t host_us)
+{
+    return monotonic(m, host_us);
+}
+
+double u2c_clock_map_drift_ppm(const u2c_clock_map *m)
+{
+    /* host = device × (1 + rate) for small rates, so the device runs -rate fast */
+    return -m->rate * 1e6;
+}
