@@ -134,7 +134,8 @@ static bool clock_needed(void)
     if (vbus_get_mode(virtual_bus.bus) == VBUS_PACED)
         return true;
     for (unsigned i = 0; i < USB2CAN_VIRTUAL_ADAPTERS; i++) {
-        if (virtual_bus.slots[i] != NULL && u8d_model_next_timer_ns(virtual_bus.slots[i]->model) != UINT64_MAX)
+        if (virtual_bus.slots[i] != NULL &&
+            u8d_model_next_timer_ns(virtual_bus.slots[i]->model) != UINT64_MAX)
             return true;
     }
     return false;
@@ -442,7 +443,9 @@ bool u2c_virtual_set_paced(bool paced)
 
 bool u2c_virtual_set_config(unsigned slot, const u8d_model_config *cfg)
 {
-    if (slot >= USB2CAN_VIRTUAL_ADAPTERS)
+    if (slot >= USB2CAN_VIRTUAL_ADAPTERS ||
+        (cfg != NULL && (cfg->crystal_drift_ppb > U8D_MODEL_DRIFT_MAX_PPB ||
+                         cfg->crystal_drift_ppb < -U8D_MODEL_DRIFT_MAX_PPB)))
         return false;
     global_lock();
     virtual_bus.config_set[slot] = cfg != NULL;
