@@ -33,23 +33,31 @@ static int64_t line_offset(const u2c_clock_map *m, int64_t device_us)
            (int64_t)(m->rate * (double)(device_us - m->reference.device_us));
 }
 
-/* The slope between the older and the newer half's lowest points, then the
- * lowest line of that slope under every point. */
+/* The least-squares slope through the completed blocks' lowest points (a
+ * block just begun may hold one late frame only), then the lowest line of
+ * that slope under every point, the current block's included. */
 static void fit(u2c_clock_map *m)
 {
     unsigned n = m->block_count;
     if (n >= 2) {
-        const u2c_clock_point *older = block_at(m, 0);
-        const u2c_clock_point *newer = &m->current;
-        for (unsigned i = 1; i < n / 2; i++)
-            if (block_at(m, i)->offset_us < older->offset_us)
-                older = block_at(m, i);
-        for (unsigned i = n / 2; i < n; i++)
-            if (block_at(m, i)->offset_us <= newer->offset_us)
-                newer = block_at(m, i);
-        int64_t span = newer->device_us - older->device_us;
-        if (span >= MIN_RATE_SPAN_US)
-            m->rate = (double)(newer->offset_us - older->offset_us) / (double)span;
+        double sum_d = 0, sum_o = 0;
+        const u2c_clock_point *first = block_at(m, 0);
+        for (unsigned i = 0; i < n; i++) {
+            const u2c_clock_point *p = block_at(m, i);
+            sum_d += (double)(p->device_us - first->device_us);
+            sum_o += (double)(p->offset_us - first->offset_us);
+        }
+        double mean_d = sum_d / n, mean_o = sum_o / n;
+        double sdd = 0, sdo = 0;
+        for (unsigned i = 0; i < n; i++) {
+            const u2c_clock_point *p = block_at(m, i);
+            double dd = (double)(p->device_us - first->device_us) - mean_d;
+            sdd += dd * dd;
+            sdo += dd * ((double)(p->offset_us - first->offset_us) - mean_o);
+        }
+        int64_t span = block_at(m, n - 1)->device_us - first->device_us;
+        if (span >= MIN_RATE_SPAN_US && sdd > 0)
+            m->rate = sdo / sdd;
     }
     m->reference = m->current;
     for (unsigned i = 0; i < n; i++) {
@@ -103,7 +111,13 @@ int64_t u2c_clock_map_frame(u2c_clock_map *m, unsigned long device_us, int64_t h
         m->current.offset_us = offset;
         fit(m);
     }
-    return monotonic(m, d + line_offset(m, d) + m->half_tick_us);
+    /* The frame ended within the device tick starting at `earliest`, and
+     * no later than it was received: the middle of what remains. */
+    int64_t earliest = d + line_offset(m, d);
+    int64_t latest = earliest + 2 * m->half_tick_us;
+    if (host_us < latest)
+        latest = host_us > earliest ? host_us : earliest;
+    return monotonic(m, earliest + (latest - earliest) / 2);
 }
 
 int64_t u2c_clock_map_event(u2c_clock_map *m, int64_t host_us)

@@ -9,15 +9,15 @@
  * clock offset plus a delivery latency that is never negative, so the
  * smallest values (the lower envelope) follow the true offset. The map
  * keeps the smallest h - d of each block of 2 s of device time for the last
- * 16 blocks; the slope between the lowest point of the older half and that
- * of the newer half is the rate difference, and the line with that slope
- * through the lowest point is the offset. A frame's host time is
+ * 32 blocks; the least-squares slope through these points is the rate
+ * difference, and the line with that slope under every point, touching the
+ * lowest, is the offset. A frame's host time is
  * d + offset(d) + half a device tick (the device stamps the tick at or
  * before reception). Until two blocks are complete the rate is taken as 0.
  *
  * Error bound (docs/recording.md): half a device tick (0.5 ms) + the
  * smallest delivery latency seen (USB: up to about 1 ms; virtual adapters:
- * microseconds) + rate error × 32 s (a few µs); in the first 4 s also the
+ * microseconds) + rate error × 64 s (1 ppm: 64 µs); in the first 4 s also the
  * uncorrected drift (0.4 ms at 100 ppm) and the latency of the first frames.
  *
  * Contract: pure, no allocation, no clock of its own: times come from the
@@ -30,7 +30,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define U2C_CLOCK_MAP_BLOCKS 16
+#define U2C_CLOCK_MAP_BLOCKS 32
 #define U2C_CLOCK_MAP_BLOCK_US 2000000
 
 typedef struct u2c_clock_point {

@@ -74,15 +74,13 @@ size_t u2c_asc_format(const u2c_log_frame *f, int64_t start_us, unsigned channel
              (long)(t % US_PER_S));
     if (f->kind == U2C_LOG_ERROR)
         return clamp_length(snprintf(line, size, "%s %-2u ErrorFrame", time_text, channel), size);
+    /* Without leading zeros, as CANoe, log2asc and python-can write them. */
     char id[16];
-    char *p = f->extended ? u2c_log_hex(id, f->id & EXTENDED_MAX, 8)
-                          : u2c_log_hex(id, f->id & STANDARD_MAX, 3);
-    if (f->extended)
-        *p++ = 'x';
-    *p = '\0';
+    snprintf(id, sizeof id, f->extended ? "%lXx" : "%lX",
+             (unsigned long)(f->id & (f->extended ? EXTENDED_MAX : STANDARD_MAX)));
     uint8_t dlc = f->dlc > 8 ? 8 : f->dlc;
     char body[40];
-    p = body;
+    char *p = body;
     if (f->kind == U2C_LOG_REMOTE) {
         memcpy(p, "r ", 2);
         p = u2c_log_hex(p + 2, dlc, 1);
