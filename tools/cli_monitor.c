@@ -143,7 +143,11 @@ static int open_recording(const cli_context *cx, recording *rec, const char *for
                 strerror(errno));
         return CLI_RUNTIME;
     }
-    u2c_recorder_init(&rec->recorder, rec->file, format, name, DEVICE_TICK_US);
+    if (!u2c_recorder_init(&rec->recorder, rec->file, format, name, DEVICE_TICK_US)) {
+        fclose(rec->file);
+        fprintf(cx->err, "usb2can-cli monitor: out of memory\n");
+        return CLI_RUNTIME;
+    }
     rec->wall_start_us = u2c_wall_clock_us();
     rec->mono_start_ns = u2c_now_ns();
     rec->last_status_ns = rec->mono_start_ns;

@@ -76,7 +76,7 @@ static int64_t monotonic(u2c_clock_map *m, int64_t t)
     return t;
 }
 
-int64_t u2c_clock_map_frame(u2c_clock_map *m, unsigned long device_us, int64_t host_us)
+int64_t u2c_clock_map_observe(u2c_clock_map *m, unsigned long device_us, int64_t host_us)
 {
     if (!m->started) {
         m->started = true;
@@ -111,6 +111,12 @@ int64_t u2c_clock_map_frame(u2c_clock_map *m, unsigned long device_us, int64_t h
         m->current.offset_us = offset;
         fit(m);
     }
+    return d;
+}
+
+int64_t u2c_clock_map_host_time(u2c_clock_map *m, int64_t device_time, int64_t host_us)
+{
+    int64_t d = device_time;
     /* The frame ended within the device tick starting at `earliest`, and
      * no later than it was received: the middle of what remains. */
     int64_t earliest = d + line_offset(m, d);
@@ -118,6 +124,11 @@ int64_t u2c_clock_map_frame(u2c_clock_map *m, unsigned long device_us, int64_t h
     if (host_us < latest)
         latest = host_us > earliest ? host_us : earliest;
     return monotonic(m, earliest + (latest - earliest) / 2);
+}
+
+int64_t u2c_clock_map_frame(u2c_clock_map *m, unsigned long device_us, int64_t host_us)
+{
+    return u2c_clock_map_host_time(m, u2c_clock_map_observe(m, device_us, host_us), host_us);
 }
 
 int64_t u2c_clock_map_event(u2c_clock_map *m, int64_t host_us)

@@ -59,8 +59,14 @@ typedef struct u2c_clock_map {
  * firmware, 1000 for CANalyze). */
 void u2c_clock_map_init(u2c_clock_map *m, int64_t tick_us);
 
-/* A CAN frame's host time. */
+/* A CAN frame's host time: observe, then host_time. */
 int64_t u2c_clock_map_frame(u2c_clock_map *m, unsigned long device_us, int64_t host_us);
+/* Feeds a frame to the estimate; returns its device time, extended across the wrap. */
+int64_t u2c_clock_map_observe(u2c_clock_map *m, unsigned long device_us, int64_t host_us);
+/* The host time of an observed frame (device_time from observe) with the
+ * estimate as it is now: a caller may hold frames back and map them once
+ * the estimate has seen what followed (the first second of a recording). */
+int64_t u2c_clock_map_host_time(u2c_clock_map *m, int64_t device_time, int64_t host_us);
 
 /* An event without a device time of its own (a status message): its host
  * receive time, never before the previous result. */

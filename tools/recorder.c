@@ -1,6 +1,7 @@
 #include "recorder.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log_asc.h"
@@ -95,7 +96,7 @@ void u2c_status_error_frame(const canalMsg *msg, u2c_log_frame *f)
     }
 }
 
-void u2c_recorder_init(u2c_recorder *r, FILE *file, u2c_record_format format, const char *iface,
+bool u2c_recorder_init(u2c_recorder *r, FILE *file, u2c_record_format format, const char *iface,
                        int64_t device_tick_us)
 {
     memset(r, 0, sizeof *r);
@@ -103,6 +104,9 @@ void u2c_recorder_init(u2c_recorder *r, FILE *file, u2c_record_format format, co
     r->format = format;
     snprintf(r->iface, sizeof r->iface, "%s", iface);
     u2c_clock_map_init(&r->clock, device_tick_us);
+    r->held = calloc(U2C_RECORDER_HOLD, sizeof *r->held);
+    r->holding = r->held != NULL;
+    return r->held != NULL;
 }
 
 static bool write_text(u2c_recorder *r, const char *text, size_t length)
@@ -133,13 +137,12 @@ static bool start_asc(u2c_recorder *r, int64_t first_us)
     return write_text(r, header, n);
 }
 
-bool u2c_recorder_take(u2c_recorder *r, const canalMsg *msg, int64_t host_us)
+static bool emit(u2c_recorder *r, const canalMsg *msg, int64_t device_time, int64_t host_us)
 {
     u2c_log_frame f;
     if (msg->flags & CANAL_IDFLAG_STATUS) {
         u2c_status_error_frame(msg, &f);
         f.time_us = u2c_clock_map_event(&r->clock, host_us);
-        r->error_frames++;
     } else {
         memset(&f, 0, sizeof f);
         f.kind = (msg->flags & CANAL_IDFLAG_RTR) ? U2C_LOG_REMOTE : U2C_LOG_DATA;
@@ -148,8 +151,7 @@ bool u2c_recorder_take(u2c_recorder *r, const canalMsg *msg, int64_t host_us)
         f.dlc = msg->sizeData > 8 ? 8 : msg->sizeData;
         if (f.kind == U2C_LOG_DATA)
             memcpy(f.data, msg->data, f.dlc);
-        f.time_us = u2c_clock_map_frame(&r->clock, msg->timestamp, host_us);
-        r->frames++;
+        f.time_us = u2c_clock_map_host_time(&r->clock, device_time, host_us);
     }
     snprintf(f.iface, sizeof f.iface, "%s", r->iface);
     if (!r->started && !start_asc(r, f.time_us))
@@ -162,9 +164,46 @@ bool u2c_recorder_take(u2c_recorder *r, const canalMsg *msg, int64_t host_us)
     return write_text(r, line, n);
 }
 
+static bool release_held(u2c_recorder *r)
+{
+    r->holding = false;
+    for (size_t i = 0; i < r->held_count; i++)
+        if (!emit(r, &r->held[i].msg, r->held[i].device_time, r->held[i].host_us))
+            return false;
+    r->held_count = 0;
+    return true;
+}
+
+bool u2c_recorder_take(u2c_recorder *r, const canalMsg *msg, int64_t host_us)
+{
+    if (r->failed)
+        return false;
+    int64_t device_time = 0;
+    if (msg->flags & CANAL_IDFLAG_STATUS) {
+        r->error_frames++;
+    } else {
+        device_time = u2c_clock_map_observe(&r->clock, msg->timestamp, host_us);
+        r->frames++;
+    }
+    if (r->holding) {
+        u2c_held_message *h = &r->held[r->held_count++];
+        h->msg = *msg;
+        h->device_time = device_time;
+        h->host_us = host_us;
+        if (r->held_count == U2C_RECORDER_HOLD ||
+            host_us - r->held[0].host_us >= U2C_RECORDER_HOLD_US)
+            return release_held(r);
+        return true;
+    }
+    return emit(r, msg, device_time, host_us);
+}
+
 bool u2c_recorder_finish(u2c_recorder *r, int64_t now_us)
 {
-    if (!r->started && !start_asc(r, now_us))
+    bool ok = !r->holding || release_held(r);
+    free(r->held);
+    r->held = NULL;
+    if (!ok || (!r->started && !start_asc(r, now_us)))
         return false;
     if (r->format == U2C_RECORD_ASC) {
         char footer[32];
