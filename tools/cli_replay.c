@@ -346,6 +346,8 @@ int cli_command_replay(const cli_context *cx, int argc, char **argv)
                 path, sent, seconds, frames, loops, speed);
         if (error_frames > 0)
             fprintf(cx->out, ", %lu error frames skipped per loop", error_frames);
+        if (cli_stop_requested())
+            fprintf(cx->out, ", stopped by Ctrl+C");
         fprintf(cx->out, "\n");
         for (size_t i = 0; i < count; i++)
             fprintf(cx->out, "  %s -> %s: %lu frames\n", targets[i].iface ? targets[i].iface : "*",
