@@ -118,12 +118,16 @@ static void print_recording_status(const cli_context *cx, recording *rec, long h
     canalStatistics s;
     unsigned long drops = CanalGetStatistics(handle, &s) == CANAL_ERROR_SUCCESS ? s.cntOverruns : 0;
     const u2c_recorder *r = &rec->recorder;
+    double ppm = u2c_clock_map_drift_ppm(&r->clock);
+    if (ppm > -0.05 && ppm < 0.05)
+        ppm = 0.0;     /* no "-0.0" */
+    fflush(rec->file); /* a second's worth at most is lost in a crash; tail -f sees it */
     double seconds = (double)(now - rec->last_status_ns) / 1e9;
     double rate = seconds > 0 ? (double)(r->frames - rec->frames_at_last_status) / seconds : 0.0;
     fprintf(cx->err,
             "recording %s: %lu frames, %lu error frames, %.0f frames/s, %lu dropped, "
             "clock %+.1f ppm%s",
-            rec->path, r->frames, r->error_frames, rate, drops, u2c_clock_map_drift_ppm(&r->clock),
+            rec->path, r->frames, r->error_frames, rate, drops, ppm,
             rec->terminal && !last ? "   \r" : "\n");
     fflush(cx->err);
     rec->frames_at_last_status = r->frames;
