@@ -284,7 +284,7 @@ int cli_command_replay(const cli_context *cx, int argc, char **argv)
         bool found = false;
         for (size_t k = 0; k < iface_count; k++)
             found = found || strcmp(ifaces[k], targets[i].iface) == 0;
-        if (!found) {
+        if (!found && iface_count < MAX_IFACES) { /* a full list may lack it */
             char list[256] = "";
             for (size_t k = 0; k < iface_count; k++)
                 snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "",
