@@ -285,10 +285,18 @@ int cli_command_replay(const cli_context *cx, int argc, char **argv)
         for (size_t k = 0; k < iface_count; k++)
             found = found || strcmp(ifaces[k], targets[i].iface) == 0;
         if (!found && iface_count < MAX_IFACES) { /* a full list may lack it */
-            char list[256] = "";
-            for (size_t k = 0; k < iface_count; k++)
-                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "",
-                         ifaces[k]);
+            char list[MAX_IFACES * (U2C_LOG_IFACE_MAX + 2)];
+            size_t used = 0;
+            for (size_t k = 0; k < iface_count; k++) {
+                size_t n = strlen(ifaces[k]);
+                if (k > 0) {
+                    memcpy(list + used, ", ", 2);
+                    used += 2;
+                }
+                memcpy(list + used, ifaces[k], n);
+                used += n;
+            }
+            list[used] = '\0';
             return cli_usage_error(cx, "--map %s=...: %s has no frames on %s (it has: %s)",
                                    targets[i].iface, path, targets[i].iface, list);
         }

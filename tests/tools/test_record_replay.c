@@ -323,7 +323,9 @@ static uint64_t replay_once(const int64_t *gaps_us, uint64_t *worst_us, char *su
     }
     qsort(errors, REPLAYED - 1, sizeof errors[0], compare_u64);
     *worst_us = errors[REPLAYED - 2];
-    snprintf(summary, size, "%s", out_text);
+    size_t n = strlen(out_text) < size - 1 ? strlen(out_text) : size - 1;
+    memcpy(summary, out_text, n);
+    summary[n] = '\0';
     return errors[(REPLAYED - 1) * 99 / 100];
 }
 
