@@ -153,15 +153,12 @@ for dll in "$x64/usb2can.dll" "$x86/usb2can.dll"; do
 done
 pass "the installer $setup exists and is newer than both DLLs"
 
-# The installer ships the binaries without debug sections, link time kept.
-strip_pe() {
-    local lfanew stamp
-    lfanew=$(od -An -tu4 -j60 -N4 "$1" | tr -d ' ')
-    stamp=$(od -An -tu4 -j$((lfanew + 8)) -N4 "$1" | tr -d ' ')
-    SOURCE_DATE_EPOCH=$stamp x86_64-w64-mingw32-strip --strip-debug -o "$2" "$1"
-}
-strip_pe "$x64/usb2can.dll" "$stripped/x64/usb2can.dll"
-strip_pe "$x86/usb2can.dll" "$stripped/x86/usb2can.dll"
+# The installer ships the binaries without debug sections, link time kept,
+# as the packaging library strips them.
+# shellcheck source=../../scripts/lib/package.sh
+. "$root/scripts/lib/package.sh"
+u2c_strip_pe "$x64/usb2can.dll" "$stripped/x64/usb2can.dll"
+u2c_strip_pe "$x86/usb2can.dll" "$stripped/x86/usb2can.dll"
 declare -A tree_source=(
     [LICENSE]=$root/LICENSE
     [README.md]=$root/README.md
@@ -174,15 +171,16 @@ declare -A tree_source=(
     [lib/x86/libusb2can.dll.a]=$x86/implib/libusb2can.dll.a
 )
 for f in "$root"/docs/*.md; do tree_source[docs/$(basename "$f")]=$f; done
-clis=()
+# The CLI is part of the product: both builds must have it.
 for arch in x64 x86; do
     build=$x64
     [ $arch = x86 ] && build=$x86
-    if [ -f "$build/usb2can-cli.exe" ]; then
-        strip_pe "$build/usb2can-cli.exe" "$stripped/$arch/usb2can-cli.exe"
-        tree_source[$arch/usb2can-cli.exe]=$stripped/$arch/usb2can-cli.exe
-        clis+=("$arch")
+    if [ ! -f "$build/usb2can-cli.exe" ]; then
+        fail "$build/usb2can-cli.exe exists (build the windows-$arch preset)"
+        finish
     fi
+    u2c_strip_pe "$build/usb2can-cli.exe" "$stripped/$arch/usb2can-cli.exe"
+    tree_source[$arch/usb2can-cli.exe]=$stripped/$arch/usb2can-cli.exe
 done
 expected_tree=$( (printf '%s\n' "${!tree_source[@]}" uninstall.exe
     printf '%s\n' "${!tree_source[@]}" | sed -n 's|/[^/]*$||p'
@@ -310,6 +308,15 @@ hold_system_dll() {
     check "a 64-bit program holds System32\\usb2can.dll" grep -q holding "$log"
 }
 
+# restart_windows: ends every program (the holder too) and runs what Windows
+# runs at a restart: the renames and deletions scheduled for it.
+restart_windows() {
+    timeout 60 wineserver -k
+    wait "$holder" 2>/dev/null
+    timeout 300 wineboot -r >/dev/null 2>&1
+    timeout 120 wineserver -w
+}
+
 python_syntax_ok() { python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read())' "$1"; }
 
 # ---------------------------------------------------------------------------
@@ -324,8 +331,7 @@ check "System32\\usb2can.dll is the 64-bit DLL (PE32+), byte for byte" \
 check "SysWOW64\\usb2can.dll is the 32-bit DLL (PE32), byte for byte" \
     eval 'is_dll "$c/windows/syswow64/usb2can.dll" pei-i386 "PE32 executable (DLL)" &&
           cmp -s "$stripped/x86/usb2can.dll" "$c/windows/syswow64/usb2can.dll"'
-check "Program Files\\usb2can holds exactly the expected files (CLI: ${clis[*]:-none built})" \
-    check_program_files
+check "Program Files\\usb2can holds exactly the expected files" check_program_files
 check "the installed example_python_can.py is valid Python" python_syntax_ok "$pf/example_python_can.py"
 check "uninstall entry in the 64-bit registry view, none in the 32-bit view" \
     check_uninstall_entry 64 32 "$version"
@@ -359,10 +365,7 @@ check "the new DLL is staged as System32\\usb2can.dll.new" \
 check "one uninstall entry, for $version" eval '[ "$(uninst_entries 64 32)" = 1 ] &&
     [ "$(reg_value 64 DisplayVersion)" = "$version" ]'
 check "Program Files\\usb2can holds exactly the expected files after the upgrade" check_program_files
-timeout 60 wineserver -k
-wait "$holder" 2>/dev/null
-timeout 300 wineboot -r >/dev/null 2>&1
-timeout 120 wineserver -w
+restart_windows
 check "after a restart System32\\usb2can.dll is the new DLL, no .new left" \
     eval 'cmp -s "$stripped/x64/usb2can.dll" "$c/windows/system32/usb2can.dll" &&
           [ ! -e "$c/windows/system32/usb2can.dll.new" ]'
@@ -423,10 +426,7 @@ check "the foreign DLL is staged as System32\\usb2can.dll.restore" \
 check "a rename at the restart is scheduled for it" eval \
     'timeout 60 wine reg query "HKLM\\System\\CurrentControlSet\\Control\\Session Manager" \
         /v PendingFileRenameOperations 2>/dev/null | tr -d "\r" | grep -qi "usb2can.dll.restore"'
-timeout 60 wineserver -k
-wait "$holder" 2>/dev/null
-timeout 300 wineboot -r >/dev/null 2>&1
-timeout 120 wineserver -w
+restart_windows
 check "after a restart System32\\usb2can.dll is the foreign DLL again, no .restore left" \
     eval 'cmp -s "$work/foreign64.dll" "$c/windows/system32/usb2can.dll" &&
           [ ! -e "$c/windows/system32/usb2can.dll.restore" ]'
