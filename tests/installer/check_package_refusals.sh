@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154 # the options are set by u2c_test_args (verdict.sh)
 # Both packaging scripts refuse builds they must not package, each with exit
 # status 1, a reason naming the problem, and no package written:
 #   - a build without usb2can-cli.exe (the CLI is part of the product);
@@ -9,24 +10,10 @@
 #   check_package_refusals.sh --x64 BUILD --x86 BUILD --work DIR
 set -uo pipefail
 
-x64='' x86='' work=''
-while [ $# -gt 0 ]; do
-  case $1 in
-    --x64) x64=$2; shift 2 ;;
-    --x86) x86=$2; shift 2 ;;
-    --work) work=$2; shift 2 ;;
-    *) echo "check_package_refusals.sh: unknown argument '$1'" >&2; exit 2 ;;
-  esac
-done
-if [ -z "$x64" ] || [ -z "$x86" ] || [ -z "$work" ]; then
-  echo "usage: check_package_refusals.sh --x64 BUILD --x86 BUILD --work DIR" >&2
-  exit 2
-fi
 root=$(cd "$(dirname "$0")/../.." && pwd)
-
-passed=0 failed=0
-pass() { echo "PASS: $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
+# shellcheck source=verdict.sh
+. "$root/tests/installer/verdict.sh"
+u2c_test_args "x64 x86 work" "$@"
 
 # fresh_copies: WORK/x64 and WORK/x86 hold what the scripts read of each build.
 fresh_copies() {
@@ -78,5 +65,4 @@ sed -i 's/^version=.*/version=0.0.1/' "$work/x86/package.txt"
 expect_refusal "builds of different versions" "windows-x86 build has version=0\.0\.1 where windows-x64 has version="
 
 rm -rf "$work"
-echo "package refusals: $passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+finish

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154 # the options are set by u2c_test_args (verdict.sh)
 # The portable package usb2can-<version>-windows.zip: exactly the files its
 # README promises, in the right places and of the right architecture.
 #
@@ -15,30 +16,9 @@
 #     build's generated one).
 set -uo pipefail
 
-zip='' version='' source='' x64='' exports=''
-while [ $# -gt 0 ]; do
-  case $1 in
-  --zip) zip=$2; shift 2 ;;
-  --version) version=$2; shift 2 ;;
-  --source) source=$2; shift 2 ;;
-  --x64) x64=$2; shift 2 ;;
-  --exports) exports=$2; shift 2 ;;
-  *) echo "check_zip.sh: unknown argument '$1'" >&2; exit 2 ;;
-  esac
-done
-[ -n "$zip" ] && [ -n "$version" ] && [ -n "$source" ] && [ -n "$x64" ] && [ -n "$exports" ] || {
-  echo "usage: check_zip.sh --zip ZIP --version X.Y.Z --source DIR --x64 BUILD --exports EXPECTED" >&2
-  exit 2
-}
-
-passed=0 failed=0
-pass() { echo "PASS: $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
-finish() {
-  echo "zip check: $passed passed, $failed failed"
-  [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
-  exit $?
-}
+# shellcheck source=verdict.sh
+. "$(dirname "$0")/verdict.sh"
+u2c_test_args "zip version source x64 exports" "$@"
 
 if [ ! -f "$zip" ]; then
   fail "$zip does not exist (build windows-x86, then windows-x64; scripts/build.sh does both)"

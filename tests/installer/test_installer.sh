@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154 # the options are set by u2c_test_args (verdict.sh)
 # The Windows installer under Wine, in fresh private prefixes (removed at the
 # end): what a user gets from a silent install, and that nothing is left after
 # a silent uninstall.
@@ -24,37 +25,10 @@
 #   win32     install on 32-bit Windows: the 32-bit DLL in System32.
 set -uo pipefail
 
-setup='' version='' x64='' x86='' work=''
-while [ $# -gt 0 ]; do
-  case $1 in
-  --setup) setup=$2; shift 2 ;;
-  --version) version=$2; shift 2 ;;
-  --x64) x64=$2; shift 2 ;;
-  --x86) x86=$2; shift 2 ;;
-  --work) work=$2; shift 2 ;;
-  *) echo "test_installer.sh: unknown argument '$1'" >&2; exit 2 ;;
-  esac
-done
-[ -n "$setup" ] && [ -n "$version" ] && [ -n "$x64" ] && [ -n "$x86" ] && [ -n "$work" ] || {
-  echo "usage: test_installer.sh --setup SETUP.exe --version X.Y.Z --x64 BUILD --x86 BUILD --work DIR" >&2
-  exit 2
-}
 root=$(cd "$(dirname "$0")/../.." && pwd)
-
-passed=0 failed=0
-pass() { echo "PASS: $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
-# check DESCRIPTION COMMAND...: runs COMMAND, PASS if it succeeds.
-check() {
-  local what=$1
-  shift
-  if "$@"; then pass "$what"; else fail "$what"; fi
-}
-finish() {
-  echo "installer test: $passed passed, $failed failed"
-  [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
-  exit $?
-}
+# shellcheck source=verdict.sh
+. "$root/tests/installer/verdict.sh"
+u2c_test_args "setup version x64 x86 work" "$@"
 
 export WINEDEBUG=-all
 export WINEDLLOVERRIDES="mscoree,mshtml="
