@@ -93,6 +93,8 @@ struct u8d_model {
     uint32_t lost;
     u8d_lec injected_lec;
     unsigned injected_count;
+    unsigned error_flag_every; /* 0: a well-behaved node */
+    unsigned error_flag_seen;  /* frames seen since its last error flag */
 };
 
 /* --- small helpers ---------------------------------------------------------- */
@@ -996,5 +998,27 @@ bool u8d_model_take_injected_error(u8d_model *m, u8d_lec *lec)
         return false;
     m->injected_count--;
     *lec = m->injected_lec;
+    return true;
+}
+
+void u8d_model_set_error_flags(u8d_model *m, unsigned every)
+{
+    m->error_flag_every = every;
+    m->error_flag_seen = 0;
+    m->generation++;
+}
+
+unsigned u8d_model_error_flags(const u8d_model *m)
+{
+    return m->error_flag_every;
+}
+
+bool u8d_model_take_error_flag(u8d_model *m)
+{
+    if (m->error_flag_every == 0)
+        return false;
+    if (++m->error_flag_seen < m->error_flag_every)
+        return false;
+    m->error_flag_seen = 0;
     return true;
 }
