@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "adapter_pick.h"
+#include "bitrate_scan.h"
 #include "canal.h"
 #include "cfg_parse.h"
 #include "driver_info.h"
@@ -423,4 +424,11 @@ unsigned long CANAL_CALL Usb2canGetEnvironment(char *buf, unsigned long size)
 {
     u2c_error_clear();
     return (unsigned long)u2c_environment_text(buf, buf != NULL ? size : 0);
+}
+
+long CANAL_CALL Usb2canScanBitrate(const char *setup, const usb2canScanOptions *options,
+                                   usb2canScanResult *results, long max_results, long *count)
+{
+    u2c_error_clear();
+    return u2c_scan_run(setup, options, results, max_results, count);
 }
