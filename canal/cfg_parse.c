@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "canal_text.h"
 #include "link_virtual.h"
+#include "text.h"
 
 #if defined(__GNUC__)
 #define CFG_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
@@ -227,13 +227,13 @@ typedef struct timing_field {
     uint32_t min, max;
 } timing_field;
 
-/* Limits of the 32 MHz STR75x CAN cell, as counts (docs/protocol.md, bit timing);
- * tseg1 at least 2 as for every C_CAN cell (Linux c_can: tseg1_min 2). */
+/* The fields in setup-string order, with the vendor cell's limits
+ * (u8d_bittiming_const); a CANalyze's brp rule is checked once it is known. */
 static const timing_field timing_fields[4] = {
-    {"tseg1", 2, 16},
-    {"tseg2", 1, 8},
-    {"sjw", 1, 4},
-    {"brp", 1, 1024},
+    {"tseg1", U8D_TSEG1_MIN, U8D_TSEG1_MAX},
+    {"tseg2", U8D_TSEG2_MIN, U8D_TSEG2_MAX},
+    {"sjw", U8D_SJW_MIN, U8D_SJW_MAX},
+    {"brp", U8D_BRP_MIN, U8D_BRP_MAX},
 };
 
 static bool parse_manual_timing(parser *p, unsigned first, u2c_setup *out)
@@ -335,8 +335,8 @@ static bool parse_rxqueue(parser *p, const token *t, const char *value, size_t v
     if (problem != NULL)
         return fail_token(p, t, "rxqueue %s", problem);
     if (capacity < U2C_RX_CAPACITY_MIN || capacity > U2C_RX_CAPACITY_MAX)
-        return fail_token(p, t, "rxqueue must be %u..%u frames", U2C_RX_CAPACITY_MIN,
-                          U2C_RX_CAPACITY_MAX);
+        return fail_token(p, t, "rxqueue must be %u..%u frames", (unsigned)U2C_RX_CAPACITY_MIN,
+                          (unsigned)U2C_RX_CAPACITY_MAX);
     out->rx_capacity = capacity;
     return true;
 }
@@ -353,13 +353,14 @@ static bool parse_busoff(parser *p, const token *t, const char *value, size_t va
         return fail_token(p, t,
                           "busoff takes 'off' or 'auto:N' (restart N ms after bus-off, "
                           "1..%u), e.g. busoff=auto:100",
-                          U2C_BUSOFF_RESTART_MAX_MS);
+                          (unsigned)U2C_BUSOFF_RESTART_MAX_MS);
     uint32_t ms;
     const char *problem = parse_u32(value + 5, value_len - 5, &ms);
     if (problem != NULL)
         return fail_token(p, t, "busoff=auto:N: N %s", problem);
-    if (ms < 1 || ms > U2C_BUSOFF_RESTART_MAX_MS)
-        return fail_token(p, t, "busoff=auto:N: N must be 1..%u ms", U2C_BUSOFF_RESTART_MAX_MS);
+    if (ms < 1 || ms > (uint32_t)U2C_BUSOFF_RESTART_MAX_MS)
+        return fail_token(p, t, "busoff=auto:N: N must be 1..%u ms",
+                          (unsigned)U2C_BUSOFF_RESTART_MAX_MS);
     out->busoff_restart_ms = ms;
     return true;
 }
@@ -377,8 +378,8 @@ static bool parse_errorframes(parser *p, const token *t, const char *value, size
     const char *problem = parse_u32(value, value_len, &every);
     if (problem != NULL)
         return fail_token(p, t, "errorframes %s", problem);
-    if (every > U2C_ERROR_FLAGS_MAX)
-        return fail_token(p, t, "errorframes must be 0 (off) .. %u", U2C_ERROR_FLAGS_MAX);
+    if (every > (uint32_t)U2C_ERROR_FLAGS_MAX)
+        return fail_token(p, t, "errorframes must be 0 (off) .. %u", (unsigned)U2C_ERROR_FLAGS_MAX);
     out->virtual_error_flags = every;
     return true;
 }

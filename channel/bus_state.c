@@ -2,11 +2,18 @@
 
 #include <stdio.h>
 
-#include "canal_text.h"
 #include "canal.h"
+#include "u8d_codec.h"
+#include "usb2can.h"
 
-#define WARNING_LIMIT 96
-#define PASSIVE_LIMIT 128
+/* The adapter's GET_STATUS word has the layout CanalGetStatus reports (the
+ * vendor DLL passed it through), so the wire bits are canal.h's. */
+_Static_assert(U8D_STATUS_BUS_OFF == CANAL_STATUS_BUS_OFF, "bus-off bit");
+_Static_assert(U8D_STATUS_PASSIVE == CANAL_STATUS_PASSIVE, "error-passive bit");
+_Static_assert(U8D_STATUS_BUS_WARN == CANAL_STATUS_BUS_WARN, "bus-warning bit");
+
+#define WARNING_LIMIT U8D_ERR_WARNING_LIMIT
+#define PASSIVE_LIMIT U8D_ERR_PASSIVE_LIMIT
 #define REC_PASSIVE_FLAG 0x80u
 #define REC_COUNT_MASK 0x7Fu
 
@@ -58,10 +65,10 @@ void u2c_bus_state_apply_word(u2c_bus_state *s, uint32_t word)
 {
     s->tec = (uint8_t)(word & 0xFFu);
     s->rec_raw = (uint8_t)((word >> 8) & REC_COUNT_MASK);
-    s->bus_off = (word & U2C_STATUS_WORD_BUS_OFF) != 0;
-    if (word & U2C_STATUS_WORD_PASSIVE)
+    s->bus_off = (word & U8D_STATUS_BUS_OFF) != 0;
+    if (word & U8D_STATUS_PASSIVE)
         s->code_level = U2C_BUS_PASSIVE;
-    else if (word & U2C_STATUS_WORD_WARN)
+    else if (word & U8D_STATUS_BUS_WARN)
         s->code_level = U2C_BUS_WARNING;
     else
         s->code_level = U2C_BUS_ACTIVE;
@@ -105,11 +112,11 @@ uint32_t u2c_bus_state_word(const u2c_bus_state *s)
     uint32_t word = (uint32_t)s->tec | (uint32_t)(s->rec_raw & REC_COUNT_MASK) << 8;
     u2c_bus_level level = level_of(s);
     if (level >= U2C_BUS_WARNING)
-        word |= U2C_STATUS_WORD_WARN;
+        word |= CANAL_STATUS_BUS_WARN;
     if (level >= U2C_BUS_PASSIVE)
-        word |= U2C_STATUS_WORD_PASSIVE;
+        word |= CANAL_STATUS_PASSIVE;
     if (s->bus_off)
-        word |= U2C_STATUS_WORD_BUS_OFF;
+        word |= CANAL_STATUS_BUS_OFF;
     return word;
 }
 
@@ -133,7 +140,7 @@ void u2c_bus_state_describe(const u2c_bus_state *s, char *buf, size_t size)
                      s->rec_raw & REC_COUNT_MASK);
     if (!s->seen_status || n < 0 || (size_t)n >= size)
         return;
-    const char *name = u2c_status_code_name(s->last_code);
+    const char *name = Usb2canStatusName(s->last_code);
     if (name)
         snprintf(buf + n, size - (size_t)n, "; last: %s", name);
     else

@@ -6,45 +6,19 @@
 #include "channel_impl.h"
 #include "last_error.h"
 
-/* Bits of the CanalOpen flags that set the controller's mode on the wire. */
-#define OPEN_MODE_BITS (U8D_OPEN_SILENT | U8D_OPEN_LOOPBACK | U8D_OPEN_ONE_SHOT)
-
-static const char *link_result_text(int r)
-{
-    switch (r) {
-    case U2C_LINK_OK:
-        return "ok";
-    case U2C_LINK_TIMEOUT:
-        return "no reply within " U8D_TEXT(U8D_CMD_TIMEOUT_MS) " ms";
-    case U2C_LINK_GONE:
-        return "the adapter is gone (unplugged?)";
-    case U2C_LINK_IO:
-        return "USB transfer error";
-    case U2C_LINK_NOT_FOUND:
-        return "adapter not found";
-    case U2C_LINK_BUSY:
-        return "adapter in use";
-    case U2C_LINK_ACCESS:
-        return "adapter not accessible";
-    case U2C_LINK_NO_MEMORY:
-        return "out of memory";
-    case U2C_LINK_PROTOCOL:
-        return "malformed reply";
-    default:
-        return "unknown link error";
-    }
-}
-
 /* One command exchange within timeout_ms; a CANAL code with the reason set
  * on failure. */
 static int exchange_within(u2c_channel *ch, const uint8_t request[U8D_CMD_SIZE], const char *what,
                            uint8_t reply[U8D_CMD_SIZE], unsigned timeout_ms)
 {
     int r = ch->link->ops->command(ch->link, request, reply, timeout_ms);
+    if (r == U2C_LINK_TIMEOUT)
+        return u2c_fail(CANAL_ERROR_TIMEOUT, "adapter %s: %s failed: no reply within %u ms",
+                        ch->link->serial, what, timeout_ms);
     if (r != U2C_LINK_OK)
-        return u2c_fail(r == U2C_LINK_TIMEOUT ? CANAL_ERROR_TIMEOUT : CANAL_ERROR_COMMUNICATION,
-                        "adapter %s: %s failed: %s", ch->link->serial, what, link_result_text(r));
-    u8d_status st = u8d_check_reply(reply, U8D_CMD_SIZE, request[2]);
+        return u2c_fail(CANAL_ERROR_COMMUNICATION, "adapter %s: %s failed: %s", ch->link->serial,
+                        what, u2c_link_result_text(r));
+    u8d_status st = u8d_check_reply(reply, U8D_CMD_SIZE, request[U8D_CMD_OFF_CODE]);
     if (st != U8D_OK)
         return u2c_fail(CANAL_ERROR_HARDWARE, "adapter %s: %s refused: %s", ch->link->serial, what,
                         u8d_status_text(st));
@@ -146,15 +120,15 @@ static void on_gone(void *ctx, const char *reason)
     snprintf(ch->gone_reason, sizeof ch->gone_reason, "%s", reason ? reason : "device gone");
     u2c_cond_broadcast(&ch->rx_cond);
     u2c_cond_broadcast(&ch->tx_cond);
-    rx_event_set(&ch->event);
+    u2c_rx_event_set(&ch->event);
     u2c_cond_broadcast(&ch->restart_cond);
     u2c_mutex_unlock(&ch->lock);
 }
 
 static void free_channel(u2c_channel *ch)
 {
-    rx_event_destroy(&ch->event);
-    rx_ring_free(&ch->ring);
+    u2c_rx_event_destroy(&ch->event);
+    u2c_rx_ring_free(&ch->ring);
     u2c_cond_destroy(&ch->restart_cond);
     u2c_cond_destroy(&ch->tx_cond);
     u2c_cond_destroy(&ch->rx_cond);
@@ -166,16 +140,16 @@ static void free_channel(u2c_channel *ch)
 static int init_buffers(u2c_channel *ch, const u2c_setup *setup)
 {
     uint32_t capacity = setup->rx_capacity ? setup->rx_capacity : U2C_RX_CAPACITY_DEFAULT;
-    if (!rx_ring_init(&ch->ring, capacity))
+    if (!u2c_rx_ring_init(&ch->ring, capacity))
         return u2c_fail(CANAL_ERROR_MEMORY, "no memory for an RX ring of %u frames", capacity);
-    if (!rx_event_create(&ch->event))
+    if (!u2c_rx_event_create(&ch->event))
         return u2c_fail(CANAL_ERROR_INIT_FAIL, "cannot create the receive event");
     rx_filter_init(&ch->filter);
     if (setup->has_filter) {
         ch->filter.mask = setup->mask;
         ch->filter.filter = setup->filter;
     }
-    tx_queue_init(&ch->txq);
+    u2c_tx_queue_init(&ch->txq);
     u2c_bus_state_init(&ch->bus);
     if (ch->flavor == U8D_FLAVOR_CANALYZE)
         ch->bus.decay_ns = (uint64_t)U2C_CANALYZE_DECAY_MS * 1000000u;
@@ -195,7 +169,7 @@ static int start_link(u2c_channel *ch)
     int r = ch->link->ops->start(ch->link, &ch->sink);
     if (r != U2C_LINK_OK)
         return u2c_fail(CANAL_ERROR_COMMUNICATION, "adapter %s: cannot start streaming: %s",
-                        ch->link->serial, link_result_text(r));
+                        ch->link->serial, u2c_link_result_text(r));
     return CANAL_ERROR_SUCCESS;
 }
 
@@ -274,7 +248,7 @@ u2c_channel *u2c_channel_open(u2c_link *link, const u2c_setup *setup, unsigned l
     /* The wire always asks for status records, as the Linux driver does
      * (u32 flags = USB_8DEV_STATUS_FRAME); whether they reach the caller is
      * the caller's flag 0x08. */
-    ch->open_flags = (uint32_t)(flags & OPEN_MODE_BITS) | U8D_OPEN_STATUS_FRAMES;
+    ch->open_flags = (uint32_t)(flags & U8D_OPEN_MODE_BITS) | U8D_OPEN_STATUS_FRAMES;
     ch->deliver_status = (flags & U8D_OPEN_STATUS_FRAMES) != 0;
     ch->diag.bitrate = setup->bitrate;
 
@@ -301,7 +275,7 @@ void u2c_channel_shutdown(u2c_channel *ch)
     ch->closing = true;
     u2c_cond_broadcast(&ch->rx_cond);
     u2c_cond_broadcast(&ch->tx_cond);
-    rx_event_set(&ch->event);
+    u2c_rx_event_set(&ch->event);
     u2c_cond_broadcast(&ch->restart_cond);
     u2c_mutex_unlock(&ch->lock);
 }
@@ -309,7 +283,7 @@ void u2c_channel_shutdown(u2c_channel *ch)
 /* Gives queued frames a bounded chance to reach the adapter before CLOSE:
  * waits while the queue keeps shrinking, at most TX_DRAIN_MAX_MS in all.
  * Progress is judged by the queue count, not by wake-ups: pops wake this
- * wait only as tx_queue_should_wake says (not for the first TX_WAKE_ROOM
+ * wait only as u2c_tx_queue_should_wake says (not for the first TX_WAKE_ROOM
  * frames that leave a full queue), and a stall window that ends with a
  * shorter queue keeps waiting. */
 #define TX_DRAIN_STALL_MS 100u
@@ -321,14 +295,14 @@ static void drain_tx(u2c_channel *ch)
 {
     uint64_t hard_deadline = u2c_deadline_after_ms(TX_DRAIN_MAX_MS);
     u2c_mutex_lock(&ch->lock);
-    uint32_t left = tx_queue_count(&ch->txq);
+    uint32_t left = u2c_tx_queue_count(&ch->txq);
     while (left > 0 && !ch->gone) {
         uint64_t stall_deadline = u2c_deadline_after_ms(TX_DRAIN_STALL_MS);
         uint64_t deadline = stall_deadline < hard_deadline ? stall_deadline : hard_deadline;
         ch->tx_waiters++;
         bool in_time = u2c_cond_wait_until(&ch->tx_cond, &ch->lock, deadline);
         ch->tx_waiters--;
-        uint32_t now_left = tx_queue_count(&ch->txq);
+        uint32_t now_left = u2c_tx_queue_count(&ch->txq);
         if (!in_time && now_left >= left)
             break;
         if (u2c_now_ns() >= hard_deadline)
@@ -586,7 +560,7 @@ int u2c_channel_set_bitrate(u2c_channel *ch, unsigned long kbps)
 
 void *u2c_channel_receive_handle(u2c_channel *ch)
 {
-    return rx_event_handle(&ch->event);
+    return u2c_rx_event_handle(&ch->event);
 }
 
 u8d_version u2c_channel_version(const u2c_channel *ch)
@@ -598,8 +572,8 @@ void u2c_channel_diagnostics(u2c_channel *ch, u2c_channel_diag *out)
 {
     u2c_mutex_lock(&ch->lock);
     *out = ch->diag;
-    out->rx_queued = rx_ring_count(&ch->ring);
-    out->tx_queued = tx_queue_count(&ch->txq);
+    out->rx_queued = u2c_rx_ring_count(&ch->ring);
+    out->tx_queued = u2c_tx_queue_count(&ch->txq);
     out->rx_waiters = ch->rx_waiters;
     out->tx_waiters = ch->tx_waiters;
     out->version = ch->version;

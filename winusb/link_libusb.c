@@ -944,7 +944,7 @@ static usb_link *link_claim(libusb_device *dev, libusb_device_handle *handle,
                                            (int)sizeof text) > 0 &&
         strncmp(text, U8D_PRODUCT_STRING, sizeof U8D_PRODUCT_STRING - 1) != 0) {
         *result = U2C_LINK_NOT_FOUND;
-        snprintf(reason, reason_size, "device %s (0483:1234) is not a USB2CAN: product is \"%s\"",
+        snprintf(reason, reason_size, "device %s (" U8D_USB_ID_TEXT ") is not a USB2CAN: product is \"%s\"",
                  serial, text);
         return NULL;
     }
