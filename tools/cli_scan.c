@@ -120,10 +120,15 @@ static bool take_text_option(int *argc, char **argv, const char *name, const cha
 
 void cli_format_rate(unsigned long bitrate, char *out, size_t size)
 {
-    if (bitrate % 1000 == 0)
+    unsigned long frac = bitrate % 1000;
+    if (frac == 0)
         snprintf(out, size, "%lu kbit/s", bitrate / 1000);
+    else if (frac % 100 == 0)
+        snprintf(out, size, "%lu.%lu kbit/s", bitrate / 1000, frac / 100);
+    else if (frac % 10 == 0)
+        snprintf(out, size, "%lu.%02lu kbit/s", bitrate / 1000, frac / 10);
     else
-        snprintf(out, size, "%lu.%03lu kbit/s", bitrate / 1000, bitrate % 1000);
+        snprintf(out, size, "%lu.%03lu kbit/s", bitrate / 1000, frac);
 }
 
 /* The kbps a setup string gives for this rate exactly, or 0. */
