@@ -64,12 +64,12 @@ static void test_canal_statistics_layout(void **state)
 static void test_scan_structs_layout(void **state)
 {
     (void)state;
-    assert_int_equal(sizeof(usb2canScanResult), 14 * ULONG_SIZE);
+    assert_int_equal(sizeof(usb2canScanResult), 13 * ULONG_SIZE);
     assert_int_equal(offsetof(usb2canScanResult, sample_point), 1 * ULONG_SIZE);
     assert_int_equal(offsetof(usb2canScanResult, brp), 5 * ULONG_SIZE);
     assert_int_equal(offsetof(usb2canScanResult, frames), 6 * ULONG_SIZE);
     assert_int_equal(offsetof(usb2canScanResult, rec), 11 * ULONG_SIZE);
-    assert_int_equal(offsetof(usb2canScanResult, open_code), 13 * ULONG_SIZE);
+    assert_int_equal(offsetof(usb2canScanResult, open_code), 12 * ULONG_SIZE);
 #if defined(_WIN32) && !defined(_WIN64)
     assert_int_equal(sizeof(usb2canScanOptions), 32);
 #elif defined(_WIN64)
