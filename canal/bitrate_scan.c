@@ -201,10 +201,10 @@ static unsigned long errors_of(const usb2canScanResult *r)
 static bool listen_at(const char *serial, const char *options, unsigned long dwell_ms,
                       usb2canScanResult *r)
 {
-    char text[U2C_SETUP_MAX];
-    snprintf(text, sizeof text, "%s;0;%lu;%lu;%lu;%lu%s%s", serial, r->tseg1, r->tseg2, r->sjw,
-             r->brp, options[0] ? ";" : "", options);
-    long h = CanalOpen(text, SCAN_FLAGS);
+    char text[U2C_SETUP_MAX + 64];
+    int n = snprintf(text, sizeof text, "%s;0;%lu;%lu;%lu;%lu%s%s", serial, r->tseg1, r->tseg2,
+                     r->sjw, r->brp, options[0] ? ";" : "", options);
+    long h = n > 0 && (size_t)n < sizeof text ? CanalOpen(text, SCAN_FLAGS) : 0;
     if (h <= 0) {
         r->open_code = -1;
         return false;
@@ -247,7 +247,7 @@ long u2c_scan_run(const char *setup, const usb2canScanOptions *options, usb2canS
                       (void *)results);
         return -1;
     }
-    char serial[U2C_SETUP_MAX];
+    char serial[USB2CAN_SERIAL_MAX + 1];
     const char *extra;
     if (!check_options(&o) || !split_setup(setup, serial, sizeof serial, &extra))
         return -1;
