@@ -5,12 +5,15 @@
  */
 #include "canal_api.h"
 
+#include <assert.h>
+
 #include <stdio.h>
 #include <string.h>
 
 #include "adapter_pick.h"
 #include "bitrate_scan.h"
 #include "canal.h"
+#include "canal_results.h"
 #include "cfg_parse.h"
 #include "driver_info.h"
 #include "environment.h"
@@ -139,7 +142,7 @@ static bool finish_close(long handle, u2c_channel *ch, uint64_t deadline)
     return true;
 }
 
-int CANAL_CALL CanalClose(long handle)
+static int canal_close(long handle)
 {
     u2c_error_clear();
     u2c_lookup_miss miss = U2C_MISS_UNKNOWN;
@@ -174,9 +177,19 @@ int u2c_api_close_all(unsigned long wait_ms)
     return left_open;
 }
 
+/* Every code an export returns is one canal_results.h lists for it (and so
+ * one canal.h and docs/canal-semantics.md list): a build with assertions
+ * stops at the first that is not. */
+static int checked(u2c_canal_function fn, int code)
+{
+    (void)fn; /* without assertions */
+    assert(code >= 0 && code < 64 && (u2c_results_of(fn) >> code & 1u) != 0);
+    return code;
+}
+
 /* --- frames ---------------------------------------------------------------- */
 
-int CANAL_CALL CanalSend(long handle, const canalMsg *pCanalMsg)
+static int canal_send(long handle, const canalMsg *pCanalMsg)
 {
     u2c_error_clear();
     if (!pCanalMsg)
@@ -189,7 +202,7 @@ int CANAL_CALL CanalSend(long handle, const canalMsg *pCanalMsg)
     return code;
 }
 
-int CANAL_CALL CanalBlockingSend(long handle, const canalMsg *pCanalMsg, unsigned long timeout)
+static int canal_blocking_send(long handle, const canalMsg *pCanalMsg, unsigned long timeout)
 {
     u2c_error_clear();
     if (!pCanalMsg)
@@ -202,7 +215,7 @@ int CANAL_CALL CanalBlockingSend(long handle, const canalMsg *pCanalMsg, unsigne
     return code;
 }
 
-int CANAL_CALL CanalReceive(long handle, canalMsg *pCanalMsg)
+static int canal_receive(long handle, canalMsg *pCanalMsg)
 {
     u2c_error_clear();
     if (!pCanalMsg)
@@ -215,7 +228,7 @@ int CANAL_CALL CanalReceive(long handle, canalMsg *pCanalMsg)
     return code;
 }
 
-int CANAL_CALL CanalBlockingReceive(long handle, canalMsg *pCanalMsg, unsigned long timeout)
+static int canal_blocking_receive(long handle, canalMsg *pCanalMsg, unsigned long timeout)
 {
     u2c_error_clear();
     if (!pCanalMsg)
@@ -244,7 +257,7 @@ int CANAL_CALL CanalDataAvailable(long handle)
 
 /* --- state ----------------------------------------------------------------- */
 
-int CANAL_CALL CanalGetStatus(long handle, canalStatus *pCanalStatus)
+static int canal_get_status(long handle, canalStatus *pCanalStatus)
 {
     u2c_error_clear();
     if (!pCanalStatus)
@@ -257,7 +270,7 @@ int CANAL_CALL CanalGetStatus(long handle, canalStatus *pCanalStatus)
     return code;
 }
 
-int CANAL_CALL CanalGetStatistics(long handle, canalStatistics *pCanalStatistics)
+static int canal_get_statistics(long handle, canalStatistics *pCanalStatistics)
 {
     u2c_error_clear();
     if (!pCanalStatistics)
@@ -271,7 +284,7 @@ int CANAL_CALL CanalGetStatistics(long handle, canalStatistics *pCanalStatistics
     return code;
 }
 
-int CANAL_CALL CanalSetFilter(long handle, unsigned long filter)
+static int canal_set_filter(long handle, unsigned long filter)
 {
     u2c_error_clear();
     u2c_channel *ch = acquire(handle, "CanalSetFilter");
@@ -282,7 +295,7 @@ int CANAL_CALL CanalSetFilter(long handle, unsigned long filter)
     return code;
 }
 
-int CANAL_CALL CanalSetMask(long handle, unsigned long mask)
+static int canal_set_mask(long handle, unsigned long mask)
 {
     u2c_error_clear();
     u2c_channel *ch = acquire(handle, "CanalSetMask");
@@ -293,7 +306,7 @@ int CANAL_CALL CanalSetMask(long handle, unsigned long mask)
     return code;
 }
 
-int CANAL_CALL CanalSetFilters(long handle, unsigned long count, const unsigned long *pairs)
+static int canal_set_filters(long handle, unsigned long count, const unsigned long *pairs)
 {
     u2c_error_clear();
     u2c_channel *ch = acquire(handle, "CanalSetFilters");
@@ -304,7 +317,7 @@ int CANAL_CALL CanalSetFilters(long handle, unsigned long count, const unsigned 
     return code;
 }
 
-int CANAL_CALL CanalSetBaudrate(long handle, unsigned long baudrate)
+static int canal_set_baudrate(long handle, unsigned long baudrate)
 {
     u2c_error_clear();
     u2c_channel *ch = acquire(handle, "CanalSetBaudrate");
@@ -431,4 +444,61 @@ long CANAL_CALL Usb2canScanBitrate(const char *setup, const usb2canScanOptions *
 {
     u2c_error_clear();
     return u2c_scan_run(setup, options, results, max_results, count);
+}
+
+/* --- the exports that return a code, checked against canal_results.h ----- */
+
+int CANAL_CALL CanalClose(long handle)
+{
+    return checked(U2C_FN_CanalClose, canal_close(handle));
+}
+
+int CANAL_CALL CanalSend(long handle, const canalMsg *pCanalMsg)
+{
+    return checked(U2C_FN_CanalSend, canal_send(handle, pCanalMsg));
+}
+
+int CANAL_CALL CanalBlockingSend(long handle, const canalMsg *pCanalMsg, unsigned long timeout)
+{
+    return checked(U2C_FN_CanalBlockingSend, canal_blocking_send(handle, pCanalMsg, timeout));
+}
+
+int CANAL_CALL CanalReceive(long handle, canalMsg *pCanalMsg)
+{
+    return checked(U2C_FN_CanalReceive, canal_receive(handle, pCanalMsg));
+}
+
+int CANAL_CALL CanalBlockingReceive(long handle, canalMsg *pCanalMsg, unsigned long timeout)
+{
+    return checked(U2C_FN_CanalBlockingReceive, canal_blocking_receive(handle, pCanalMsg, timeout));
+}
+
+int CANAL_CALL CanalGetStatus(long handle, canalStatus *pCanalStatus)
+{
+    return checked(U2C_FN_CanalGetStatus, canal_get_status(handle, pCanalStatus));
+}
+
+int CANAL_CALL CanalGetStatistics(long handle, canalStatistics *pCanalStatistics)
+{
+    return checked(U2C_FN_CanalGetStatistics, canal_get_statistics(handle, pCanalStatistics));
+}
+
+int CANAL_CALL CanalSetFilter(long handle, unsigned long filter)
+{
+    return checked(U2C_FN_CanalSetFilter, canal_set_filter(handle, filter));
+}
+
+int CANAL_CALL CanalSetMask(long handle, unsigned long mask)
+{
+    return checked(U2C_FN_CanalSetMask, canal_set_mask(handle, mask));
+}
+
+int CANAL_CALL CanalSetFilters(long handle, unsigned long count, const unsigned long *pairs)
+{
+    return checked(U2C_FN_CanalSetFilters, canal_set_filters(handle, count, pairs));
+}
+
+int CANAL_CALL CanalSetBaudrate(long handle, unsigned long baudrate)
+{
+    return checked(U2C_FN_CanalSetBaudrate, canal_set_baudrate(handle, baudrate));
 }
