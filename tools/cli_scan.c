@@ -270,8 +270,9 @@ int cli_command_scan(const cli_context *cx, int argc, char **argv)
         char rate[32], working[256], python[256];
         cli_format_rate(r->bitrate, rate, sizeof rate);
         cli_working_setup(setup, r, working, sizeof working, python, sizeof python);
-        fprintf(cx->out, "answer: %s, sample point %lu.%lu %%: %lu valid frames, no errors\n", rate,
-                r->sample_point / 10, r->sample_point % 10, r->frames);
+        fprintf(cx->out, "answer: %s, sample point %lu.%lu %%: %lu valid frame%s, no errors\n",
+                rate, r->sample_point / 10, r->sample_point % 10, r->frames,
+                r->frames == 1 ? "" : "s");
         fprintf(cx->out, "setup string: %s\n", working);
         fprintf(cx->out, "python-can:   %s\n", python);
         return CLI_OK;
