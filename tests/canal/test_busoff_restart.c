@@ -100,7 +100,9 @@ static canalMsg frame(unsigned long id)
     return m;
 }
 
-/* Waits for a status message with this code; false after timeout_ms. */
+/* Waits for a status message with this code (with code OK: the driver's
+ * restart message, data[3] != 0, not the adapter's own OK records); false
+ * after timeout_ms. */
 static bool wait_status(long h, unsigned long code, unsigned long timeout_ms, canalMsg *out)
 {
     uint64_t deadline = u2c_now_ns() + timeout_ms * MS;
@@ -108,7 +110,8 @@ static bool wait_status(long h, unsigned long code, unsigned long timeout_ms, ca
         canalMsg got;
         if (CanalBlockingReceive(h, &got, 50) != CANAL_ERROR_SUCCESS)
             continue;
-        if ((got.flags & CANAL_IDFLAG_STATUS) && got.id == code) {
+        if ((got.flags & CANAL_IDFLAG_STATUS) && got.id == code &&
+            (code != CANAL_STATUSMSG_OK || got.data[3] != 0)) {
             if (out)
                 *out = got;
             return true;
