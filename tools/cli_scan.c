@@ -178,11 +178,24 @@ void cli_working_setup(const char *setup, const usb2canScanResult *r, char *setu
 
 typedef struct progress_ctx {
     const cli_context *cx;
+    const char *setup;
+    unsigned long dwell;
+    bool header_done;
 } progress_ctx;
 
+/* The header comes with the first result: a scan refused at once prints
+ * only its reason. */
 static int CANAL_CALL on_candidate(const usb2canScanResult *r, void *context)
 {
-    const progress_ctx *p = context;
+    progress_ctx *p = context;
+    if (!p->header_done) {
+        fprintf(p->cx->out,
+                "scanning %s in silent mode (never acknowledges, never disturbs the bus), %lu ms "
+                "per candidate\n",
+                p->setup, p->dwell);
+        fprintf(p->cx->out, "  rate             sample  frames  stuff  form  crc  other  rec\n");
+        p->header_done = true;
+    }
     char rate[32];
     cli_format_rate(r->bitrate, rate, sizeof rate);
     if (r->open_code != 0) {
@@ -242,7 +255,7 @@ int cli_command_scan(const cli_context *cx, int argc, char **argv)
                                "e.g. 62.5,87.5, not '%s'",
                                MAX_LIST, sps_text);
 
-    progress_ctx pc = {cx};
+    progress_ctx pc = {cx, setup, dwell, false};
     usb2canScanOptions o = {
         .bitrates = rate_count ? rates : NULL,
         .bitrate_count = rate_count,
@@ -256,12 +269,6 @@ int cli_command_scan(const cli_context *cx, int argc, char **argv)
     static usb2canScanResult results[MAX_RESULTS];
     long count = 0;
     cli_stop_reset();
-    fprintf(cx->out,
-            "scanning %s in silent mode (never acknowledges, never disturbs the bus), %lu ms "
-            "per candidate\n",
-            setup, dwell);
-    fprintf(cx->out, "  rate             sample  frames  stuff  form  crc  other  rec\n");
-    fflush(cx->out);
     long answer = Usb2canScanBitrate(setup, &o, results, MAX_RESULTS, &count);
     if (answer == -1)
         return cli_runtime_error(cx, "scan failed");

@@ -295,6 +295,7 @@ static void test_scan_bad_usage(void **state)
     assert_int_equal(cli("scan_bad2", "scan", "VIRTUAL1", "--sample-points", "62.55", NULL), 2);
     assert_int_equal(cli("scan_bad3", "scan", "VIRTUAL1;500", "--dwell", "10", NULL), 1);
     assert_non_null(strstr(err_text, "the scan chooses the bit rate"));
+    assert_string_equal(out_text, "");
     assert_int_equal(cli("scan_bad4", "scan", "VIRTUAL1", "--rates", "2000", NULL), 2);
     assert_int_equal(
         cli("scan_bad5", "scan", "VIRTUAL1", "--sample-points", "40", "--dwell", "10", NULL), 1);
