@@ -187,61 +187,58 @@ static int checked(u2c_canal_function fn, int code)
     return code;
 }
 
-/* --- frames ---------------------------------------------------------------- */
+/* --- calls on an open channel ---------------------------------------------- */
 
-static int canal_send(long handle, const canalMsg *pCanalMsg)
-{
-    u2c_error_clear();
-    if (!pCanalMsg)
-        return u2c_fail(CANAL_ERROR_PARAMETER, "CanalSend: the message pointer is NULL");
-    u2c_channel *ch = acquire(handle, "CanalSend");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
-    int code = u2c_channel_send(ch, pCanalMsg);
-    release(handle);
-    return code;
-}
+/* Defines the export `name` (parameters `params`, the first being `handle`)
+ * that works on an open channel: it clears the calling thread's last error,
+ * refuses a NULL `pointer` (PARAMETER, naming `what` it points to), acquires
+ * the channel as `ch` (NOT_OPEN with a reason when the handle is not open),
+ * returns what `call` returns and checks that code against canal_results.h. */
+#define CHANNEL_EXPORT(name, params, pointer, what, call)                                          \
+    int CANAL_CALL name params                                                                     \
+    {                                                                                              \
+        u2c_error_clear();                                                                         \
+        if (!(pointer))                                                                            \
+            return checked(U2C_FN_##name, u2c_fail(CANAL_ERROR_PARAMETER,                          \
+                                                   #name ": the " what " pointer is NULL"));       \
+        u2c_channel *ch = acquire(handle, #name);                                                  \
+        if (!ch)                                                                                   \
+            return checked(U2C_FN_##name, CANAL_ERROR_NOT_OPEN);                                   \
+        int code = (call);                                                                         \
+        release(handle);                                                                           \
+        return checked(U2C_FN_##name, code);                                                       \
+    }
+#define NO_POINTER 1
 
-static int canal_blocking_send(long handle, const canalMsg *pCanalMsg, unsigned long timeout)
+/* The receive wait policy (wait_policy.h) around a blocking receive. */
+static int receive_within(u2c_channel *ch, long handle, canalMsg *msg, unsigned long timeout)
 {
-    u2c_error_clear();
-    if (!pCanalMsg)
-        return u2c_fail(CANAL_ERROR_PARAMETER, "CanalBlockingSend: the message pointer is NULL");
-    u2c_channel *ch = acquire(handle, "CanalBlockingSend");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
-    int code = u2c_channel_blocking_send(ch, pCanalMsg, timeout);
-    release(handle);
-    return code;
-}
-
-static int canal_receive(long handle, canalMsg *pCanalMsg)
-{
-    u2c_error_clear();
-    if (!pCanalMsg)
-        return u2c_fail(CANAL_ERROR_PARAMETER, "CanalReceive: the message pointer is NULL");
-    u2c_channel *ch = acquire(handle, "CanalReceive");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
-    int code = u2c_channel_receive(ch, pCanalMsg);
-    release(handle);
-    return code;
-}
-
-static int canal_blocking_receive(long handle, canalMsg *pCanalMsg, unsigned long timeout)
-{
-    u2c_error_clear();
-    if (!pCanalMsg)
-        return u2c_fail(CANAL_ERROR_PARAMETER, "CanalBlockingReceive: the message pointer is NULL");
-    u2c_channel *ch = acquire(handle, "CanalBlockingReceive");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
     uint64_t deadline = u2c_receive_deadline(handle, timeout, u2c_now_ns());
-    int code = u2c_channel_receive_until(ch, pCanalMsg, deadline, timeout);
+    int code = u2c_channel_receive_until(ch, msg, deadline, timeout);
     u2c_receive_returned(handle, u2c_now_ns());
-    release(handle);
     return code;
 }
+
+CHANNEL_EXPORT(CanalSend, (long handle, const canalMsg *pCanalMsg), pCanalMsg, "message",
+               u2c_channel_send(ch, pCanalMsg))
+CHANNEL_EXPORT(CanalBlockingSend, (long handle, const canalMsg *pCanalMsg, unsigned long timeout),
+               pCanalMsg, "message", u2c_channel_blocking_send(ch, pCanalMsg, timeout))
+CHANNEL_EXPORT(CanalReceive, (long handle, canalMsg *pCanalMsg), pCanalMsg, "message",
+               u2c_channel_receive(ch, pCanalMsg))
+CHANNEL_EXPORT(CanalBlockingReceive, (long handle, canalMsg *pCanalMsg, unsigned long timeout),
+               pCanalMsg, "message", receive_within(ch, handle, pCanalMsg, timeout))
+CHANNEL_EXPORT(CanalGetStatus, (long handle, canalStatus *pCanalStatus), pCanalStatus, "status",
+               u2c_channel_get_status(ch, pCanalStatus))
+CHANNEL_EXPORT(CanalGetStatistics, (long handle, canalStatistics *pCanalStatistics),
+               pCanalStatistics, "statistics", u2c_channel_get_statistics(ch, pCanalStatistics))
+CHANNEL_EXPORT(CanalSetFilter, (long handle, unsigned long filter), NO_POINTER, "",
+               u2c_channel_set_filter(ch, filter))
+CHANNEL_EXPORT(CanalSetMask, (long handle, unsigned long mask), NO_POINTER, "",
+               u2c_channel_set_mask(ch, mask))
+CHANNEL_EXPORT(CanalSetFilters, (long handle, unsigned long count, const unsigned long *pairs),
+               NO_POINTER, "", u2c_channel_set_filters(ch, count, pairs))
+CHANNEL_EXPORT(CanalSetBaudrate, (long handle, unsigned long baudrate), NO_POINTER, "",
+               u2c_channel_set_bitrate(ch, baudrate))
 
 /* A count, not a code: an invalid handle has 0 frames (and a reason). */
 int CANAL_CALL CanalDataAvailable(long handle)
@@ -253,79 +250,6 @@ int CANAL_CALL CanalDataAvailable(long handle)
     int n = u2c_channel_data_available(ch);
     release(handle);
     return n;
-}
-
-/* --- state ----------------------------------------------------------------- */
-
-static int canal_get_status(long handle, canalStatus *pCanalStatus)
-{
-    u2c_error_clear();
-    if (!pCanalStatus)
-        return u2c_fail(CANAL_ERROR_PARAMETER, "CanalGetStatus: the status pointer is NULL");
-    u2c_channel *ch = acquire(handle, "CanalGetStatus");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
-    int code = u2c_channel_get_status(ch, pCanalStatus);
-    release(handle);
-    return code;
-}
-
-static int canal_get_statistics(long handle, canalStatistics *pCanalStatistics)
-{
-    u2c_error_clear();
-    if (!pCanalStatistics)
-        return u2c_fail(CANAL_ERROR_PARAMETER,
-                        "CanalGetStatistics: the statistics pointer is NULL");
-    u2c_channel *ch = acquire(handle, "CanalGetStatistics");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
-    int code = u2c_channel_get_statistics(ch, pCanalStatistics);
-    release(handle);
-    return code;
-}
-
-static int canal_set_filter(long handle, unsigned long filter)
-{
-    u2c_error_clear();
-    u2c_channel *ch = acquire(handle, "CanalSetFilter");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
-    int code = u2c_channel_set_filter(ch, filter);
-    release(handle);
-    return code;
-}
-
-static int canal_set_mask(long handle, unsigned long mask)
-{
-    u2c_error_clear();
-    u2c_channel *ch = acquire(handle, "CanalSetMask");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
-    int code = u2c_channel_set_mask(ch, mask);
-    release(handle);
-    return code;
-}
-
-static int canal_set_filters(long handle, unsigned long count, const unsigned long *pairs)
-{
-    u2c_error_clear();
-    u2c_channel *ch = acquire(handle, "CanalSetFilters");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
-    int code = u2c_channel_set_filters(ch, count, pairs);
-    release(handle);
-    return code;
-}
-
-static int canal_set_baudrate(long handle, unsigned long baudrate)
-{
-    u2c_error_clear();
-    u2c_channel *ch = acquire(handle, "CanalSetBaudrate");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
-    int code = u2c_channel_set_bitrate(ch, baudrate);
-    release(handle);
-    return code;
 }
 
 unsigned long CANAL_CALL CanalGetLevel(long handle)
@@ -446,59 +370,7 @@ long CANAL_CALL Usb2canScanBitrate(const char *setup, const usb2canScanOptions *
     return u2c_scan_run(setup, options, results, max_results, count);
 }
 
-/* --- the exports that return a code, checked against canal_results.h ----- */
-
 int CANAL_CALL CanalClose(long handle)
 {
     return checked(U2C_FN_CanalClose, canal_close(handle));
-}
-
-int CANAL_CALL CanalSend(long handle, const canalMsg *pCanalMsg)
-{
-    return checked(U2C_FN_CanalSend, canal_send(handle, pCanalMsg));
-}
-
-int CANAL_CALL CanalBlockingSend(long handle, const canalMsg *pCanalMsg, unsigned long timeout)
-{
-    return checked(U2C_FN_CanalBlockingSend, canal_blocking_send(handle, pCanalMsg, timeout));
-}
-
-int CANAL_CALL CanalReceive(long handle, canalMsg *pCanalMsg)
-{
-    return checked(U2C_FN_CanalReceive, canal_receive(handle, pCanalMsg));
-}
-
-int CANAL_CALL CanalBlockingReceive(long handle, canalMsg *pCanalMsg, unsigned long timeout)
-{
-    return checked(U2C_FN_CanalBlockingReceive, canal_blocking_receive(handle, pCanalMsg, timeout));
-}
-
-int CANAL_CALL CanalGetStatus(long handle, canalStatus *pCanalStatus)
-{
-    return checked(U2C_FN_CanalGetStatus, canal_get_status(handle, pCanalStatus));
-}
-
-int CANAL_CALL CanalGetStatistics(long handle, canalStatistics *pCanalStatistics)
-{
-    return checked(U2C_FN_CanalGetStatistics, canal_get_statistics(handle, pCanalStatistics));
-}
-
-int CANAL_CALL CanalSetFilter(long handle, unsigned long filter)
-{
-    return checked(U2C_FN_CanalSetFilter, canal_set_filter(handle, filter));
-}
-
-int CANAL_CALL CanalSetMask(long handle, unsigned long mask)
-{
-    return checked(U2C_FN_CanalSetMask, canal_set_mask(handle, mask));
-}
-
-int CANAL_CALL CanalSetFilters(long handle, unsigned long count, const unsigned long *pairs)
-{
-    return checked(U2C_FN_CanalSetFilters, canal_set_filters(handle, count, pairs));
-}
-
-int CANAL_CALL CanalSetBaudrate(long handle, unsigned long baudrate)
-{
-    return checked(U2C_FN_CanalSetBaudrate, canal_set_baudrate(handle, baudrate));
 }

@@ -22,6 +22,13 @@ void u2c_bus_state_init(u2c_bus_state *s)
     *s = (u2c_bus_state){0};
 }
 
+/* A state code other than BUSOFF: the level it names, and the bus is on. */
+static void set_code_level(u2c_bus_state *s, u2c_bus_level level)
+{
+    s->code_level = level;
+    s->bus_off = false;
+}
+
 void u2c_bus_state_apply(u2c_bus_state *s, uint8_t code, uint8_t rec_raw, uint8_t tec)
 {
     s->tec = tec;
@@ -30,17 +37,14 @@ void u2c_bus_state_apply(u2c_bus_state *s, uint8_t code, uint8_t rec_raw, uint8_
     s->seen_status = true;
     switch (code) {
     case CANAL_STATUSMSG_OK:
-        s->code_level = U2C_BUS_ACTIVE;
-        s->bus_off = false;
+        set_code_level(s, U2C_BUS_ACTIVE);
         break;
     case CANAL_STATUSMSG_BUSLIGHT:
-        s->code_level = U2C_BUS_WARNING;
-        s->bus_off = false;
+        set_code_level(s, U2C_BUS_WARNING);
         s->warnings++;
         break;
     case CANAL_STATUSMSG_BUSHEAVY:
-        s->code_level = U2C_BUS_PASSIVE;
-        s->bus_off = false;
+        set_code_level(s, U2C_BUS_PASSIVE);
         break;
     case CANAL_STATUSMSG_BUSOFF:
         s->bus_off = true;

@@ -472,22 +472,24 @@ int u2c_channel_get_statistics(u2c_channel *ch, canalStatistics *out)
     return code;
 }
 
-int u2c_channel_set_filter(u2c_channel *ch, unsigned long filter)
+/* Sets one word of the CANAL filter rule (the filter or the mask). */
+static int set_rule_word(u2c_channel *ch, uint32_t *word, unsigned long value)
 {
     u2c_mutex_lock(&ch->lock);
-    ch->filter.filter = (uint32_t)filter;
+    *word = (uint32_t)value;
     int code = u2c_channel_dead_code(ch);
     u2c_mutex_unlock(&ch->lock);
     return code;
 }
 
+int u2c_channel_set_filter(u2c_channel *ch, unsigned long filter)
+{
+    return set_rule_word(ch, &ch->filter.filter, filter);
+}
+
 int u2c_channel_set_mask(u2c_channel *ch, unsigned long mask)
 {
-    u2c_mutex_lock(&ch->lock);
-    ch->filter.mask = (uint32_t)mask;
-    int code = u2c_channel_dead_code(ch);
-    u2c_mutex_unlock(&ch->lock);
-    return code;
+    return set_rule_word(ch, &ch->filter.mask, mask);
 }
 
 int u2c_channel_set_filters(u2c_channel *ch, unsigned long count, const unsigned long *values)

@@ -20,34 +20,17 @@
  * ~255 brp *= TQ_SCALE; HAL_CAN_Init writes Prescaler - 1). */
 #define CZ_PRESCALER_MAX 1024u
 
-static const u8d_bittiming_const vendor_limits = {
-    .cell = "STR75x C_CAN at 32 MHz (vendor firmware)",
-    .clock_hz = U8D_CAN_CLOCK_HZ,
-    .tseg1_min = U8D_TSEG1_MIN,
-    .tseg1_max = U8D_TSEG1_MAX,
-    .tseg2_min = U8D_TSEG2_MIN,
-    .tseg2_max = U8D_TSEG2_MAX,
-    .sjw_min = U8D_SJW_MIN,
-    .sjw_max = U8D_SJW_MAX,
-    .brp_min = U8D_BRP_MIN,
-    .brp_max = U8D_BRP_MAX,
-    .brp_inc = 1,
-};
-
-/* The host states 32 MHz timing; the even brp keep the rate exact. */
-static const u8d_bittiming_const canalyze_limits = {
-    .cell = "STM32 bxCAN at 48 MHz, brp scaled by 1.5 (CANalyze)",
-    .clock_hz = U8D_CAN_CLOCK_HZ,
-    .tseg1_min = U8D_TSEG1_MIN,
-    .tseg1_max = U8D_TSEG1_MAX,
-    .tseg2_min = U8D_TSEG2_MIN,
-    .tseg2_max = U8D_TSEG2_MAX,
-    .sjw_min = U8D_SJW_MIN,
-    .sjw_max = U8D_SJW_MAX,
-    .brp_min = 2,
-    .brp_max = U8D_CANALYZE_BRP_MAX,
-    .brp_inc = 2,
-};
+/* Both cells take the same segment limits; the CANalyze's brp must be even
+ * (see u8d_codec.h). */
+#define CELL_LIMITS(cell, brp_min, brp_max, brp_inc)                                               \
+    {                                                                                              \
+        cell, U8D_CAN_CLOCK_HZ, U8D_TSEG1_MIN, U8D_TSEG1_MAX, U8D_TSEG2_MIN, U8D_TSEG2_MAX,        \
+            U8D_SJW_MIN, U8D_SJW_MAX, brp_min, brp_max, brp_inc                                    \
+    }
+static const u8d_bittiming_const vendor_limits =
+    CELL_LIMITS("STR75x C_CAN at 32 MHz (vendor firmware)", U8D_BRP_MIN, U8D_BRP_MAX, 1);
+static const u8d_bittiming_const canalyze_limits =
+    CELL_LIMITS("STM32 bxCAN at 48 MHz, brp scaled by 1.5 (CANalyze)", 2, U8D_CANALYZE_BRP_MAX, 2);
 
 const u8d_bittiming_const *u8d_bittiming_limits(u8d_flavor flavor)
 {

@@ -80,21 +80,25 @@ u8d_status u8d_encode_open(uint8_t out[U8D_CMD_SIZE], const u8d_bittiming *bt, u
     return U8D_OK;
 }
 
+/* One record of exactly `size` bytes between its start and end markers. */
+static u8d_status check_framed(const uint8_t *p, size_t len, size_t size, uint8_t start,
+                               uint8_t end)
+{
+    if (len < size) {
+        return U8D_ERR_SHORT;
+    }
+    if (len > size) {
+        return U8D_ERR_LENGTH;
+    }
+    return p[0] == start && p[size - 1] == end ? U8D_OK : U8D_ERR_MARKER;
+}
+
 u8d_status u8d_check_command(const uint8_t *cmd, size_t len)
 {
     if (cmd == NULL) {
         return U8D_ERR_ARG;
     }
-    if (len < U8D_CMD_SIZE) {
-        return U8D_ERR_SHORT;
-    }
-    if (len > U8D_CMD_SIZE) {
-        return U8D_ERR_LENGTH;
-    }
-    if (cmd[0] != U8D_CMD_START || cmd[U8D_CMD_SIZE - 1] != U8D_CMD_END) {
-        return U8D_ERR_MARKER;
-    }
-    return U8D_OK;
+    return check_framed(cmd, len, U8D_CMD_SIZE, U8D_CMD_START, U8D_CMD_END);
 }
 
 void u8d_decode_open(const uint8_t cmd[U8D_CMD_SIZE], u8d_bittiming *bt, uint32_t *flags)
@@ -194,14 +198,9 @@ u8d_status u8d_decode_tx(const uint8_t *in, size_t len, u8d_frame *f)
     if (in == NULL || f == NULL) {
         return U8D_ERR_ARG;
     }
-    if (len < U8D_TX_RECORD_SIZE) {
-        return U8D_ERR_SHORT;
-    }
-    if (len > U8D_TX_RECORD_SIZE) {
-        return U8D_ERR_LENGTH;
-    }
-    if (in[0] != U8D_DATA_START || in[U8D_TX_RECORD_SIZE - 1] != U8D_DATA_END) {
-        return U8D_ERR_MARKER;
+    u8d_status framed = check_framed(in, len, U8D_TX_RECORD_SIZE, U8D_DATA_START, U8D_DATA_END);
+    if (framed != U8D_OK) {
+        return framed;
     }
     f->flags = in[TX_OFF_FLAGS];
     f->id = u8d_get_be32(in + TX_OFF_ID);

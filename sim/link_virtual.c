@@ -331,13 +331,8 @@ static void vl_destroy(u2c_link *link)
     free(l);
 }
 
-static const u2c_link_ops vlink_ops = {
-    .command = vl_command,
-    .start = vl_start,
-    .kick_out = vl_kick_out,
-    .stop = vl_stop,
-    .destroy = vl_destroy,
-};
+static const u2c_link_ops vlink_ops =
+    U2C_LINK_OPS(vl_command, vl_start, vl_kick_out, vl_stop, vl_destroy, NULL);
 
 /* --- open ---------------------------------------------------------------------------- */
 
