@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "adapter_pick.h"
+#include "bitrate_scan.h"
 #include "canal.h"
 #include "canal_results.h"
 #include "cfg_parse.h"
@@ -20,6 +21,7 @@
 #include "keep_loaded.h"
 #include "last_error.h"
 #include "link_open.h"
+#include "link_virtual.h"
 #include "thread_slots.h"
 #include "usb2can.h"
 #include "wait_policy.h"
@@ -60,6 +62,21 @@ static void release(long handle)
 
 /* --- open and close ------------------------------------------------------ */
 
+static void set_error_flags(u8d_model *m, uint64_t now_ns, void *ctx)
+{
+    (void)now_ns;
+    u8d_model_set_error_flags(m, *(const uint32_t *)ctx);
+}
+
+/* errorframes=N (the parser allows it only with a virtual serial). */
+static void apply_virtual_options(u2c_link *link, const u2c_setup *setup)
+{
+    unsigned slot = u2c_link_virtual_slot(link);
+    uint32_t every = setup->virtual_error_flags;
+    if (slot < USB2CAN_VIRTUAL_ADAPTERS)
+        (void)u2c_virtual_with_model(slot, set_error_flags, &every);
+}
+
 static u2c_channel *open_channel(const u2c_setup *setup, unsigned long flags)
 {
     char serial[USB2CAN_SERIAL_MAX + 1];
@@ -74,6 +91,7 @@ static u2c_channel *open_channel(const u2c_setup *setup, unsigned long flags)
         u2c_explain_link_failure(serial, result, reason);
         return NULL;
     }
+    apply_virtual_options(link, setup);
     int code = CANAL_ERROR_SUCCESS;
     return u2c_channel_open(link, setup, flags, &code);
 }
@@ -343,6 +361,13 @@ unsigned long CANAL_CALL Usb2canGetEnvironment(char *buf, unsigned long size)
 {
     u2c_error_clear();
     return (unsigned long)u2c_environment_text(buf, buf != NULL ? size : 0);
+}
+
+long CANAL_CALL Usb2canScanBitrate(const char *setup, const usb2canScanOptions *options,
+                                   usb2canScanResult *results, long max_results, long *count)
+{
+    u2c_error_clear();
+    return u2c_scan_run(setup, options, results, max_results, count);
 }
 
 int CANAL_CALL CanalClose(long handle)

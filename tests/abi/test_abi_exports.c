@@ -78,6 +78,7 @@ static const struct export_case exports[] = {
     {"Usb2canGetLastErrorText", 8},
     {"Usb2canListAdapters", 8},
     {"Usb2canGetEnvironment", 8},
+    {"Usb2canScanBitrate", 20},
 };
 #define EXPORT_COUNT (sizeof exports / sizeof exports[0])
 
@@ -158,7 +159,7 @@ static void test_stdcall_stack_balance(void **state)
     static const char setup[] = "NOSUCHSERIAL;500";
     uint32_t buffer = (uint32_t)(uintptr_t)text;
     for (size_t i = 0; i < EXPORT_COUNT; i++) {
-        uint32_t args[3] = {0, buffer, 1};
+        uint32_t args[5] = {0, buffer, 1, 0, 0};
         if (strcmp(exports[i].name, "CanalOpen") == 0) {
             args[0] = (uint32_t)(uintptr_t)setup;
             args[1] = 8;
@@ -175,6 +176,8 @@ static void test_stdcall_stack_balance(void **state)
             args[1] = sizeof text;
         } else if (strcmp(exports[i].name, "Usb2canListAdapters") == 0) {
             args[1] = 0; /* max 0: count only */
+        } else if (strcmp(exports[i].name, "Usb2canScanBitrate") == 0) {
+            args[1] = 0; /* setup NULL: refused at once */
         }
         void *fn = lib_sym(lib, exports[i].name);
         assert_non_null(fn);
