@@ -412,6 +412,49 @@ static void test_timestamp_wrap(void **state)
     assert_int_equal(map.restarts, 1);
 }
 
+/* A slow first delivery (the host was busy as the recording started) must
+ * not make the start of the recording late: the first second is held until
+ * the estimate has seen the prompt deliveries that follow. */
+static void test_recorder_slow_start(void **state)
+{
+    (void)state;
+    FILE *file = tmpfile();
+    assert_non_null(file);
+    u2c_recorder rec;
+    assert_true(u2c_recorder_init(&rec, file, U2C_RECORD_CANDUMP, "can0", 992));
+    const int64_t wall = 1765151695000000LL;
+    enum { N = 400 };
+    for (int i = 0; i < N; i++) {
+        canalMsg m;
+        memset(&m, 0, sizeof m);
+        m.id = (unsigned long)i;
+        m.sizeData = 1;
+        m.data[0] = (unsigned char)i;
+        m.timestamp = (unsigned long)(i * 5000 / 992 * 992); /* tick at or before */
+        int64_t late = i < 5 ? 8000 - i * 1000 : 40;         /* the first ones 4..8 ms late */
+        assert_true(u2c_recorder_take(&rec, &m, wall + i * 5000 + late));
+    }
+    assert_true(u2c_recorder_finish(&rec, wall + N * 5000));
+    rewind(file);
+    char line[U2C_LOG_LINE_MAX];
+    int64_t worst = 0;
+    for (int i = 0; i < N; i++) {
+        assert_non_null(fgets(line, sizeof line, file));
+        u2c_log_frame f;
+        char reason[64];
+        assert_int_equal(u2c_candump_parse(line, &f, reason, sizeof reason), U2C_LOG_LINE_FRAME);
+        assert_int_equal(f.id, (uint32_t)i);
+        int64_t error = f.time_us - (wall + i * 5000);
+        if (error < 0)
+            error = -error;
+        if (error > worst)
+            worst = error;
+    }
+    fclose(file);
+    print_message("slow start: worst error %lld us\n", (long long)worst);
+    assert_true(worst < 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -422,6 +465,7 @@ int main(void)
         cmocka_unit_test(test_status_messages_become_usb_8dev_error_frames),
         cmocka_unit_test(test_drift_is_corrected_over_ten_minutes),
         cmocka_unit_test(test_timestamp_wrap),
+        cmocka_unit_test(test_recorder_slow_start),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
