@@ -250,8 +250,7 @@ static void test_asc_reading(void **state)
     /* what cannot be a classic CAN frame, or is damaged */
     assert_int_equal(asc(&r, "base hex  timestamps absolute", &f), U2C_LOG_LINE_OTHER);
     static const char *const bad[] = {
-        "   0.1 CANFD   1 Rx        123                                   1 0 8  8 11 22 33 44 55 "
-        "66 77 88",
+        "   0.1 CANFD   1 Rx        123     1 0 8  8 11 22 33 44 55 66 77 88",
         "   0.1 1  123             Rx   d 9 11 22 33 44 55 66 77 88 99",
         "   0.1 1  123             Rx   d 3 11 22",
         "   0.1 1  800             Rx   d 0",
