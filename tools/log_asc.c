@@ -13,6 +13,8 @@
 #define STANDARD_MAX 0x7FFUL
 #define EXTENDED_MAX 0x1FFFFFFFUL
 #define CAN_ERR_BUSERROR 0x80u /* linux/can/error.h */
+#define MAX_YEAR 9999
+#define MAX_TIME_US 253402300800000000LL /* 10000-01-01 */
 
 static const char *const weekdays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -191,8 +193,8 @@ static bool parse_date(const char *s, int64_t *start_us)
     char *end = NULL;
     long y = strtol(year, &end, 10);
     long d = strtol(day, NULL, 10);
-    if (end == year || *end != '\0' || y < 1970 || d < 1 || d > 31 || hour > 23 || minute > 59 ||
-        second > 60)
+    if (end == year || *end != '\0' || y < 1970 || y > MAX_YEAR || d < 1 || d > 31 || hour > 23 ||
+        minute > 59 || second > 60)
         return false;
     tm.tm_year = (int)(y - 1900);
     tm.tm_mday = (int)d;
@@ -225,7 +227,10 @@ static u2c_log_line parse_frame(u2c_asc_reader *r, const char *s, int64_t t, con
     u2c_log_frame f;
     memset(&f, 0, sizeof f);
     snprintf(f.iface, sizeof f.iface, "%s", channel);
-    f.time_us = r->relative ? r->last_us + t : r->start_us + t;
+    int64_t base = r->relative ? r->last_us : r->start_us;
+    if (t > MAX_TIME_US - base)
+        return bad(reason, reason_size, "the time is beyond the year 9999");
+    f.time_us = base + t;
     char word[32];
     const char *rest = next_word(s, word, sizeof word);
     if (starts_with_word(s, "ErrorFrame")) {
