@@ -4,7 +4,11 @@
  * under the loader lock. What happens here:
  * - Windows: DllMain names the module to keep_loaded.h (an open channel
  *   keeps the DLL loaded through FreeLibrary) and, on FreeLibrary, frees the
- *   per-thread blocks of threads that outlive the DLL (thread_state.h).
+ *   per-thread blocks of threads that outlive the DLL (thread_state.h). It
+ *   does not call DisableThreadLibraryCalls: the DLL has static TLS (MinGW's
+ *   TLS support is always linked in), and for such a DLL Windows refuses
+ *   that call, so thread attach and detach notifications arrive anyway; they
+ *   return at once.
  * - POSIX: a destructor closes every channel the program left open when
  *   libusb2can.so is unloaded (dlclose) or the process exits, so no thread
  *   of the library runs once its code is unmapped.
@@ -25,10 +29,8 @@ BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, LPVOID reserved);
 
 BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, LPVOID reserved)
 {
-    if (reason == DLL_PROCESS_ATTACH) {
-        DisableThreadLibraryCalls(instance);
+    if (reason == DLL_PROCESS_ATTACH)
         u2c_keep_loaded_set_module(instance);
-    }
     /* Only on FreeLibrary, which cannot happen while a channel is open (see
      * keep_loaded.h): at process exit the other threads are already gone,
      * possibly holding the heap lock, and the memory goes anyway. */

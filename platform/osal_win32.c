@@ -7,7 +7,6 @@
  */
 #include "osal.h"
 
-#include <process.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,7 +147,7 @@ struct thread_start {
     void *arg;
 };
 
-static unsigned __stdcall thread_trampoline(void *p)
+static DWORD WINAPI thread_trampoline(LPVOID p)
 {
     struct thread_start start = *(struct thread_start *)p;
     free(p);
@@ -163,12 +162,18 @@ int u2c_thread_start(u2c_thread *t, u2c_thread_fn fn, void *arg)
         return -1;
     start->fn = fn;
     start->arg = arg;
-    uintptr_t h = _beginthreadex(NULL, 0, thread_trampoline, start, 0, NULL);
-    if (h == 0) {
+    /* CreateThread, not _beginthreadex: a thread of the library may end in
+     * FreeLibraryAndExitThread (u2c_thread_exit_unpin), and under UCRT
+     * _beginthreadex takes a reference on the module that started it that
+     * only its own thread end drops, so the DLL would never unload. The CRT
+     * the library uses (msvcrt.dll or UCRT) sets up per-thread data on
+     * first use in any thread and frees it when the thread ends. */
+    HANDLE h = CreateThread(NULL, 0, thread_trampoline, start, 0, NULL);
+    if (h == NULL) {
         free(start);
         return -1;
     }
-    t->handle = (HANDLE)h;
+    t->handle = h;
     return 0;
 }
 
