@@ -61,7 +61,9 @@ static void read_list_property(HDEVINFO set, SP_DEVINFO_DATA *device, DWORD prop
 
 /* Whether the device's DeviceInterfaceGUIDs (or DeviceInterfaceGUID) names
  * an interface GUID, as libusb needs to open a WinUSB device. The value may
- * hold any number of GUIDs (libusb takes the first), so it is read whole. */
+ * hold any number of GUIDs, so it is read whole: libusb 1.0.27 and later
+ * (the Windows builds link 1.0.28, link_libusb.c checks) read the list and
+ * take the first; 1.0.26 failed on a second one. */
 static bool has_interface_guid(HDEVINFO set, SP_DEVINFO_DATA *device)
 {
     HKEY key = SetupDiOpenDevRegKey(set, device, DICS_FLAG_GLOBAL, 0, DIREG_DEV, KEY_READ);

@@ -40,6 +40,13 @@
 
 #include <libusb.h>
 
+/* Windows discovery lists a WinUSB install with several DeviceInterfaceGUIDs
+ * as usable, which holds from libusb 1.0.27 on (1.0.26 read 40 bytes and
+ * failed on a second GUID); scripts/bootstrap.sh builds 1.0.28. */
+#if defined(_WIN32) && (!defined(LIBUSB_API_VERSION) || LIBUSB_API_VERSION < 0x0100010A)
+#error "the Windows builds need libusb 1.0.27 or later: run scripts/bootstrap.sh"
+#endif
+
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
