@@ -123,6 +123,13 @@ static bool finish_close(long handle, u2c_channel *ch, uint64_t deadline)
 
 int CANAL_CALL CanalClose(long handle)
 {
+    /* Called from a DllMain or a static destructor after ExitProcess ended
+     * every other thread: a call they were inside never returns its use,
+     * and a lock they held is never released (the heap's too), so waiting
+     * for either would never end. Nothing is touched; Windows frees it all
+     * and closes the adapter's handle as the process ends. */
+    if (u2c_process_exiting())
+        return CANAL_ERROR_SUCCESS;
     u2c_error_clear();
     u2c_lookup_miss miss = U2C_MISS_UNKNOWN;
     u2c_channel *ch = u2c_handles_begin_remove(&g_handles, handle, &miss);
@@ -149,8 +156,9 @@ int u2c_api_close_all(unsigned long wait_ms)
     int left_open = 0;
     uint64_t deadline = u2c_deadline_after_ms(wait_ms);
     for (int i = 0; i < n; i++) {
-        u2c_channel *ch = u2c_handles_begin_remove(&g_handles, live[i], NULL);
-        if (ch && !finish_close(live[i], ch, deadline))
+        bool in_use = false;
+        u2c_channel *ch = u2c_handles_begin_remove_unused(&g_handles, live[i], &in_use);
+        if (in_use || (ch && !finish_close(live[i], ch, deadline)))
             left_open++;
     }
     return left_open;

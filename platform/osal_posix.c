@@ -95,6 +95,11 @@ void u2c_thread_join(u2c_thread *t)
     pthread_join(t->t, NULL);
 }
 
+bool u2c_process_exiting(void)
+{
+    return false;
+}
+
 void u2c_thread_detach(u2c_thread *t)
 {
     pthread_detach(t->t);

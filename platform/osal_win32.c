@@ -204,6 +204,17 @@ void u2c_module_unpin(void *pin)
         FreeLibrary(pin);
 }
 
+typedef BOOLEAN(NTAPI *shutdown_query_fn)(void);
+
+bool u2c_process_exiting(void)
+{
+    /* ntdll is always loaded; the lookup takes no lock another thread
+     * could have left held. */
+    shutdown_query_fn query = (shutdown_query_fn)(void (*)(void))GetProcAddress(
+        GetModuleHandleW(L"ntdll.dll"), "RtlDllShutdownInProgress");
+    return query != NULL && query();
+}
+
 void u2c_thread_detach(u2c_thread *t)
 {
     CloseHandle(t->handle);
