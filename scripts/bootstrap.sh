@@ -85,8 +85,10 @@ libusb_src=libusb-$libusb_version
 
 trixie_apt() {
   local dir=$build_root/deps/apt
+  # APT::Sandbox::User=root: the files land under the build root, which apt's
+  # unprivileged _apt user may not be able to write.
   apt-get -o Dir::Etc::SourceList="$dir/none.list" -o Dir::Etc::SourceParts="$dir/sources.list.d" \
-    -o Dir::State::Lists="$dir/lists" -o Dir::Cache="$dir/cache" "$@"
+    -o Dir::State::Lists="$dir/lists" -o Dir::Cache="$dir/cache" -o APT::Sandbox::User=root "$@"
 }
 
 fetch_libusb_source() {
@@ -112,7 +114,7 @@ EOS
   read -r uri name _ hash <<<"$line"
   uri=${uri//\'/}
   log "downloading $name ($hash, checked by apt)"
-  /usr/lib/apt/apt-helper -o Acquire::Retries=3 download-file "$uri" "$srcdir/$name" "$hash" ||
+  /usr/lib/apt/apt-helper -o Acquire::Retries=3 -o APT::Sandbox::User=root download-file "$uri" "$srcdir/$name" "$hash" ||
     { echo "bootstrap: could not fetch $uri with $hash" >&2; exit 1; }
   rm -rf "${srcdir:?}/$libusb_src"
   tar -C "$srcdir" -xjf "$srcdir/$name"
