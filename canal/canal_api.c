@@ -17,6 +17,7 @@
 #include "keep_loaded.h"
 #include "last_error.h"
 #include "link_open.h"
+#include "open_here.h"
 #include "thread_slots.h"
 #include "usb2can.h"
 #include "wait_policy.h"
@@ -57,21 +58,25 @@ static void release(long handle)
 
 /* --- open and close ------------------------------------------------------ */
 
-static u2c_channel *open_channel(const u2c_setup *setup, unsigned long flags)
+static u2c_channel *open_channel(const u2c_setup *setup, unsigned long flags, u2c_link **opened)
 {
     char serial[USB2CAN_SERIAL_MAX + 1];
     char reason[U2C_ERROR_TEXT_MAX];
     snprintf(serial, sizeof serial, "%s", setup->serial);
-    if (!serial[0] && !u2c_pick_only_adapter(serial, sizeof serial))
+    if (!serial[0] && !setup->location[0] && !u2c_pick_only_adapter(serial, sizeof serial))
         return NULL;
     u2c_link_result result = U2C_LINK_OK;
     reason[0] = '\0';
-    u2c_link *link = u2c_link_open(serial, &result, reason, sizeof reason);
+    u2c_link *link = u2c_link_open_at(serial, setup->location, &result, reason, sizeof reason);
     if (!link) {
-        u2c_explain_link_failure(serial, result, reason);
+        if (setup->location[0] || result == U2C_LINK_AMBIGUOUS)
+            u2c_error_set("%s", reason); /* about that location or those adapters */
+        else
+            u2c_explain_link_failure(serial, result, reason);
         return NULL;
     }
     int code = CANAL_ERROR_SUCCESS;
+    *opened = link;
     return u2c_channel_open(link, setup, flags, &code);
 }
 
@@ -97,13 +102,16 @@ long CANAL_CALL CanalOpen(const char *pDevice, unsigned long flags)
         return 0;
     }
     u2c_keep_loaded_hold(); /* before the open can start a thread */
-    u2c_channel *ch = open_channel(&setup, flags);
+    u2c_link *link = NULL;
+    u2c_channel *ch = open_channel(&setup, flags, &link);
     if (!ch) {
         u2c_handles_cancel(&g_handles, reservation);
         u2c_keep_loaded_drop();
         return 0;
     }
-    return u2c_handles_publish(&g_handles, reservation, ch);
+    long handle = u2c_handles_publish(&g_handles, reservation, ch);
+    u2c_open_here_set_handle(link, handle); /* "open in this program (handle 3)" */
+    return handle;
 }
 
 /* Steps 2 and 3 of a close that begin_remove started: wakes the channel's

@@ -313,9 +313,35 @@ static bool key_equals(const char *key, size_t len, const char *name)
     return true;
 }
 
+/* "1-4.2": a bus number, '-', then one to seven port numbers joined by '.'. */
+static bool location_well_formed(const char *text, size_t len)
+{
+    unsigned parts = 0;
+    size_t i = 0;
+    while (i < len) {
+        size_t digits = 0;
+        while (i < len && text[i] >= '0' && text[i] <= '9') {
+            i++;
+            digits++;
+        }
+        if (digits == 0 || digits > 3)
+            return false;
+        parts++;
+        if (i == len)
+            break;
+        if (text[i] != (parts == 1 ? '-' : '.'))
+            return false;
+        i++;
+        if (i == len)
+            return false;
+    }
+    return parts >= 2 && parts <= 8;
+}
+
 static bool parse_options(parser *p, unsigned first, u2c_setup *out)
 {
     unsigned rxqueue_token = 0;
+    unsigned location_token = 0;
     for (unsigned i = first; i < p->count; i++) {
         const token *t = &p->tok[i];
         if (!token_is_option(t))
@@ -334,8 +360,20 @@ static bool parse_options(parser *p, unsigned first, u2c_setup *out)
         }
         if (key_len == 0)
             return fail_token(p, t, "option has no name before '='");
+        if (key_equals(t->text, key_len, "location")) {
+            if (location_token != 0)
+                return fail_token(p, t, "location is already given in token %u", location_token);
+            location_token = t->pos;
+            if (!location_well_formed(value, value_len) || value_len >= sizeof out->location)
+                return fail_token(p, t,
+                                  "location must be a USB port path as usb2can-cli list shows "
+                                  "it: the bus, '-', then ports joined by '.' (e.g. 1-4.2)");
+            memcpy(out->location, value, value_len);
+            out->location[value_len] = '\0';
+            continue;
+        }
         if (!key_equals(t->text, key_len, "rxqueue"))
-            return fail_token(p, t, "unknown option (known: rxqueue=N)");
+            return fail_token(p, t, "unknown option (known: rxqueue=N, location=1-4.2)");
         if (rxqueue_token != 0)
             return fail_token(p, t, "rxqueue is already given in token %u", rxqueue_token);
         rxqueue_token = t->pos;

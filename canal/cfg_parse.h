@@ -23,7 +23,10 @@
  *   is more than 0.5 % off. kbps 0 takes tseg1;tseg2;sjw;brp literally.
  * - mask;filter: both or neither, see rx_filter_mask_accepts (rx_filter.h).
  * - options: rxqueue=N, the RX ring's capacity in frames
- *   (U2C_RX_CAPACITY_MIN..U2C_RX_CAPACITY_MAX, default U2C_RX_CAPACITY_DEFAULT).
+ *   (U2C_RX_CAPACITY_MIN..U2C_RX_CAPACITY_MAX, default U2C_RX_CAPACITY_DEFAULT);
+ *   location=1-4.2, the adapter's USB port path (bus, then ports) as
+ *   usb2can-cli list shows it, to pick one of adapters that report the same
+ *   serial (or none).
  *   Keys are case-insensitive; unknown or repeated keys are refused.
  */
 #ifndef USB2CAN_CFG_PARSE_H

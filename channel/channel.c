@@ -30,6 +30,8 @@ static const char *link_result_text(int r)
         return "out of memory";
     case U2C_LINK_PROTOCOL:
         return "malformed reply";
+    case U2C_LINK_AMBIGUOUS:
+        return "several adapters have that serial";
     default:
         return "unknown link error";
     }

@@ -31,6 +31,7 @@ typedef struct u2c_setup {
     uint32_t mask;                       /* see rx_filter_mask_accepts */
     uint32_t filter;
     uint32_t rx_capacity; /* frames in the RX ring (rxqueue=N) */
+    char location[32];    /* USB port path "1-4.2" (location=...); "" = any */
 } u2c_setup;
 
 #endif

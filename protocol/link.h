@@ -44,7 +44,8 @@ typedef enum u2c_link_result {
     U2C_LINK_BUSY = -5,      /* in use by another program or handle */
     U2C_LINK_ACCESS = -6,    /* driver not usable (e.g. vendor driver bound) */
     U2C_LINK_NO_MEMORY = -7,
-    U2C_LINK_PROTOCOL = -8, /* malformed reply */
+    U2C_LINK_PROTOCOL = -8,  /* malformed reply */
+    U2C_LINK_AMBIGUOUS = -9, /* several adapters have that serial: name one by location */
 } u2c_link_result;
 
 typedef struct u2c_link_sink {

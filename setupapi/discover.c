@@ -52,6 +52,8 @@ static void append_label(char *text, size_t size, const u2c_found_adapter *a)
 /* What a "connected:" list says about an adapter in one word or two. */
 static const char *short_state(const u2c_found_adapter *a)
 {
+    if (a->open_here)
+        return "open in this program";
     if (has_flag(a, USB2CAN_ADAPTER_IN_USE))
         return "in use";
     if (a->info.driver[0] != '\0')
@@ -122,6 +124,11 @@ static int append_unavailable(char *reason, size_t reason_size, const u2c_found_
     if (!has_flag(a, USB2CAN_ADAPTER_USABLE)) {
         append(reason, reason_size, " %s", a->problem);
         verdict = U2C_DISCOVER_DRIVER;
+    } else if (a->open_here && a->open_handle > 0) {
+        append(reason, reason_size, " is already open in this program (handle %ld)",
+               a->open_handle);
+    } else if (a->open_here) {
+        append(reason, reason_size, " is already open in this program");
     } else {
         append(reason, reason_size, " is in use by another program");
     }

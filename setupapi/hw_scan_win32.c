@@ -23,7 +23,9 @@
 #include <string.h>
 
 #include "discover_rules.h"
+#include "open_here.h"
 #include "osal.h"
+#include "usb_enum_lock.h"
 
 /* GUID_DEVINTERFACE_USB_DEVICE, under our own name: libusb's static
  * library already defines that symbol. */
@@ -127,17 +129,22 @@ static bool interface_path_of(const GUID *guid, const char *instance_id, char *p
     return found;
 }
 
+/* The probe holds the device unshared for a moment: inside the enumeration
+ * lock, so that it never overlaps an open by another thread of this
+ * process (which WinUSB would then refuse as "in use"). */
 static bool held_by_another_program(const char *instance_id)
 {
     char path[2 * MAX_PATH];
     if (!interface_path_of(&usb_device_interface, instance_id, path, sizeof path))
         return false;
+    u2c_usb_enum_lock();
     HANDLE handle = CreateFileA(path, 0, 0, NULL, OPEN_EXISTING, 0, NULL);
-    if (handle != INVALID_HANDLE_VALUE) {
+    DWORD error = handle == INVALID_HANDLE_VALUE ? GetLastError() : ERROR_SUCCESS;
+    if (handle != INVALID_HANDLE_VALUE)
         CloseHandle(handle);
+    u2c_usb_enum_unlock();
+    if (error == ERROR_SUCCESS)
         return false;
-    }
-    DWORD error = GetLastError();
     return error == ERROR_ACCESS_DENIED || error == ERROR_SHARING_VIOLATION || error == ERROR_BUSY;
 }
 
@@ -200,10 +207,48 @@ static bool serial_from_hub(const char *instance_id, char *serial, size_t size)
     return ok;
 }
 
+/* Port-made instance IDs and the serial their descriptor gave, as the last
+ * scan or u2c_discover_learn_serials read it. */
+#define LEARNED_MAX 32
+
 static struct {
-    u2c_mutex lock; /* guards reader */
+    u2c_mutex lock; /* guards everything below */
     u2c_serial_reader reader;
+    struct {
+        char instance_id[INSTANCE_ID_SIZE];
+        char serial[U2C_SERIAL_TEXT];
+    } learned[LEARNED_MAX];
+    unsigned next_learned; /* the slot a new instance ID takes when all are used */
 } serial_source = {.lock = U2C_MUTEX_INITIALIZER, .reader = serial_from_hub};
+
+static void learn_locked(const char *instance_id, const char *serial)
+{
+    size_t slot = LEARNED_MAX;
+    for (size_t i = 0; i < LEARNED_MAX && slot == LEARNED_MAX; i++)
+        if (u2c_compare_nocase(serial_source.learned[i].instance_id, instance_id) == 0 ||
+            serial_source.learned[i].instance_id[0] == '\0')
+            slot = i;
+    if (slot == LEARNED_MAX)
+        slot = serial_source.next_learned++ % LEARNED_MAX;
+    snprintf(serial_source.learned[slot].instance_id, INSTANCE_ID_SIZE, "%s", instance_id);
+    u2c_copy_upper(serial_source.learned[slot].serial, U2C_SERIAL_TEXT, serial);
+}
+
+/* The serial learned for a port-made instance ID; false when none is. */
+static bool learned_serial(const char *instance_id, char *serial, size_t size)
+{
+    bool found = false;
+    u2c_mutex_lock(&serial_source.lock);
+    for (size_t i = 0; i < LEARNED_MAX && !found; i++) {
+        if (serial_source.learned[i].instance_id[0] != '\0' &&
+            u2c_compare_nocase(serial_source.learned[i].instance_id, instance_id) == 0) {
+            snprintf(serial, size, "%s", serial_source.learned[i].serial);
+            found = true;
+        }
+    }
+    u2c_mutex_unlock(&serial_source.lock);
+    return found;
+}
 
 void u2c_hw_set_serial_reader(u2c_serial_reader reader)
 {
@@ -225,6 +270,9 @@ static void read_missing_serial(const char *instance_id, u2c_found_adapter *a)
         strpbrk(serial, "; ") != NULL)
         return;
     u2c_copy_upper(a->info.serial, sizeof a->info.serial, serial);
+    u2c_mutex_lock(&serial_source.lock);
+    learn_locked(instance_id, a->info.serial);
+    u2c_mutex_unlock(&serial_source.lock);
 }
 
 static void describe(HDEVINFO set, SP_DEVINFO_DATA *device, const char *instance_id,
@@ -257,7 +305,10 @@ static void describe(HDEVINFO set, SP_DEVINFO_DATA *device, const char *instance
     read_list_property(set, device, SPDRP_UPPERFILTERS, upper, sizeof upper);
     read_list_property(set, device, SPDRP_LOWERFILTERS, lower, sizeof lower);
     u2c_windows_filters(upper, lower, a->filters, sizeof a->filters);
-    if (held_by_another_program(instance_id))
+    /* One this process holds is not probed: it is ours, not another program's. */
+    a->open_here =
+        a->info.serial[0] != '\0' && u2c_open_here_find(a->info.serial, NULL, &a->open_handle);
+    if (a->open_here || held_by_another_program(instance_id))
         a->info.flags |= USB2CAN_ADAPTER_IN_USE;
     if (a->info.serial[0] == '\0')
         a->info.flags |= USB2CAN_ADAPTER_NO_SERIAL;
@@ -275,12 +326,36 @@ bool u2c_discover_attached(const char *serial)
     for (DWORD i = 0; !found && SetupDiEnumDeviceInfo(set, i, &device); i++) {
         char instance_id[INSTANCE_ID_SIZE];
         char listed[U2C_SERIAL_TEXT];
-        if (SetupDiGetDeviceInstanceIdA(set, &device, instance_id, sizeof instance_id, NULL) &&
-            u2c_parse_instance_id(instance_id, listed, sizeof listed, NULL, 0))
-            found = u2c_compare_nocase(listed, serial) == 0;
+        if (!SetupDiGetDeviceInstanceIdA(set, &device, instance_id, sizeof instance_id, NULL) ||
+            !u2c_parse_instance_id(instance_id, listed, sizeof listed, NULL, 0))
+            continue;
+        /* A port-made ID names no serial: the one its descriptor gave counts. */
+        if (listed[0] == '\0' && !learned_serial(instance_id, listed, sizeof listed))
+            continue;
+        found = u2c_compare_nocase(listed, serial) == 0;
     }
     SetupDiDestroyDeviceInfoList(set);
     return found;
+}
+
+void u2c_discover_learn_serials(void)
+{
+    HDEVINFO set = SetupDiGetClassDevsA(NULL, "USB", NULL, DIGCF_ALLCLASSES | DIGCF_PRESENT);
+    if (set == INVALID_HANDLE_VALUE)
+        return;
+    SP_DEVINFO_DATA device = {.cbSize = sizeof device};
+    for (DWORD i = 0; SetupDiEnumDeviceInfo(set, i, &device); i++) {
+        char instance_id[INSTANCE_ID_SIZE];
+        char listed[U2C_SERIAL_TEXT];
+        if (!SetupDiGetDeviceInstanceIdA(set, &device, instance_id, sizeof instance_id, NULL) ||
+            !u2c_parse_instance_id(instance_id, listed, sizeof listed, NULL, 0) ||
+            listed[0] != '\0')
+            continue;
+        u2c_found_adapter scratch;
+        memset(&scratch, 0, sizeof scratch);
+        read_missing_serial(instance_id, &scratch); /* learns what it reads */
+    }
+    SetupDiDestroyDeviceInfoList(set);
 }
 
 bool u2c_hw_scan(u2c_scan *scan, char *reason, size_t reason_size)
