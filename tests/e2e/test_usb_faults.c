@@ -279,10 +279,10 @@ static void test_failed_submits_after_unplug_read_as_unplug(void **state)
     atomic_store(&fail_out_with, 0);
     u2c_link_libusb_set_presence_probe(NULL);
     print_message("CanalSend: %d after %u sends: %s\n", code, sends, reason);
+    assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
     assert_int_equal(code, CANAL_ERROR_COMMUNICATION);
     assert_true(sends <= 1);
     assert_non_null(strstr(reason, "ED000200 was unplugged"));
-    assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
 }
 
 static void test_submits_failing_while_listed_end_in_a_reason(void **state)
@@ -298,10 +298,10 @@ static void test_submits_failing_while_listed_end_in_a_reason(void **state)
     snprintf(reason, sizeof reason, "%s", Usb2canGetLastError());
     atomic_store(&fail_out_with, 0);
     print_message("CanalSend: %d after %u sends: %s\n", code, sends, reason);
+    assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
     assert_int_equal(code, CANAL_ERROR_COMMUNICATION);
     assert_true(sends <= 40); /* the error streak (32), not the TX queue (1024) */
     assert_non_null(strstr(reason, "transmit pipe keeps failing"));
-    assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
 }
 
 /* --- item 6: an adapter this process holds ------------------------------------------- */
@@ -315,27 +315,33 @@ static void test_open_leaves_an_adapter_held_here_alone(void **state)
     assert_true(a > 0);
     wrap_reset();
     long b = CanalOpen("ED000201;500", 0);
-    assert_true(b > 0);
     unsigned opened_a = atomic_load(&opens_on_port[1]);
-    print_message("opening ED000201 opened the held ED000200 %u times\n", opened_a);
-    assert_int_equal(opened_a, 0);
-    assert_true(atomic_load(&opens_on_port[2]) >= 1);
-
+    unsigned opened_b = atomic_load(&opens_on_port[2]);
     /* Asking for the held one again names this program and the handle. */
-    assert_int_equal(CanalOpen("ED000200;500", 0), 0);
-    char expected[128];
-    snprintf(expected, sizeof expected, "ED000200 is already open in this program (handle %ld)", a);
-    print_message("second open: %s\n", Usb2canGetLastError());
-    assert_non_null(strstr(Usb2canGetLastError(), expected));
-    assert_int_equal(atomic_load(&opens_on_port[1]), 0);
-
+    long again = CanalOpen("ED000200;500", 0);
+    char said[256];
+    snprintf(said, sizeof said, "%s", Usb2canGetLastError());
+    unsigned opened_a_again = atomic_load(&opens_on_port[1]);
     usb2canAdapterInfo list[16];
     long n = Usb2canListAdapters(list, 16);
+    if (again > 0)
+        CanalClose(again);
+    if (b > 0)
+        CanalClose(b);
+    CanalClose(a);
+    print_message("opening ED000201 opened the held ED000200 %u times; second open: %s\n", opened_a,
+                  said);
+    assert_true(b > 0);
+    assert_int_equal(opened_a, 0);
+    assert_true(opened_b >= 1);
+    assert_int_equal(again, 0);
+    char expected[128];
+    snprintf(expected, sizeof expected, "ED000200 is already open in this program (handle %ld)", a);
+    assert_non_null(strstr(said, expected));
+    assert_int_equal(opened_a_again, 0);
     assert_true(n >= 2);
     assert_string_equal(list[0].serial, "ED000200");
     assert_true(list[0].flags & USB2CAN_ADAPTER_IN_USE);
-    assert_int_equal(CanalClose(b), CANAL_ERROR_SUCCESS);
-    assert_int_equal(CanalClose(a), CANAL_ERROR_SUCCESS);
 }
 
 /* --- item 2: two adapters, one serial ----------------------------------------------- */
