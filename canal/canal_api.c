@@ -410,6 +410,12 @@ long CANAL_CALL Usb2canListAdapters(usb2canAdapterInfo *list, long max)
     return u2c_list_adapters(list, max);
 }
 
+long CANAL_CALL Usb2canListAdaptersEx(usb2canAdapterInfoEx *list, long max)
+{
+    u2c_error_clear();
+    return u2c_list_adapters_ex(list, max);
+}
+
 unsigned long CANAL_CALL Usb2canGetEnvironment(char *buf, unsigned long size)
 {
     u2c_error_clear();

@@ -108,5 +108,7 @@ int u2c_decide_explain(const u2c_scan *scan, const char *serial, char *reason, s
 /* Copies up to max entries of a fresh scan into list; returns how many exist,
  * or -1 with a reason (bad arguments, failed scan). list may be NULL when max is 0. */
 long u2c_discover_list(usb2canAdapterInfo *list, long max, char *reason, size_t reason_size);
+/* The same with each adapter's USB location (port_path). */
+long u2c_discover_list_ex(usb2canAdapterInfoEx *list, long max, char *reason, size_t reason_size);
 
 #endif

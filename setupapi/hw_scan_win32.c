@@ -275,6 +275,82 @@ static void read_missing_serial(const char *instance_id, u2c_found_adapter *a)
     u2c_mutex_unlock(&serial_source.lock);
 }
 
+/* GUID_DEVINTERFACE_USB_HOST_CONTROLLER, under our own name too. */
+static const GUID usb_host_controller_interface = {
+    0x3ABF6F2D, 0x71C4, 0x462A, {0x8A, 0x92, 0x1E, 0x68, 0x61, 0xE6, 0xAF, 0x27}};
+
+static bool port_of(DEVINST devinst, unsigned *port)
+{
+    char information[128] = "", paths[512] = "";
+    ULONG length = sizeof information - 1;
+    CM_Get_DevNode_Registry_PropertyA(devinst, CM_DRP_LOCATION_INFORMATION, NULL, information,
+                                      &length, 0);
+    length = sizeof paths - 2;
+    CM_Get_DevNode_Registry_PropertyA(devinst, CM_DRP_LOCATION_PATHS, NULL, paths, &length, 0);
+    ULONG address = 0;
+    length = sizeof address;
+    long known_address = CM_Get_DevNode_Registry_PropertyA(devinst, CM_DRP_ADDRESS, NULL, &address,
+                                                           &length, 0) == CR_SUCCESS
+                             ? (long)address
+                             : -1;
+    return u2c_windows_port_number(information, paths, known_address, port);
+}
+
+/* libusb 1.0.26 numbers buses by the order in which SetupAPI lists the
+ * host controllers' device interfaces, from 1. */
+static unsigned bus_of_host_controller(DEVINST controller)
+{
+    HDEVINFO set = SetupDiGetClassDevsA(&usb_host_controller_interface, NULL, NULL,
+                                        DIGCF_PRESENT | DIGCF_DEVICEINTERFACE);
+    if (set == INVALID_HANDLE_VALUE)
+        return 0;
+    unsigned bus = 0;
+    SP_DEVICE_INTERFACE_DATA iface = {.cbSize = sizeof iface};
+    for (DWORD i = 0; bus == 0 && SetupDiEnumDeviceInterfaces(
+                                      set, NULL, &usb_host_controller_interface, i, &iface);
+         i++) {
+        SP_DEVINFO_DATA data = {.cbSize = sizeof data};
+        if (SetupDiGetDeviceInterfaceDetailA(set, &iface, NULL, 0, NULL, &data) ||
+            GetLastError() == ERROR_INSUFFICIENT_BUFFER)
+            if (data.DevInst == controller)
+                bus = (unsigned)i + 1;
+    }
+    SetupDiDestroyDeviceInfoList(set);
+    return bus;
+}
+
+/* "1-4.2" as libusb reports the device's place (libusb_get_bus_number and
+ * libusb_get_port_numbers): the ports from the root hub down, each read as
+ * libusb reads it; "" when the chain cannot be followed to a root hub. */
+static void port_path_of(DEVINST devinst, char *out, size_t size)
+{
+    unsigned up[7];
+    unsigned depth = 0;
+    out[0] = '\0';
+    for (DEVINST d = devinst;;) {
+        DEVINST parent;
+        char parent_id[INSTANCE_ID_SIZE];
+        if (depth == 7 || !port_of(d, &up[depth]) || CM_Get_Parent(&parent, d, 0) != CR_SUCCESS ||
+            CM_Get_Device_IDA(parent, parent_id, sizeof parent_id, 0) != CR_SUCCESS)
+            return;
+        depth++;
+        if (u2c_windows_is_root_hub(parent_id)) {
+            DEVINST controller;
+            if (CM_Get_Parent(&controller, parent, 0) != CR_SUCCESS)
+                return;
+            unsigned bus = bus_of_host_controller(controller);
+            if (bus == 0)
+                return;
+            unsigned ports[7];
+            for (unsigned i = 0; i < depth; i++)
+                ports[i] = up[depth - 1 - i];
+            u2c_format_port_path(out, size, bus, ports, depth);
+            return;
+        }
+        d = parent;
+    }
+}
+
 static void describe(HDEVINFO set, SP_DEVINFO_DATA *device, const char *instance_id,
                      u2c_found_adapter *a)
 {
@@ -283,6 +359,7 @@ static void describe(HDEVINFO set, SP_DEVINFO_DATA *device, const char *instance
                           sizeof a->location);
     if (a->info.serial[0] == '\0')
         read_missing_serial(instance_id, a);
+    port_path_of(device->DevInst, a->port_path, sizeof a->port_path);
     read_text_property(set, device, SPDRP_SERVICE, a->info.driver, sizeof a->info.driver);
 
     char description[256];

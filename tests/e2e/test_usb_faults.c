@@ -351,6 +351,15 @@ static void test_one_serial_on_two_adapters_is_told_apart_by_location(void **sta
     fixture *f = *state;
     f->rig[0] = rig_create(f->bus, &adapter_200, U8D_FLAVOR_VENDOR, 500); /* 1-1 */
     f->rig[1] = rig_create(f->bus, &adapter_200, U8D_FLAVOR_VENDOR, 500); /* 1-2 */
+    /* The list shows where each sits. */
+    usb2canAdapterInfoEx list[16];
+    assert_int_equal(Usb2canListAdaptersEx(list, 16), 2 + USB2CAN_VIRTUAL_ADAPTERS);
+    assert_string_equal(list[0].info.serial, "ED000200");
+    assert_string_equal(list[1].info.serial, "ED000200");
+    assert_true((strcmp(list[0].location, "1-1") == 0 && strcmp(list[1].location, "1-2") == 0) ||
+                (strcmp(list[0].location, "1-2") == 0 && strcmp(list[1].location, "1-1") == 0));
+    assert_string_equal(list[2].location, ""); /* VIRTUAL0 */
+
     assert_int_equal(CanalOpen("ED000200;500", 0), 0);
     const char *why = Usb2canGetLastError();
     print_message("without a location: %s\n", why);
