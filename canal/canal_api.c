@@ -5,11 +5,14 @@
  */
 #include "canal_api.h"
 
+#include <assert.h>
+
 #include <stdio.h>
 #include <string.h>
 
 #include "adapter_pick.h"
 #include "canal.h"
+#include "canal_results.h"
 #include "cfg_parse.h"
 #include "driver_info.h"
 #include "environment.h"
@@ -129,7 +132,7 @@ static bool finish_close(long handle, u2c_channel *ch, uint64_t deadline)
     return true;
 }
 
-int CANAL_CALL CanalClose(long handle)
+static int canal_close(long handle)
 {
     u2c_error_clear();
     u2c_lookup_miss miss = U2C_MISS_UNKNOWN;
@@ -164,61 +167,68 @@ int u2c_api_close_all(unsigned long wait_ms)
     return left_open;
 }
 
-/* --- frames ---------------------------------------------------------------- */
-
-int CANAL_CALL CanalSend(long handle, const canalMsg *pCanalMsg)
+/* Every code an export returns is one canal_results.h lists for it (and so
+ * one canal.h and docs/canal-semantics.md list): a build with assertions
+ * stops at the first that is not. */
+static int checked(u2c_canal_function fn, int code)
 {
-    u2c_error_clear();
-    if (!pCanalMsg)
-        return u2c_fail(CANAL_ERROR_PARAMETER, "CanalSend: the message pointer is NULL");
-    u2c_channel *ch = acquire(handle, "CanalSend");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
-    int code = u2c_channel_send(ch, pCanalMsg);
-    release(handle);
+    (void)fn; /* without assertions */
+    assert(code >= 0 && code < 64 && (u2c_results_of(fn) >> code & 1u) != 0);
     return code;
 }
 
-int CANAL_CALL CanalBlockingSend(long handle, const canalMsg *pCanalMsg, unsigned long timeout)
-{
-    u2c_error_clear();
-    if (!pCanalMsg)
-        return u2c_fail(CANAL_ERROR_PARAMETER, "CanalBlockingSend: the message pointer is NULL");
-    u2c_channel *ch = acquire(handle, "CanalBlockingSend");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
-    int code = u2c_channel_blocking_send(ch, pCanalMsg, timeout);
-    release(handle);
-    return code;
-}
+/* --- calls on an open channel ---------------------------------------------- */
 
-int CANAL_CALL CanalReceive(long handle, canalMsg *pCanalMsg)
-{
-    u2c_error_clear();
-    if (!pCanalMsg)
-        return u2c_fail(CANAL_ERROR_PARAMETER, "CanalReceive: the message pointer is NULL");
-    u2c_channel *ch = acquire(handle, "CanalReceive");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
-    int code = u2c_channel_receive(ch, pCanalMsg);
-    release(handle);
-    return code;
-}
+/* Defines the export `name` (parameters `params`, the first being `handle`)
+ * that works on an open channel: it clears the calling thread's last error,
+ * refuses a NULL `pointer` (PARAMETER, naming `what` it points to), acquires
+ * the channel as `ch` (NOT_OPEN with a reason when the handle is not open),
+ * returns what `call` returns and checks that code against canal_results.h. */
+#define CHANNEL_EXPORT(name, params, pointer, what, call)                                          \
+    int CANAL_CALL name params                                                                     \
+    {                                                                                              \
+        u2c_error_clear();                                                                         \
+        if (!(pointer))                                                                            \
+            return checked(U2C_FN_##name, u2c_fail(CANAL_ERROR_PARAMETER,                          \
+                                                   #name ": the " what " pointer is NULL"));       \
+        u2c_channel *ch = acquire(handle, #name);                                                  \
+        if (!ch)                                                                                   \
+            return checked(U2C_FN_##name, CANAL_ERROR_NOT_OPEN);                                   \
+        int code = (call);                                                                         \
+        release(handle);                                                                           \
+        return checked(U2C_FN_##name, code);                                                       \
+    }
+#define NO_POINTER 1
 
-int CANAL_CALL CanalBlockingReceive(long handle, canalMsg *pCanalMsg, unsigned long timeout)
+/* The receive wait policy (wait_policy.h) around a blocking receive. */
+static int receive_within(u2c_channel *ch, long handle, canalMsg *msg, unsigned long timeout)
 {
-    u2c_error_clear();
-    if (!pCanalMsg)
-        return u2c_fail(CANAL_ERROR_PARAMETER, "CanalBlockingReceive: the message pointer is NULL");
-    u2c_channel *ch = acquire(handle, "CanalBlockingReceive");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
     uint64_t deadline = u2c_receive_deadline(handle, timeout, u2c_now_ns());
-    int code = u2c_channel_receive_until(ch, pCanalMsg, deadline, timeout);
+    int code = u2c_channel_receive_until(ch, msg, deadline, timeout);
     u2c_receive_returned(handle, u2c_now_ns());
-    release(handle);
     return code;
 }
+
+CHANNEL_EXPORT(CanalSend, (long handle, const canalMsg *pCanalMsg), pCanalMsg, "message",
+               u2c_channel_send(ch, pCanalMsg))
+CHANNEL_EXPORT(CanalBlockingSend, (long handle, const canalMsg *pCanalMsg, unsigned long timeout),
+               pCanalMsg, "message", u2c_channel_blocking_send(ch, pCanalMsg, timeout))
+CHANNEL_EXPORT(CanalReceive, (long handle, canalMsg *pCanalMsg), pCanalMsg, "message",
+               u2c_channel_receive(ch, pCanalMsg))
+CHANNEL_EXPORT(CanalBlockingReceive, (long handle, canalMsg *pCanalMsg, unsigned long timeout),
+               pCanalMsg, "message", receive_within(ch, handle, pCanalMsg, timeout))
+CHANNEL_EXPORT(CanalGetStatus, (long handle, canalStatus *pCanalStatus), pCanalStatus, "status",
+               u2c_channel_get_status(ch, pCanalStatus))
+CHANNEL_EXPORT(CanalGetStatistics, (long handle, canalStatistics *pCanalStatistics),
+               pCanalStatistics, "statistics", u2c_channel_get_statistics(ch, pCanalStatistics))
+CHANNEL_EXPORT(CanalSetFilter, (long handle, unsigned long filter), NO_POINTER, "",
+               u2c_channel_set_filter(ch, filter))
+CHANNEL_EXPORT(CanalSetMask, (long handle, unsigned long mask), NO_POINTER, "",
+               u2c_channel_set_mask(ch, mask))
+CHANNEL_EXPORT(CanalSetFilters, (long handle, unsigned long count, const unsigned long *pairs),
+               NO_POINTER, "", u2c_channel_set_filters(ch, count, pairs))
+CHANNEL_EXPORT(CanalSetBaudrate, (long handle, unsigned long baudrate), NO_POINTER, "",
+               u2c_channel_set_bitrate(ch, baudrate))
 
 /* A count, not a code: an invalid handle has 0 frames (and a reason). */
 int CANAL_CALL CanalDataAvailable(long handle)
@@ -230,79 +240,6 @@ int CANAL_CALL CanalDataAvailable(long handle)
     int n = u2c_channel_data_available(ch);
     release(handle);
     return n;
-}
-
-/* --- state ----------------------------------------------------------------- */
-
-int CANAL_CALL CanalGetStatus(long handle, canalStatus *pCanalStatus)
-{
-    u2c_error_clear();
-    if (!pCanalStatus)
-        return u2c_fail(CANAL_ERROR_PARAMETER, "CanalGetStatus: the status pointer is NULL");
-    u2c_channel *ch = acquire(handle, "CanalGetStatus");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
-    int code = u2c_channel_get_status(ch, pCanalStatus);
-    release(handle);
-    return code;
-}
-
-int CANAL_CALL CanalGetStatistics(long handle, canalStatistics *pCanalStatistics)
-{
-    u2c_error_clear();
-    if (!pCanalStatistics)
-        return u2c_fail(CANAL_ERROR_PARAMETER,
-                        "CanalGetStatistics: the statistics pointer is NULL");
-    u2c_channel *ch = acquire(handle, "CanalGetStatistics");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
-    int code = u2c_channel_get_statistics(ch, pCanalStatistics);
-    release(handle);
-    return code;
-}
-
-int CANAL_CALL CanalSetFilter(long handle, unsigned long filter)
-{
-    u2c_error_clear();
-    u2c_channel *ch = acquire(handle, "CanalSetFilter");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
-    int code = u2c_channel_set_filter(ch, filter);
-    release(handle);
-    return code;
-}
-
-int CANAL_CALL CanalSetMask(long handle, unsigned long mask)
-{
-    u2c_error_clear();
-    u2c_channel *ch = acquire(handle, "CanalSetMask");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
-    int code = u2c_channel_set_mask(ch, mask);
-    release(handle);
-    return code;
-}
-
-int CANAL_CALL CanalSetFilters(long handle, unsigned long count, const unsigned long *pairs)
-{
-    u2c_error_clear();
-    u2c_channel *ch = acquire(handle, "CanalSetFilters");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
-    int code = u2c_channel_set_filters(ch, count, pairs);
-    release(handle);
-    return code;
-}
-
-int CANAL_CALL CanalSetBaudrate(long handle, unsigned long baudrate)
-{
-    u2c_error_clear();
-    u2c_channel *ch = acquire(handle, "CanalSetBaudrate");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
-    int code = u2c_channel_set_bitrate(ch, baudrate);
-    release(handle);
-    return code;
 }
 
 unsigned long CANAL_CALL CanalGetLevel(long handle)
@@ -420,4 +357,9 @@ unsigned long CANAL_CALL Usb2canGetEnvironment(char *buf, unsigned long size)
 {
     u2c_error_clear();
     return (unsigned long)u2c_environment_text(buf, buf != NULL ? size : 0);
+}
+
+int CANAL_CALL CanalClose(long handle)
+{
+    return checked(U2C_FN_CanalClose, canal_close(handle));
 }

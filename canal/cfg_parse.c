@@ -226,13 +226,13 @@ typedef struct timing_field {
     uint32_t min, max;
 } timing_field;
 
-/* Limits of the 32 MHz STR75x CAN cell, as counts (docs/protocol.md, bit timing);
- * tseg1 at least 2 as for every C_CAN cell (Linux c_can: tseg1_min 2). */
+/* The fields in setup-string order, with the vendor cell's limits
+ * (u8d_bittiming_const); a CANalyze's brp rule is checked once it is known. */
 static const timing_field timing_fields[4] = {
-    {"tseg1", 2, 16},
-    {"tseg2", 1, 8},
-    {"sjw", 1, 4},
-    {"brp", 1, 1024},
+    {"tseg1", U8D_TSEG1_MIN, U8D_TSEG1_MAX},
+    {"tseg2", U8D_TSEG2_MIN, U8D_TSEG2_MAX},
+    {"sjw", U8D_SJW_MIN, U8D_SJW_MAX},
+    {"brp", U8D_BRP_MIN, U8D_BRP_MAX},
 };
 
 static bool parse_manual_timing(parser *p, unsigned first, u2c_setup *out)
@@ -382,8 +382,8 @@ static bool parse_options(parser *p, unsigned first, u2c_setup *out)
         if (problem != NULL)
             return fail_token(p, t, "rxqueue %s", problem);
         if (capacity < U2C_RX_CAPACITY_MIN || capacity > U2C_RX_CAPACITY_MAX)
-            return fail_token(p, t, "rxqueue must be %u..%u frames", U2C_RX_CAPACITY_MIN,
-                              U2C_RX_CAPACITY_MAX);
+            return fail_token(p, t, "rxqueue must be %u..%u frames", (unsigned)U2C_RX_CAPACITY_MIN,
+                              (unsigned)U2C_RX_CAPACITY_MAX);
         out->rx_capacity = capacity;
     }
     return true;

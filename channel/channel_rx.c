@@ -4,8 +4,8 @@
 
 #include "channel_impl.h"
 #include "last_error.h"
+#include "usb2can.h"
 
-#define ID_MASK_29 0x1FFFFFFFu
 #define STATUS_MSG_SIZE 4
 
 /* Lock held. */
@@ -38,7 +38,7 @@ static void take_can_frame(u2c_channel *ch, const u8d_rx_record *rec)
     canalMsg m;
     memset(&m, 0, sizeof m);
     m.flags = (ext ? CANAL_IDFLAG_EXTENDED : 0) | (rtr ? CANAL_IDFLAG_RTR : 0);
-    m.id = f->id & ID_MASK_29;
+    m.id = f->id & USB2CAN_EXT_ID_MAX;
     m.sizeData = dlc;
     if (!rtr)
         memcpy(m.data, f->data, dlc);

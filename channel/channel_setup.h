@@ -16,9 +16,10 @@
 #include "u8d_codec.h"
 #include "usb2can.h"
 
-#define U2C_RX_CAPACITY_DEFAULT 4096u
-#define U2C_RX_CAPACITY_MIN 64u
-#define U2C_RX_CAPACITY_MAX 1048576u
+/* Plain numbers: the driver-info XML spells them. */
+#define U2C_RX_CAPACITY_DEFAULT 4096
+#define U2C_RX_CAPACITY_MIN 64
+#define U2C_RX_CAPACITY_MAX 1048576
 
 typedef struct u2c_setup {
     char serial[USB2CAN_SERIAL_MAX + 1]; /* upper-cased; "" = the only adapter */

@@ -134,7 +134,8 @@ static bool clock_needed(void)
     if (vbus_get_mode(virtual_bus.bus) == VBUS_PACED)
         return true;
     for (unsigned i = 0; i < USB2CAN_VIRTUAL_ADAPTERS; i++) {
-        if (virtual_bus.slots[i] != NULL && u8d_model_next_timer_ns(virtual_bus.slots[i]->model) != UINT64_MAX)
+        if (virtual_bus.slots[i] != NULL &&
+            u8d_model_next_timer_ns(virtual_bus.slots[i]->model) != UINT64_MAX)
             return true;
     }
     return false;
@@ -326,13 +327,8 @@ static void vl_destroy(u2c_link *link)
     free(l);
 }
 
-static const u2c_link_ops vlink_ops = {
-    .command = vl_command,
-    .start = vl_start,
-    .kick_out = vl_kick_out,
-    .stop = vl_stop,
-    .destroy = vl_destroy,
-};
+static const u2c_link_ops vlink_ops =
+    U2C_LINK_OPS(vl_command, vl_start, vl_kick_out, vl_stop, vl_destroy, NULL);
 
 /* --- open ---------------------------------------------------------------------------- */
 

@@ -1,6 +1,8 @@
 /* Virtual CAN bus; contract in vbus.h. */
 #include "vbus.h"
 
+#include "usb2can.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,7 +110,7 @@ static void layout_of(const u8d_frame *f, frame_layout *out)
     uint32_t rtr = (f->flags & U8D_FLAG_RTR) ? 1u : 0u;
     walk_crc_bits(&w, 0, 1); /* SOF */
     if (f->flags & U8D_FLAG_EXT) {
-        uint32_t id = f->id & 0x1FFFFFFFu;
+        uint32_t id = f->id & USB2CAN_EXT_ID_MAX;
         walk_crc_bits(&w, id >> 18, 11);
         walk_crc_bits(&w, 3, 2); /* SRR, IDE */
         walk_crc_bits(&w, id & 0x3FFFFu, 18);
@@ -116,7 +118,7 @@ static void layout_of(const u8d_frame *f, frame_layout *out)
         out->to_arb_end = w.bits + w.stuffed;
         walk_crc_bits(&w, 0, 2); /* r1, r0 */
     } else {
-        walk_crc_bits(&w, f->id & 0x7FFu, 11);
+        walk_crc_bits(&w, f->id & USB2CAN_STD_ID_MAX, 11);
         walk_crc_bits(&w, rtr, 1);
         out->to_arb_end = w.bits + w.stuffed;
         walk_crc_bits(&w, 0, 2); /* IDE, r0 */
@@ -256,7 +258,7 @@ static bool bitrate_compatible(uint32_t a, uint32_t b)
 
 static bool node_passive(const u8d_model_can_view *v)
 {
-    return v->tec >= 128u || v->rec >= 128u;
+    return v->tec >= U8D_ERR_PASSIVE_LIMIT || v->rec >= U8D_ERR_PASSIVE_LIMIT;
 }
 
 /* Open, on the bus, listening to it (loopback ignores the bus input). */

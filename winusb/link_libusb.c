@@ -918,14 +918,8 @@ static void usb_destroy(u2c_link *base)
     session_release();
 }
 
-static const u2c_link_ops usb_link_ops = {
-    .command = usb_command,
-    .start = usb_start,
-    .kick_out = usb_kick_out,
-    .flush_out = usb_flush_out,
-    .stop = usb_stop,
-    .destroy = usb_destroy,
-};
+static const u2c_link_ops usb_link_ops =
+    U2C_LINK_OPS(usb_command, usb_start, usb_kick_out, usb_stop, usb_destroy, usb_flush_out);
 
 /* --- open ------------------------------------------------------------------- */
 
@@ -1032,8 +1026,9 @@ static usb_link *link_claim(libusb_device *dev, libusb_device_handle *handle,
                                            (int)sizeof text) > 0 &&
         strncmp(text, U8D_PRODUCT_STRING, sizeof U8D_PRODUCT_STRING - 1) != 0) {
         *result = U2C_LINK_NOT_FOUND;
-        snprintf(reason, reason_size, "device %s (0483:1234) is not a USB2CAN: product is \"%s\"",
-                 serial, text);
+        snprintf(reason, reason_size,
+                 "device %s (" U8D_USB_ID_TEXT ") is not a USB2CAN: product is \"%s\"", serial,
+                 text);
         return NULL;
     }
     if (!endpoints_present(dev, text, sizeof text)) {

@@ -96,7 +96,7 @@ u2c_link_result u2c_survey_verdict(const u2c_open_survey *s, const char *serial,
         else
             appendf(reason, size,
                     "; %u more not accessible (LIBUSB_ERROR_ACCESS: no permission; install a "
-                    "udev rule for 0483:1234)",
+                    "udev rule for " U8D_USB_ID_TEXT ")",
                     s->access);
         result = U2C_LINK_ACCESS;
     }

@@ -82,6 +82,23 @@ static const struct export_case exports[] = {
 };
 #define EXPORT_COUNT (sizeof exports / sizeof exports[0])
 
+/* The names and order of canal/usb2can.def. */
+static const char *const def_names[] = {
+#define U2C_DEF_EXPORT(name, ordinal) #name,
+#include "def_exports.h"
+#undef U2C_DEF_EXPORT
+};
+
+/* The table above gives each export's stack bytes: it must name exactly the
+ * .def's exports, in its order, so a new export cannot go unchecked. */
+static void test_table_covers_the_def(void **state)
+{
+    (void)state;
+    assert_int_equal(EXPORT_COUNT, sizeof def_names / sizeof def_names[0]);
+    for (size_t i = 0; i < EXPORT_COUNT; i++)
+        assert_string_equal(exports[i].name, def_names[i]);
+}
+
 static void test_every_export_resolves_by_plain_name(void **state)
 {
     (void)state;
@@ -178,6 +195,7 @@ int main(int argc, char **argv)
     if (argc > 1)
         library_path = argv[1];
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table_covers_the_def),
         cmocka_unit_test(test_every_export_resolves_by_plain_name),
 #if defined(_WIN32) && !defined(_WIN64)
         cmocka_unit_test(test_stdcall_stack_balance),
