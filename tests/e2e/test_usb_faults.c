@@ -344,6 +344,74 @@ static void test_open_leaves_an_adapter_held_here_alone(void **state)
     assert_true(list[0].flags & USB2CAN_ADAPTER_IN_USE);
 }
 
+/* The same with the adapter held by another thread of this process: its
+ * open is the process's, whichever thread made it. */
+typedef struct holder {
+    u2c_mutex lock;
+    u2c_cond changed;
+    long handle;  /* what its CanalOpen returned; -1 until then */
+    bool release; /* the test is done with it */
+} holder;
+
+static void run_holder(void *arg)
+{
+    holder *h = arg;
+    long handle = CanalOpen("ED000200;500", 0);
+    u2c_mutex_lock(&h->lock);
+    h->handle = handle;
+    u2c_cond_broadcast(&h->changed);
+    uint64_t until = u2c_deadline_after_ms(10000); /* bounded, should the test fail */
+    while (!h->release && u2c_cond_wait_until(&h->changed, &h->lock, until))
+        ;
+    u2c_mutex_unlock(&h->lock);
+    if (handle > 0)
+        CanalClose(handle);
+}
+
+static void test_adapter_held_by_another_thread_is_left_alone(void **state)
+{
+    fixture *f = *state;
+    f->rig[0] = rig_create(f->bus, &adapter_200, U8D_FLAVOR_VENDOR, 500); /* port 1 */
+    f->rig[1] = rig_create(f->bus, &adapter_201, U8D_FLAVOR_VENDOR, 500); /* port 2 */
+    holder h = {.handle = -1};
+    u2c_mutex_init(&h.lock);
+    u2c_cond_init(&h.changed);
+    u2c_thread t;
+    assert_int_equal(u2c_thread_start(&t, run_holder, &h), 0);
+    u2c_mutex_lock(&h.lock);
+    uint64_t until = u2c_deadline_after_ms(5000);
+    while (h.handle < 0 && u2c_cond_wait_until(&h.changed, &h.lock, until))
+        ;
+    long held = h.handle;
+    u2c_mutex_unlock(&h.lock);
+    wrap_reset();
+    long b = CanalOpen("ED000201;500", 0);
+    unsigned opened_a = atomic_load(&opens_on_port[1]);
+    long again = CanalOpen("ed000200;250", 0);
+    char said[256];
+    snprintf(said, sizeof said, "%s", Usb2canGetLastError());
+    if (b > 0)
+        CanalClose(b);
+    if (again > 0)
+        CanalClose(again);
+    u2c_mutex_lock(&h.lock);
+    h.release = true;
+    u2c_cond_broadcast(&h.changed);
+    u2c_mutex_unlock(&h.lock);
+    u2c_thread_join(&t);
+    u2c_cond_destroy(&h.changed);
+    u2c_mutex_destroy(&h.lock);
+    print_message("held by a thread as handle %ld; second open: %s\n", held, said);
+    assert_true(held > 0);
+    assert_true(b > 0);
+    assert_int_equal(opened_a, 0);
+    assert_int_equal(again, 0);
+    char expected[128];
+    snprintf(expected, sizeof expected, "ED000200 is already open in this program (handle %ld)",
+             held);
+    assert_non_null(strstr(said, expected));
+}
+
 /* --- item 2: two adapters, one serial ----------------------------------------------- */
 
 static void test_one_serial_on_two_adapters_is_told_apart_by_location(void **state)
@@ -420,6 +488,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_submits_failing_while_listed_end_in_a_reason, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_open_leaves_an_adapter_held_here_alone, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_adapter_held_by_another_thread_is_left_alone, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_one_serial_on_two_adapters_is_told_apart_by_location,
                                         setup, teardown),
