@@ -64,12 +64,19 @@ bool u2c_link_libusb_session_alive(void);
  * Whether the operating system still lists the adapter with this serial.
  * On Windows an unplug reaches libusb mostly as LIBUSB_ERROR_IO and failed
  * transfers, not as LIBUSB_ERROR_NO_DEVICE; when a transfer cannot be
- * resubmitted, a pipe keeps failing or a command fails, the link asks this
- * probe, and an adapter the system no longer lists is reported the way an
- * unplug is ("USB2CAN ED000200 was unplugged"). Called on the USB event
- * thread or a command's thread, possibly with the link's lock held: it must not
+ * resubmitted, an OUT submit fails, a pipe keeps failing or a command
+ * fails, the link asks this probe, and an adapter the system no longer
+ * lists is reported the way an unplug is ("USB2CAN ED000200 was
+ * unplugged"). Called on the USB event thread, a command's thread or a
+ * sender's (CanalSend), possibly with the link's lock held: it must not
  * take the enumeration lock or wait for USB. NULL (the default): only
- * LIBUSB_ERROR_NO_DEVICE counts as an unplug.
+ * LIBUSB_ERROR_NO_DEVICE counts as an unplug. A link opened by location
+ * alone (no serial) never asks it.
+ *
+ * IN transfers that come back CANCELLED without the link having cancelled
+ * them (on Windows: WinUSB purged its queue or a pipe was reset) are
+ * resubmitted and counted; one that comes back so 8 times in a row is
+ * retired like a failed one, so the adapter is reported gone once all are.
  */
 typedef bool (*u2c_link_presence_probe)(const char *serial);
 void u2c_link_libusb_set_presence_probe(u2c_link_presence_probe probe);
