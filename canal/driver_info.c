@@ -3,10 +3,13 @@
 #include "channel_setup.h"
 #include "u8d_codec.h"
 
+/* One string, laid out as the XML reads. */
+/* clang-format off */
+
 /* One optional uint32 item of the manual bit timing, with its limits. */
 #define TIMING_ITEM(pos, min, max, description)                                                    \
-    "    <item pos=\"" pos "\" type=\"uint32\" optional=\"true\" min=\"" U8D_TEXT(                 \
-        min) "\" max=\"" U8D_TEXT(max) "\" description=\"" description "\" />\n"
+    "    <item pos=\"" pos "\" type=\"uint32\" optional=\"true\" min=\"" U8D_TEXT(min) "\" "        \
+    "max=\"" U8D_TEXT(max) "\" description=\"" description "\" />\n"
 
 /* Attribute values hold no '&', '<' or '"'; element text holds no markup at
  * all, because VSCP's expat handler keeps only the last chunk of a text node. */
@@ -41,170 +44,46 @@ static const char driver_info[] =
     "      <choice value=\"10\" description=\"10 kbit/s\" />\n"
     "      <choice value=\"0\" description=\"Manual bit timing (enter tseg1, tseg2, sjw and "
     "brp next)\" />\n"
-    "    </item>\n" TIMING_ITEM(
-        "2", U8D_TSEG1_MIN, U8D_TSEG1_MAX,
-        "tseg1 in time quanta (propagation plus phase 1), " U8D_TEXT(U8D_TSEG1_MIN) " to " U8D_TEXT(
-            U8D_TSEG1_MAX) ". Only when the bit rate is 0; leave empty otherwise. Bit rate = 32 "
-                           "MHz / (brp x (1 + tseg1 + tseg2)).")
-        TIMING_ITEM("3", U8D_TSEG2_MIN, U8D_TSEG2_MAX,
-                    "tseg2 in time quanta (phase 2), " U8D_TEXT(U8D_TSEG2_MIN) " to " U8D_TEXT(
-                        U8D_TSEG2_MAX) ". Only when the bit rate is 0.")
-            TIMING_ITEM("4", U8D_SJW_MIN, U8D_SJW_MAX,
-                        "sjw, synchronisation jump width in time quanta, " U8D_TEXT(
-                            U8D_SJW_MIN) " to " U8D_TEXT(U8D_SJW_MAX) " and at most tseg2. Only "
-                                                                      "when the bit rate is 0.")
-                TIMING_ITEM(
-                    "5", U8D_BRP_MIN, U8D_BRP_MAX,
-                    "brp, prescaler of the 32 MHz CAN clock, " U8D_TEXT(
-                        U8D_BRP_MIN) " to " U8D_TEXT(U8D_BRP_MAX) " (a CANalyze: even, at "
-                                                                  "most " U8D_TEXT(U8D_CANALYZE_BRP_MAX) "). Only when the bit rate is 0.")
+    "    </item>\n"
+    TIMING_ITEM("2", U8D_TSEG1_MIN, U8D_TSEG1_MAX,
+                "tseg1 in time quanta (propagation plus phase 1), " U8D_TEXT(U8D_TSEG1_MIN)
+                " to " U8D_TEXT(U8D_TSEG1_MAX) ". Only when the bit rate is 0; leave empty "
+                "otherwise. Bit rate = 32 MHz / (brp x (1 + tseg1 + tseg2)).")
+    TIMING_ITEM("3", U8D_TSEG2_MIN, U8D_TSEG2_MAX,
+                "tseg2 in time quanta (phase 2), " U8D_TEXT(U8D_TSEG2_MIN) " to "
+                U8D_TEXT(U8D_TSEG2_MAX) ". Only when the bit rate is 0.")
+    TIMING_ITEM("4", U8D_SJW_MIN, U8D_SJW_MAX,
+                "sjw, synchronisation jump width in time quanta, " U8D_TEXT(U8D_SJW_MIN)
+                " to " U8D_TEXT(U8D_SJW_MAX) " and at most tseg2. Only when the bit rate is 0.")
+    TIMING_ITEM("5", U8D_BRP_MIN, U8D_BRP_MAX,
+                "brp, prescaler of the 32 MHz CAN clock, " U8D_TEXT(U8D_BRP_MIN) " to "
+                U8D_TEXT(U8D_BRP_MAX) " (a CANalyze: even, at most "
+                U8D_TEXT(U8D_CANALYZE_BRP_MAX) "). Only when the bit rate is 0.")
 
-                    "    <item pos=\"6\" type=\"uint32\" optional=\"true\" "
-                    "description=\"Acceptance mask "
-                    "(decimal or 0x-hex). Compared value: the id, plus 0x80000000 for extended and "
-                    "0x40000000 "
-                    "for remote frames; a frame passes when (value XOR filter) AND mask is 0; mask "
-                    "0 passes "
-                    "all. Here after manual timing; with a standard rate write "
-                    "serial;kbps;mask;filter.\" />\n"
-                    "    <item pos=\"7\" type=\"uint32\" optional=\"true\" "
-                    "description=\"Acceptance filter "
-                    "(decimal or 0x-hex), required when a mask is given.\" />\n"
-                    "    <item pos=\"8\" type=\"string\" optional=\"true\" description=\"Options "
-                    "as key=value, "
-                    "separated by semicolons: rxqueue=N sets the receive queue to N frames "
-                    "(" U8D_TEXT(U2C_RX_CAPACITY_MIN) " to " U8D_TEXT(
-                        U2C_RX_CAPACITY_MAX) ", default " U8D_TEXT(U2C_RX_CAPACITY_DEFAULT) ").\" "
-                                                                                            "/>\n"
-                                                                                            "  "
-                                                                                            "</"
-                                                                                            "items>"
-                                                                                            "\n"
-                                                                                            "  "
-                                                                                            "<flags"
-                                                                                            ">\n"
-                                                                                            "    "
-                                                                                            "<bit "
-                                                                                            "pos="
-                                                                                            "\"0\" "
-                                                                                            "width="
-                                                                                            "\"1\" "
-                                                                                            "type="
-                                                                                            "\"bool"
-                                                                                            "\" "
-                                                                                            "descri"
-                                                                                            "ption="
-                                                                                            "\"Sile"
-                                                                                            "nt: "
-                                                                                            "listen"
-                                                                                            " only,"
-                                                                                            " never"
-                                                                                            " "
-                                                                                            "acknow"
-                                                                                            "ledge "
-                                                                                            "or "
-                                                                                            "send."
-                                                                                            "\" "
-                                                                                            "/>\n"
-                                                                                            "    "
-                                                                                            "<bit "
-                                                                                            "pos="
-                                                                                            "\"1\" "
-                                                                                            "width="
-                                                                                            "\"1\" "
-                                                                                            "type="
-                                                                                            "\"bool"
-                                                                                            "\" "
-                                                                                            "descri"
-                                                                                            "ption="
-                                                                                            "\"Loop"
-                                                                                            "back: "
-                                                                                            "the "
-                                                                                            "contro"
-                                                                                            "ller "
-                                                                                            "receiv"
-                                                                                            "es "
-                                                                                            "its "
-                                                                                            "own "
-                                                                                            "frames"
-                                                                                            ".\" "
-                                                                                            "/>\n"
-                                                                                            "    "
-                                                                                            "<bit "
-                                                                                            "pos="
-                                                                                            "\"2\" "
-                                                                                            "width="
-                                                                                            "\"1\" "
-                                                                                            "type="
-                                                                                            "\"bool"
-                                                                                            "\" "
-                                                                                            "descri"
-                                                                                            "ption="
-                                                                                            "\"One-"
-                                                                                            "shot: "
-                                                                                            "disabl"
-                                                                                            "e "
-                                                                                            "automa"
-                                                                                            "tic "
-                                                                                            "retran"
-                                                                                            "smissi"
-                                                                                            "on of "
-                                                                                            "frames"
-                                                                                            " that "
-                                                                                            "lost "
-                                                                                            "arbitr"
-                                                                                            "ation "
-                                                                                            "or "
-                                                                                            "were "
-                                                                                            "not "
-                                                                                            "acknow"
-                                                                                            "ledged"
-                                                                                            ".\" "
-                                                                                            "/>\n"
-                                                                                            "    "
-                                                                                            "<bit "
-                                                                                            "pos="
-                                                                                            "\"3\" "
-                                                                                            "width="
-                                                                                            "\"1\" "
-                                                                                            "type="
-                                                                                            "\"bool"
-                                                                                            "\" "
-                                                                                            "descri"
-                                                                                            "ption="
-                                                                                            "\"Stat"
-                                                                                            "us "
-                                                                                            "frames"
-                                                                                            ": "
-                                                                                            "delive"
-                                                                                            "r bus "
-                                                                                            "status"
-                                                                                            " chang"
-                                                                                            "es "
-                                                                                            "and "
-                                                                                            "error "
-                                                                                            "counte"
-                                                                                            "rs as "
-                                                                                            "messag"
-                                                                                            "es "
-                                                                                            "with "
-                                                                                            "CANAL_"
-                                                                                            "IDFLAG"
-                                                                                            "_STATU"
-                                                                                            "S "
-                                                                                            "(pytho"
-                                                                                            "n-can "
-                                                                                            "sets "
-                                                                                            "this)."
-                                                                                            "\" "
-                                                                                            "/>\n"
-                                                                                            "  "
-                                                                                            "</"
-                                                                                            "flags>"
-                                                                                            "\n"
-                                                                                            "</"
-                                                                                            "config"
-                                                                                            ">\n";
+    "    <item pos=\"6\" type=\"uint32\" optional=\"true\" description=\"Acceptance mask "
+    "(decimal or 0x-hex). Compared value: the id, plus 0x80000000 for extended and 0x40000000 "
+    "for remote frames; a frame passes when (value XOR filter) AND mask is 0; mask 0 passes "
+    "all. Here after manual timing; with a standard rate write serial;kbps;mask;filter.\" />\n"
+    "    <item pos=\"7\" type=\"uint32\" optional=\"true\" description=\"Acceptance filter "
+    "(decimal or 0x-hex), required when a mask is given.\" />\n"
+    "    <item pos=\"8\" type=\"string\" optional=\"true\" description=\"Options as key=value, "
+    "separated by semicolons: rxqueue=N sets the receive queue to N frames (" U8D_TEXT(
+        U2C_RX_CAPACITY_MIN) " to " U8D_TEXT(U2C_RX_CAPACITY_MAX) ", default " U8D_TEXT(
+        U2C_RX_CAPACITY_DEFAULT) ").\" />\n"
+    "  </items>\n"
+    "  <flags>\n"
+    "    <bit pos=\"0\" width=\"1\" type=\"bool\" description=\"Silent: listen only, never "
+    "acknowledge or send.\" />\n"
+    "    <bit pos=\"1\" width=\"1\" type=\"bool\" description=\"Loopback: the controller "
+    "receives its own frames.\" />\n"
+    "    <bit pos=\"2\" width=\"1\" type=\"bool\" description=\"One-shot: disable automatic "
+    "retransmission of frames that lost arbitration or were not acknowledged.\" />\n"
+    "    <bit pos=\"3\" width=\"1\" type=\"bool\" description=\"Status frames: deliver bus "
+    "status changes and error counters as messages with CANAL_IDFLAG_STATUS (python-can "
+    "sets this).\" />\n"
+    "  </flags>\n"
+    "</config>\n";
+/* clang-format on */
 
 const char *u2c_driver_info_xml(void)
 {

@@ -26,22 +26,13 @@ uint64_t u2c_now_ns(void)
     return sec * 1000000000ULL + rem * 1000000000ULL / (uint64_t)freq.QuadPart;
 }
 
-void u2c_mutex_init(u2c_mutex *m)
-{
-    InitializeSRWLock(&m->lock);
-}
-void u2c_mutex_destroy(u2c_mutex *m)
-{
-    (void)m;
-}
-void u2c_mutex_lock(u2c_mutex *m)
-{
-    AcquireSRWLockExclusive(&m->lock);
-}
-void u2c_mutex_unlock(u2c_mutex *m)
-{
-    ReleaseSRWLockExclusive(&m->lock);
-}
+/* The calls that are one Win32 call each; an SRW lock and a condition
+ * variable need no destroying. */
+#define FORWARD U2C_OSAL_FORWARD
+FORWARD(mutex_init, u2c_mutex, InitializeSRWLock(&x->lock))
+FORWARD(mutex_destroy, u2c_mutex, (void)x)
+FORWARD(mutex_lock, u2c_mutex, AcquireSRWLockExclusive(&x->lock))
+FORWARD(mutex_unlock, u2c_mutex, ReleaseSRWLockExclusive(&x->lock))
 
 void u2c_cond_init(u2c_cond *c)
 {
@@ -49,10 +40,7 @@ void u2c_cond_init(u2c_cond *c)
     InitializeSRWLock(&c->timed_lock);
     c->timed = NULL;
 }
-void u2c_cond_destroy(u2c_cond *c)
-{
-    (void)c;
-}
+FORWARD(cond_destroy, u2c_cond, (void)x)
 /* --- condition variables --------------------------------------------------- */
 
 struct u2c_timed_waiter {

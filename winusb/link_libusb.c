@@ -254,10 +254,7 @@ void u2c_link_libusb_set_idle_ms(unsigned ms)
 
 unsigned u2c_link_libusb_sessions_started(void)
 {
-    u2c_mutex_lock(&session.lock);
-    unsigned n = session.started;
-    u2c_mutex_unlock(&session.lock);
-    return n;
+    return u2c_locked_read(&session.lock, &session.started);
 }
 
 bool u2c_link_libusb_session_alive(void)
