@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "adapter_pick.h"
+#include "bitrate_scan.h"
 #include "canal.h"
 #include "canal_results.h"
 #include "cfg_parse.h"
@@ -20,6 +21,8 @@
 #include "keep_loaded.h"
 #include "last_error.h"
 #include "link_open.h"
+#include "link_virtual.h"
+#include "open_here.h"
 #include "thread_slots.h"
 #include "usb2can.h"
 #include "wait_policy.h"
@@ -60,21 +63,41 @@ static void release(long handle)
 
 /* --- open and close ------------------------------------------------------ */
 
-static u2c_channel *open_channel(const u2c_setup *setup, unsigned long flags)
+static void set_error_flags(u8d_model *m, uint64_t now_ns, void *ctx)
+{
+    (void)now_ns;
+    u8d_model_set_error_flags(m, *(const uint32_t *)ctx);
+}
+
+/* errorframes=N (the parser allows it only with a virtual serial). */
+static void apply_virtual_options(u2c_link *link, const u2c_setup *setup)
+{
+    unsigned slot = u2c_link_virtual_slot(link);
+    uint32_t every = setup->virtual_error_flags;
+    if (slot < USB2CAN_VIRTUAL_ADAPTERS)
+        (void)u2c_virtual_with_model(slot, set_error_flags, &every);
+}
+
+static u2c_channel *open_channel(const u2c_setup *setup, unsigned long flags, u2c_link **opened)
 {
     char serial[USB2CAN_SERIAL_MAX + 1];
     char reason[U2C_ERROR_TEXT_MAX];
     snprintf(serial, sizeof serial, "%s", setup->serial);
-    if (!serial[0] && !u2c_pick_only_adapter(serial, sizeof serial))
+    if (!serial[0] && !setup->location[0] && !u2c_pick_only_adapter(serial, sizeof serial))
         return NULL;
     u2c_link_result result = U2C_LINK_OK;
     reason[0] = '\0';
-    u2c_link *link = u2c_link_open(serial, &result, reason, sizeof reason);
+    u2c_link *link = u2c_link_open_at(serial, setup->location, &result, reason, sizeof reason);
     if (!link) {
-        u2c_explain_link_failure(serial, result, reason);
+        if (setup->location[0] || result == U2C_LINK_AMBIGUOUS)
+            u2c_error_set("%s", reason); /* about that location or those adapters */
+        else
+            u2c_explain_link_failure(serial, result, reason);
         return NULL;
     }
+    apply_virtual_options(link, setup);
     int code = CANAL_ERROR_SUCCESS;
+    *opened = link;
     return u2c_channel_open(link, setup, flags, &code);
 }
 
@@ -100,13 +123,16 @@ long CANAL_CALL CanalOpen(const char *pDevice, unsigned long flags)
         return 0;
     }
     u2c_keep_loaded_hold(); /* before the open can start a thread */
-    u2c_channel *ch = open_channel(&setup, flags);
+    u2c_link *link = NULL;
+    u2c_channel *ch = open_channel(&setup, flags, &link);
     if (!ch) {
         u2c_handles_cancel(&g_handles, reservation);
         u2c_keep_loaded_drop();
         return 0;
     }
-    return u2c_handles_publish(&g_handles, reservation, ch);
+    long handle = u2c_handles_publish(&g_handles, reservation, ch);
+    u2c_open_here_set_handle(link, handle); /* "open in this program (handle 3)" */
+    return handle;
 }
 
 /* Steps 2 and 3 of a close that begin_remove started: wakes the channel's
@@ -347,10 +373,23 @@ long CANAL_CALL Usb2canListAdapters(usb2canAdapterInfo *list, long max)
     return u2c_list_adapters(list, max);
 }
 
+long CANAL_CALL Usb2canListAdaptersEx(usb2canAdapterInfoEx *list, long max)
+{
+    u2c_error_clear();
+    return u2c_list_adapters_ex(list, max);
+}
+
 unsigned long CANAL_CALL Usb2canGetEnvironment(char *buf, unsigned long size)
 {
     u2c_error_clear();
     return (unsigned long)u2c_environment_text(buf, buf != NULL ? size : 0);
+}
+
+long CANAL_CALL Usb2canScanBitrate(const char *setup, const usb2canScanOptions *options,
+                                   usb2canScanResult *results, long max_results, long *count)
+{
+    u2c_error_clear();
+    return u2c_scan_run(setup, options, results, max_results, count);
 }
 
 int CANAL_CALL CanalClose(long handle)

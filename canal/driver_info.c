@@ -69,7 +69,10 @@ static const char driver_info[] =
     "    <item pos=\"8\" type=\"string\" optional=\"true\" description=\"Options as key=value, "
     "separated by semicolons: rxqueue=N sets the receive queue to N frames (" U8D_TEXT(
         U2C_RX_CAPACITY_MIN) " to " U8D_TEXT(U2C_RX_CAPACITY_MAX) ", default " U8D_TEXT(
-        U2C_RX_CAPACITY_DEFAULT) ").\" />\n"
+        U2C_RX_CAPACITY_DEFAULT) "); busoff=auto:N re-opens the controller N ms after bus-off "
+    "(1 to " U8D_TEXT(U2C_BUSOFF_RESTART_MAX_MS) "; default off: bus-off lasts until the "
+    "program re-opens); errorframes=N (virtual adapters only) makes the adapter a faulty node "
+    "destroying every N-th frame.\" />\n"
     "  </items>\n"
     "  <flags>\n"
     "    <bit pos=\"0\" width=\"1\" type=\"bool\" description=\"Silent: listen only, never "

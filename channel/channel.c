@@ -121,6 +121,7 @@ static void on_gone(void *ctx, const char *reason)
     u2c_cond_broadcast(&ch->rx_cond);
     u2c_cond_broadcast(&ch->tx_cond);
     u2c_rx_event_set(&ch->event);
+    u2c_cond_broadcast(&ch->restart_cond);
     u2c_mutex_unlock(&ch->lock);
 }
 
@@ -128,6 +129,7 @@ static void free_channel(u2c_channel *ch)
 {
     u2c_rx_event_destroy(&ch->event);
     u2c_rx_ring_free(&ch->ring);
+    u2c_cond_destroy(&ch->restart_cond);
     u2c_cond_destroy(&ch->tx_cond);
     u2c_cond_destroy(&ch->rx_cond);
     u2c_mutex_destroy(&ch->lock);
@@ -186,6 +188,47 @@ static int bring_up(u2c_channel *ch, const u2c_setup *setup)
     return code;
 }
 
+/* busoff=auto:N, contract in channel.h. */
+static void restart_main(void *arg)
+{
+    u2c_channel *ch = arg;
+    uint64_t wait_ns = (uint64_t)ch->setup.busoff_restart_ms * 1000000u;
+    u2c_mutex_lock(&ch->lock);
+    while (!ch->closing && !ch->gone) {
+        if (ch->bus_off_since_ns == 0) {
+            (void)u2c_cond_wait_until(&ch->restart_cond, &ch->lock, U2C_DEADLINE_NEVER);
+            continue;
+        }
+        uint64_t due = ch->bus_off_since_ns + wait_ns;
+        if (u2c_now_ns() < due) {
+            (void)u2c_cond_wait_until(&ch->restart_cond, &ch->lock, due);
+            continue;
+        }
+        u2c_mutex_unlock(&ch->lock);
+        u2c_mutex_lock(&ch->cmd_lock);
+        int code = command_open(ch, &ch->setup.timing);
+        u2c_mutex_unlock(&ch->cmd_lock);
+        u2c_mutex_lock(&ch->lock);
+        ch->bus_off_since_ns = 0;
+        if (code == CANAL_ERROR_SUCCESS)
+            u2c_channel_note_restart(ch);
+    }
+    u2c_mutex_unlock(&ch->lock);
+    u2c_error_clear();
+}
+
+static void stop_restarts(u2c_channel *ch)
+{
+    if (!ch->restart_started)
+        return;
+    u2c_mutex_lock(&ch->lock);
+    ch->closing = true;
+    u2c_cond_broadcast(&ch->restart_cond);
+    u2c_mutex_unlock(&ch->lock);
+    u2c_thread_join(&ch->restart_thread);
+    ch->restart_started = false;
+}
+
 u2c_channel *u2c_channel_open(u2c_link *link, const u2c_setup *setup, unsigned long flags,
                               int *code)
 {
@@ -199,6 +242,7 @@ u2c_channel *u2c_channel_open(u2c_link *link, const u2c_setup *setup, unsigned l
     u2c_mutex_init(&ch->lock);
     u2c_cond_init(&ch->rx_cond);
     u2c_cond_init(&ch->tx_cond);
+    u2c_cond_init(&ch->restart_cond);
     ch->link = link;
     ch->setup = *setup;
     /* The wire always asks for status records, as the Linux driver does
@@ -209,6 +253,14 @@ u2c_channel *u2c_channel_open(u2c_link *link, const u2c_setup *setup, unsigned l
     ch->diag.bitrate = setup->bitrate;
 
     *code = bring_up(ch, setup);
+    if (*code == CANAL_ERROR_SUCCESS && setup->busoff_restart_ms != 0) {
+        if (u2c_thread_start(&ch->restart_thread, restart_main, ch) == 0) {
+            ch->restart_started = true;
+        } else {
+            *code = u2c_fail(CANAL_ERROR_INIT_FAIL, "cannot start the busoff=auto thread");
+            ch->link->ops->stop(ch->link);
+        }
+    }
     if (*code != CANAL_ERROR_SUCCESS) {
         link->ops->destroy(link);
         free_channel(ch);
@@ -224,6 +276,7 @@ void u2c_channel_shutdown(u2c_channel *ch)
     u2c_cond_broadcast(&ch->rx_cond);
     u2c_cond_broadcast(&ch->tx_cond);
     u2c_rx_event_set(&ch->event);
+    u2c_cond_broadcast(&ch->restart_cond);
     u2c_mutex_unlock(&ch->lock);
 }
 
@@ -321,6 +374,7 @@ static void drain_link(u2c_channel *ch)
 
 void u2c_channel_close(u2c_channel *ch)
 {
+    stop_restarts(ch);
     drain_tx(ch);
     drain_link(ch);
     u2c_mutex_lock(&ch->lock);

@@ -5,7 +5,6 @@
 #include "last_error.h"
 #include "usb2can.h"
 
-
 /* Only EXT and RTR reach the wire; SEND, STATUS and other bits are ignored
  * as the vendor DLL ignores them (python-can always sets SEND). */
 static int frame_from_msg(const u2c_channel *ch, const canalMsg *m, u8d_frame *f)

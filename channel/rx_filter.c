@@ -60,7 +60,8 @@ bool rx_filter_accepts(const rx_filter *f, uint32_t id, bool extended, bool remo
 
 bool rx_filter_mask_accepts(uint32_t mask, uint32_t filter, uint32_t id, bool extended, bool rtr)
 {
-    uint32_t key = extended ? ((id & USB2CAN_EXT_ID_MAX) | RX_FILTER_KEY_EXT) : (id & USB2CAN_STD_ID_MAX);
+    uint32_t key =
+        extended ? ((id & USB2CAN_EXT_ID_MAX) | RX_FILTER_KEY_EXT) : (id & USB2CAN_STD_ID_MAX);
     if (rtr)
         key |= RX_FILTER_KEY_RTR;
     return ((key ^ filter) & mask) == 0;

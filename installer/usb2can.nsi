@@ -8,16 +8,20 @@
 ; libraries, README, docs, LICENSE, a python-can example and the uninstaller.
 ;
 ; The uninstaller removes exactly the files listed here (one list serves
-; both, see U2C_PROGRAM_FILES) and only folders that are then empty. A
+; both, see U2C_PAYLOAD_FILES) and only folders that are then empty. A
 ; usb2can.dll found in a system folder without a usb2can installation (the
 ; vendor's DLL, say) is kept in $INSTDIR\backup and put back on uninstall.
 ;
-; makensis -DVERSION=X.Y.Z -DPAYLOAD=<staged files> -DOUTFILE=<setup.exe>
-;          [-DCLI_X64] [-DCLI_X86] usb2can.nsi       (scripts/make-installer.sh)
+;   makensis -DPRODUCT=usb2can -DVERSION=X.Y.Z -DPUBLISHER=... -DCOPYRIGHT=...
+;            -DPAYLOAD=<staged files> -DPAYLOAD_LIST=<payload.nsh>
+;            -DOUTFILE=<setup.exe> usb2can.nsi
+; as scripts/make-installer.sh runs it: the product, version, publisher and
+; copyright are CMakeLists.txt's (the DLL's version resource says the same),
+; the payload and its file list scripts/lib/package.sh's.
 
-!ifdef VERSION & PAYLOAD & OUTFILE
+!ifdef PRODUCT & VERSION & PUBLISHER & COPYRIGHT & PAYLOAD & PAYLOAD_LIST & OUTFILE
 !else
-  !error "define VERSION, PAYLOAD and OUTFILE (see scripts/make-installer.sh)"
+  !error "define PRODUCT, VERSION, PUBLISHER, COPYRIGHT, PAYLOAD, PAYLOAD_LIST and OUTFILE (see scripts/make-installer.sh)"
 !endif
 
 Unicode true
@@ -29,8 +33,6 @@ SetCompressor /SOLID lzma
 !include x64.nsh
 !include FileFunc.nsh
 
-!define PRODUCT "usb2can"
-!define PUBLISHER "usb2can contributors"
 !define UNINST_KEY "Software\Microsoft\Windows\CurrentVersion\Uninstall\${PRODUCT}"
 !define UNINSTALLER "uninstall.exe"
 ; Exit code of installer and uninstaller when a file was in use and is only
@@ -50,7 +52,7 @@ VIAddVersionKey "ProductVersion" "${VERSION}"
 VIAddVersionKey "FileVersion" "${VERSION}"
 VIAddVersionKey "FileDescription" "${PRODUCT} ${VERSION} setup"
 VIAddVersionKey "CompanyName" "${PUBLISHER}"
-VIAddVersionKey "LegalCopyright" "Copyright (c) 2026 ${PUBLISHER}, MIT License"
+VIAddVersionKey "LegalCopyright" "${COPYRIGHT}"
 
 LicenseData "${PAYLOAD}/LICENSE"
 Page license
@@ -60,47 +62,14 @@ UninstPage uninstConfirm
 UninstPage instfiles
 
 ; ---------------------------------------------------------------------------
-; The files under $INSTDIR, listed once. ACTION is U2C_INSTALL_FILE or
-; U2C_REMOVE_FILE; DIR is relative to $INSTDIR and to the payload.
-!macro U2C_PROGRAM_FILES ACTION
-  !insertmacro ${ACTION} "" "LICENSE"
-  !insertmacro ${ACTION} "" "README.md"
-  !insertmacro ${ACTION} "" "example_python_can.py"
-  !insertmacro ${ACTION} "docs" "adapters.md"
-  !insertmacro ${ACTION} "docs" "architecture.md"
-  !insertmacro ${ACTION} "docs" "benchmarks.md"
-  !insertmacro ${ACTION} "docs" "bug-reports.md"
-  !insertmacro ${ACTION} "docs" "canal-semantics.md"
-  !insertmacro ${ACTION} "docs" "protocol.md"
-  !insertmacro ${ACTION} "docs" "python-can.md"
-  !insertmacro ${ACTION} "docs" "setup-string.md"
-  !insertmacro ${ACTION} "docs" "testing.md"
-  !insertmacro ${ACTION} "docs" "troubleshooting.md"
-  !insertmacro ${ACTION} "docs" "virtual-adapters.md"
-  !insertmacro ${ACTION} "docs" "windows.md"
-  !insertmacro ${ACTION} "include" "canal.h"
-  !insertmacro ${ACTION} "include" "usb2can.h"
-  !insertmacro ${ACTION} "lib\x64" "usb2can.lib"
-  !insertmacro ${ACTION} "lib\x64" "libusb2can.dll.a"
-  !insertmacro ${ACTION} "lib\x86" "usb2can.lib"
-  !insertmacro ${ACTION} "lib\x86" "libusb2can.dll.a"
-  !ifdef CLI_X64
-    !insertmacro ${ACTION} "x64" "usb2can-cli.exe"
-  !endif
-  !ifdef CLI_X86
-    !insertmacro ${ACTION} "x86" "usb2can-cli.exe"
-  !endif
-!macroend
+; The files under $INSTDIR, listed once (U2C_PAYLOAD_FILES, written from the
+; payload) for the installer and the uninstaller. ACTION is U2C_INSTALL_FILE
+; or U2C_REMOVE_FILE; DIR is relative to $INSTDIR and to the payload.
+!include "${PAYLOAD_LIST}"
 
 ; Folders under $INSTDIR, deepest first, removed on uninstall when empty.
 !macro U2C_REMOVE_EMPTY_FOLDERS
-  RMDir "$INSTDIR\lib\x64"
-  RMDir "$INSTDIR\lib\x86"
-  RMDir "$INSTDIR\lib"
-  RMDir "$INSTDIR\include"
-  RMDir "$INSTDIR\docs"
-  RMDir "$INSTDIR\x64"
-  RMDir "$INSTDIR\x86"
+  !insertmacro U2C_PAYLOAD_FOLDERS
   RMDir "$INSTDIR\backup\x64"
   RMDir "$INSTDIR\backup\x86"
   RMDir "$INSTDIR\backup"
@@ -247,15 +216,11 @@ Function .onInit
   !insertmacro U2C_NATIVE_REGISTRY_VIEW
 FunctionEnd
 
-; What canal/version.rc.in writes into usb2can.dll's version resource
-; (US English, Unicode block 040904b0); compared exactly, case included.
-!define OUR_DLL_PRODUCT "usb2can"
-!define OUR_DLL_COMPANY "usb2can project"
-
 ; Pops a file name (file-system redirection off, as the system folders are
-; read), pushes 1 when its version resource names exactly our ProductName and
-; CompanyName, else 0. version.dll is not called while redirection is off:
-; a 32-bit installer could then load System32's 64-bit version.dll and read
+; read), pushes 1 when its version resource (US English, Unicode: the block
+; canal/version.rc.in writes) names exactly, case included, our ProductName
+; (PRODUCT) and CompanyName (PUBLISHER, both from CMakeLists.txt), else 0.
+; version.dll is not called while redirection is off: a 32-bit installer could then load System32's 64-bit version.dll and read
 ; nothing, taking our own older DLL for a foreign one. So the file is copied
 ; (redirection still off, to reach the real System32) and the copy is read
 ; with redirection on.
@@ -299,8 +264,8 @@ Function IsOurDll
     Delete $5
   ${EndIf}
   StrCpy $0 0
-  ${If} $4 S== "${OUR_DLL_PRODUCT}"
-  ${AndIf} $6 S== "${OUR_DLL_COMPANY}"
+  ${If} $4 S== "${PRODUCT}"
+  ${AndIf} $6 S== "${PUBLISHER}"
     StrCpy $0 1
   ${EndIf}
   Pop $6
@@ -358,7 +323,7 @@ Section "usb2can"
   !insertmacro U2C_FOR_EACH_SYSTEM_DIR U2C_BACKUP_FOREIGN_DLL
   !insertmacro U2C_FOR_EACH_SYSTEM_DIR U2C_INSTALL_SYSTEM_DLL
   Call ExplainArm64
-  !insertmacro U2C_PROGRAM_FILES U2C_INSTALL_FILE
+  !insertmacro U2C_PAYLOAD_FILES U2C_INSTALL_FILE
   SetOutPath "$INSTDIR"
   WriteUninstaller "$INSTDIR\${UNINSTALLER}"
 
@@ -392,7 +357,7 @@ FunctionEnd
 
 Section "Uninstall"
   !insertmacro U2C_FOR_EACH_SYSTEM_DIR U2C_REMOVE_SYSTEM_DLL
-  !insertmacro U2C_PROGRAM_FILES U2C_REMOVE_FILE
+  !insertmacro U2C_PAYLOAD_FILES U2C_REMOVE_FILE
   Delete "$INSTDIR\${UNINSTALLER}"
   !insertmacro U2C_REMOVE_EMPTY_FOLDERS
   DeleteRegKey HKLM "${UNINST_KEY}"

@@ -9,6 +9,10 @@
 
 #include "osal.h"
 
+#if defined(_WIN32)
+#include <windows.h>
+#endif
+
 typedef struct vlink {
     u2c_link base;
     unsigned slot;
@@ -342,10 +346,35 @@ static void slot_config(unsigned slot, u8d_model_config *cfg)
     snprintf(cfg->serial, sizeof cfg->serial, "VIRTUAL%u", slot);
 }
 
+/* USB2CAN_VIRTUAL_SAMPLE_POINT_TOLERANCE: per mille, 0..1000; anything
+ * else (or unset) leaves the check off. */
+static unsigned sample_point_tolerance_from_environment(void)
+{
+    char text[16];
+#if defined(_WIN32)
+    /* The process environment, not this C runtime's copy of it. */
+    DWORD n = GetEnvironmentVariableA(U2C_VIRTUAL_SP_TOLERANCE_ENV, text, (DWORD)sizeof text);
+    if (n == 0 || n >= sizeof text)
+        return 0;
+#else
+    const char *value = getenv(U2C_VIRTUAL_SP_TOLERANCE_ENV);
+    if (value == NULL || strlen(value) >= sizeof text)
+        return 0;
+    snprintf(text, sizeof text, "%s", value);
+#endif
+    char *end = NULL;
+    unsigned long permille = strtoul(text, &end, 10);
+    if (end == text || *end != '\0' || permille > 1000)
+        return 0;
+    return (unsigned)permille;
+}
+
 /* The bus and its clock thread (with the lock held). */
 static bool start_bus(uint64_t now)
 {
     virtual_bus.bus = vbus_create(virtual_bus.paced ? VBUS_PACED : VBUS_INSTANT, now);
+    if (virtual_bus.bus != NULL)
+        vbus_set_sample_point_tolerance(virtual_bus.bus, sample_point_tolerance_from_environment());
     clock_ctx *clock = calloc(1, sizeof *clock);
     if (virtual_bus.bus == NULL || clock == NULL ||
         u2c_thread_start(&clock->thread, clock_main, clock) != 0) {

@@ -28,7 +28,6 @@
 #define HAL_ERR_BD 0x080u
 #define HAL_ERR_CRC 0x100u
 
-
 typedef struct tx_slot {
     u8d_frame frame;
     uint64_t ready_ns;
@@ -90,6 +89,8 @@ struct u8d_model {
     uint32_t lost;
     u8d_lec injected_lec;
     unsigned injected_count;
+    unsigned error_flag_every; /* 0: a well-behaved node */
+    unsigned error_flag_seen;  /* frames seen since its last error flag */
 };
 
 /* --- small helpers ---------------------------------------------------------- */
@@ -660,7 +661,8 @@ static bool command_set_speed(u8d_model *m, const uint8_t *cmd)
 {
     if (!m->running)
         return false;
-    if (cmd[U8D_CMD_OFF_OPT1] != U8D_SPEED_MANUAL) /* manual: FW uses stale values; keep the timing */
+    if (cmd[U8D_CMD_OFF_OPT1] !=
+        U8D_SPEED_MANUAL) /* manual: FW uses stale values; keep the timing */
         timing_from_index(cmd[U8D_CMD_OFF_OPT1], &m->bt);
     m->bitrate = u8d_bittiming_bitrate(&m->bt);
     m->generation++;
@@ -986,5 +988,27 @@ bool u8d_model_take_injected_error(u8d_model *m, u8d_lec *lec)
         return false;
     m->injected_count--;
     *lec = m->injected_lec;
+    return true;
+}
+
+void u8d_model_set_error_flags(u8d_model *m, unsigned every)
+{
+    m->error_flag_every = every;
+    m->error_flag_seen = 0;
+    m->generation++;
+}
+
+unsigned u8d_model_error_flags(const u8d_model *m)
+{
+    return m->error_flag_every;
+}
+
+bool u8d_model_take_error_flag(u8d_model *m)
+{
+    if (m->error_flag_every == 0)
+        return false;
+    if (++m->error_flag_seen < m->error_flag_every)
+        return false;
+    m->error_flag_seen = 0;
     return true;
 }
