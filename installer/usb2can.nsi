@@ -220,8 +220,9 @@ FunctionEnd
 ; read), pushes 1 when its version resource (US English, Unicode: the block
 ; canal/version.rc.in writes) names exactly, case included, our ProductName
 ; (PRODUCT) and CompanyName (PUBLISHER, both from CMakeLists.txt), else 0.
-; version.dll is not called while redirection is off: a 32-bit installer could then load System32's 64-bit version.dll and read
-; nothing, taking our own older DLL for a foreign one. So the file is copied
+; version.dll is not called while redirection is off: a 32-bit installer
+; could then load System32's 64-bit version.dll and read nothing, taking our
+; own older DLL for a foreign one. So the file is copied
 ; (redirection still off, to reach the real System32) and the copy is read
 ; with redirection on.
 Function IsOurDll
