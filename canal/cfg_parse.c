@@ -36,11 +36,6 @@ static bool is_blank(char c)
     return c == ' ' || c == '\t';
 }
 
-static char ascii_upper(char c)
-{
-    return (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c;
-}
-
 static bool is_serial_char(char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -200,7 +195,7 @@ static bool parse_serial(parser *p, const token *t, u2c_setup *out)
                           (unsigned)i + 1, c);
     }
     for (size_t i = 0; i < t->len; i++)
-        out->serial[i] = ascii_upper(t->text[i]);
+        out->serial[i] = u2c_ascii_upper(t->text[i]);
     out->serial[t->len] = '\0';
     return true;
 }
@@ -309,7 +304,7 @@ static bool key_equals(const char *key, size_t len, const char *name)
     if (strlen(name) != len)
         return false;
     for (size_t i = 0; i < len; i++)
-        if (ascii_upper(key[i]) != ascii_upper(name[i]))
+        if (u2c_ascii_upper(key[i]) != u2c_ascii_upper(name[i]))
             return false;
     return true;
 }

@@ -4,37 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
 #include "usb2can.h"
-
-static char ascii_upper(char c)
-{
-    return (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c;
-}
-
-void u2c_copy_upper(char *dst, size_t dst_size, const char *src)
-{
-    if (dst_size == 0)
-        return;
-    size_t i = 0;
-    for (; src[i] != '\0' && i + 1 < dst_size; i++)
-        dst[i] = ascii_upper(src[i]);
-    dst[i] = '\0';
-}
-
-int u2c_compare_nocase(const char *a, const char *b)
-{
-    for (;; a++, b++) {
-        unsigned char ca = (unsigned char)ascii_upper(*a);
-        unsigned char cb = (unsigned char)ascii_upper(*b);
-        if (ca != cb || ca == '\0')
-            return (int)ca - (int)cb;
-    }
-}
 
 static bool starts_with_nocase(const char *text, const char *prefix)
 {
     for (; *prefix != '\0'; text++, prefix++) {
-        if (ascii_upper(*text) != ascii_upper(*prefix))
+        if (u2c_ascii_upper(*text) != u2c_ascii_upper(*prefix))
             return false;
     }
     return true;

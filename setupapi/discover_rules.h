@@ -99,10 +99,7 @@ bool u2c_windows_is_root_hub(const char *instance_id);
 void u2c_format_port_path(char *out, size_t size, unsigned bus, const unsigned *ports,
                           unsigned depth);
 
-/* Copies src upper-cased (ASCII) into dst, truncating to dst_size - 1 characters. */
-void u2c_copy_upper(char *dst, size_t dst_size, const char *src);
-
-/* Case-insensitive (ASCII) comparison of two strings; < 0, 0 or > 0. */
-int u2c_compare_nocase(const char *a, const char *b);
+/* u2c_copy_upper and u2c_compare_nocase: text.h. */
+#include "text.h"
 
 #endif

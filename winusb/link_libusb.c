@@ -38,6 +38,7 @@
 #include "open_survey.h"
 #include "osal.h"
 #include "usb_enum_lock.h"
+#include "text.h"
 
 #include <libusb.h>
 
@@ -927,18 +928,6 @@ static const u2c_link_ops usb_link_ops =
 
 /* --- open ------------------------------------------------------------------- */
 
-static bool same_serial(const char *a, const char *b)
-{
-    for (;; a++, b++) {
-        char ca = *a >= 'a' && *a <= 'z' ? (char)(*a - 'a' + 'A') : *a;
-        char cb = *b >= 'a' && *b <= 'z' ? (char)(*b - 'a' + 'A') : *b;
-        if (ca != cb)
-            return false;
-        if (ca == '\0')
-            return true;
-    }
-}
-
 static bool has_bulk_endpoint(const struct libusb_interface_descriptor *alt, uint8_t address)
 {
     for (int i = 0; i < alt->bNumEndpoints; i++) {
@@ -1160,7 +1149,7 @@ static void consider(open_search *q, libusb_device *dev,
     usb_link *mine = open_link_on_locked(dev);
     if (mine != NULL) {
         u2c_survey_add_serial(&q->survey, mine->base.serial);
-        if (q->wanted[0] == '\0' || same_serial(mine->base.serial, q->wanted)) {
+        if (q->wanted[0] == '\0' || u2c_compare_nocase(mine->base.serial, q->wanted) == 0) {
             note_match(q, where);
             if (q->held_here == NULL)
                 q->held_here = mine;
@@ -1185,7 +1174,7 @@ static void consider(open_search *q, libusb_device *dev,
     } else if (!read_serial(dev, desc, &handle, serial, sizeof serial, &q->survey)) {
         return;
     }
-    if (!any && !same_serial(serial, q->wanted)) {
+    if (!any && u2c_compare_nocase(serial, q->wanted) != 0) {
         libusb_close(handle);
         return;
     }

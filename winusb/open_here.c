@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "osal.h"
+#include "text.h"
 
 typedef struct open_entry {
     const void *key; /* NULL: free */
@@ -16,18 +17,6 @@ static struct {
     u2c_mutex lock; /* guards entry */
     open_entry entry[U2C_OPEN_HERE_MAX];
 } table = {.lock = U2C_MUTEX_INITIALIZER};
-
-static bool same_text_nocase(const char *a, const char *b)
-{
-    for (;; a++, b++) {
-        char ca = *a >= 'a' && *a <= 'z' ? (char)(*a - 'a' + 'A') : *a;
-        char cb = *b >= 'a' && *b <= 'z' ? (char)(*b - 'a' + 'A') : *b;
-        if (ca != cb)
-            return false;
-        if (ca == '\0')
-            return true;
-    }
-}
 
 void u2c_open_here_add(const void *key, const char *serial, const char *location)
 {
@@ -73,7 +62,7 @@ bool u2c_open_here_find(const char *serial, const char *location, long *handle)
         const open_entry *e = &table.entry[i];
         if (e->key == NULL)
             continue;
-        if (serial != NULL && serial[0] != '\0' && !same_text_nocase(e->serial, serial))
+        if (serial != NULL && serial[0] != '\0' && u2c_compare_nocase(e->serial, serial) != 0)
             continue;
         if (location != NULL && location[0] != '\0' && strcmp(e->location, location) != 0)
             continue;
