@@ -22,6 +22,7 @@
 #include "last_error.h"
 #include "link_open.h"
 #include "link_virtual.h"
+#include "open_here.h"
 #include "thread_slots.h"
 #include "usb2can.h"
 #include "wait_policy.h"
@@ -77,22 +78,26 @@ static void apply_virtual_options(u2c_link *link, const u2c_setup *setup)
         (void)u2c_virtual_with_model(slot, set_error_flags, &every);
 }
 
-static u2c_channel *open_channel(const u2c_setup *setup, unsigned long flags)
+static u2c_channel *open_channel(const u2c_setup *setup, unsigned long flags, u2c_link **opened)
 {
     char serial[USB2CAN_SERIAL_MAX + 1];
     char reason[U2C_ERROR_TEXT_MAX];
     snprintf(serial, sizeof serial, "%s", setup->serial);
-    if (!serial[0] && !u2c_pick_only_adapter(serial, sizeof serial))
+    if (!serial[0] && !setup->location[0] && !u2c_pick_only_adapter(serial, sizeof serial))
         return NULL;
     u2c_link_result result = U2C_LINK_OK;
     reason[0] = '\0';
-    u2c_link *link = u2c_link_open(serial, &result, reason, sizeof reason);
+    u2c_link *link = u2c_link_open_at(serial, setup->location, &result, reason, sizeof reason);
     if (!link) {
-        u2c_explain_link_failure(serial, result, reason);
+        if (setup->location[0] || result == U2C_LINK_AMBIGUOUS)
+            u2c_error_set("%s", reason); /* about that location or those adapters */
+        else
+            u2c_explain_link_failure(serial, result, reason);
         return NULL;
     }
     apply_virtual_options(link, setup);
     int code = CANAL_ERROR_SUCCESS;
+    *opened = link;
     return u2c_channel_open(link, setup, flags, &code);
 }
 
@@ -118,13 +123,16 @@ long CANAL_CALL CanalOpen(const char *pDevice, unsigned long flags)
         return 0;
     }
     u2c_keep_loaded_hold(); /* before the open can start a thread */
-    u2c_channel *ch = open_channel(&setup, flags);
+    u2c_link *link = NULL;
+    u2c_channel *ch = open_channel(&setup, flags, &link);
     if (!ch) {
         u2c_handles_cancel(&g_handles, reservation);
         u2c_keep_loaded_drop();
         return 0;
     }
-    return u2c_handles_publish(&g_handles, reservation, ch);
+    long handle = u2c_handles_publish(&g_handles, reservation, ch);
+    u2c_open_here_set_handle(link, handle); /* "open in this program (handle 3)" */
+    return handle;
 }
 
 /* Steps 2 and 3 of a close that begin_remove started: wakes the channel's
@@ -144,6 +152,13 @@ static bool finish_close(long handle, u2c_channel *ch, uint64_t deadline)
 
 static int canal_close(long handle)
 {
+    /* Called from a DllMain or a static destructor after ExitProcess ended
+     * every other thread: a call they were inside never returns its use,
+     * and a lock they held is never released (the heap's too), so waiting
+     * for either would never end. Nothing is touched; Windows frees it all
+     * and closes the adapter's handle as the process ends. */
+    if (u2c_process_exiting())
+        return CANAL_ERROR_SUCCESS;
     u2c_error_clear();
     u2c_lookup_miss miss = U2C_MISS_UNKNOWN;
     u2c_channel *ch = u2c_handles_begin_remove(&g_handles, handle, &miss);
@@ -170,8 +185,9 @@ int u2c_api_close_all(unsigned long wait_ms)
     int left_open = 0;
     uint64_t deadline = u2c_deadline_after_ms(wait_ms);
     for (int i = 0; i < n; i++) {
-        u2c_channel *ch = u2c_handles_begin_remove(&g_handles, live[i], NULL);
-        if (ch && !finish_close(live[i], ch, deadline))
+        bool in_use = false;
+        u2c_channel *ch = u2c_handles_begin_remove_unused(&g_handles, live[i], &in_use);
+        if (in_use || (ch && !finish_close(live[i], ch, deadline)))
             left_open++;
     }
     return left_open;
@@ -355,6 +371,12 @@ long CANAL_CALL Usb2canListAdapters(usb2canAdapterInfo *list, long max)
 {
     u2c_error_clear();
     return u2c_list_adapters(list, max);
+}
+
+long CANAL_CALL Usb2canListAdaptersEx(usb2canAdapterInfoEx *list, long max)
+{
+    u2c_error_clear();
+    return u2c_list_adapters_ex(list, max);
 }
 
 unsigned long CANAL_CALL Usb2canGetEnvironment(char *buf, unsigned long size)

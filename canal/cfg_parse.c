@@ -36,11 +36,6 @@ static bool is_blank(char c)
     return c == ' ' || c == '\t';
 }
 
-static char ascii_upper(char c)
-{
-    return (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c;
-}
-
 static bool is_serial_char(char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -200,7 +195,7 @@ static bool parse_serial(parser *p, const token *t, u2c_setup *out)
                           (unsigned)i + 1, c);
     }
     for (size_t i = 0; i < t->len; i++)
-        out->serial[i] = ascii_upper(t->text[i]);
+        out->serial[i] = u2c_ascii_upper(t->text[i]);
     out->serial[t->len] = '\0';
     return true;
 }
@@ -309,14 +304,14 @@ static bool key_equals(const char *key, size_t len, const char *name)
     if (strlen(name) != len)
         return false;
     for (size_t i = 0; i < len; i++)
-        if (ascii_upper(key[i]) != ascii_upper(name[i]))
+        if (u2c_ascii_upper(key[i]) != u2c_ascii_upper(name[i]))
             return false;
     return true;
 }
 
 /* Where each option was given (0 = not yet), for "already given" reasons. */
 typedef struct option_seen {
-    unsigned rxqueue, busoff, errorframes;
+    unsigned rxqueue, busoff, errorframes, location;
 } option_seen;
 
 static bool once(parser *p, const token *t, unsigned *seen, const char *key)
@@ -384,9 +379,46 @@ static bool parse_errorframes(parser *p, const token *t, const char *value, size
     return true;
 }
 
+/* "1-4.2": a bus number, '-', then one to seven port numbers joined by '.'. */
+static bool location_well_formed(const char *text, size_t len)
+{
+    unsigned parts = 0;
+    size_t i = 0;
+    while (i < len) {
+        size_t digits = 0;
+        while (i < len && text[i] >= '0' && text[i] <= '9') {
+            i++;
+            digits++;
+        }
+        if (digits == 0 || digits > 3)
+            return false;
+        parts++;
+        if (i == len)
+            break;
+        if (text[i] != (parts == 1 ? '-' : '.'))
+            return false;
+        i++;
+        if (i == len)
+            return false;
+    }
+    return parts >= 2 && parts <= 8;
+}
+
+static bool parse_location(parser *p, const token *t, const char *value, size_t value_len,
+                           u2c_setup *out)
+{
+    if (!location_well_formed(value, value_len) || value_len >= sizeof out->location)
+        return fail_token(p, t,
+                          "location must be a USB port path as usb2can-cli list shows "
+                          "it: the bus, '-', then ports joined by '.' (e.g. 1-4.2)");
+    memcpy(out->location, value, value_len);
+    out->location[value_len] = '\0';
+    return true;
+}
+
 static bool parse_options(parser *p, unsigned first, u2c_setup *out)
 {
-    option_seen seen = {0, 0, 0};
+    option_seen seen = {0, 0, 0, 0};
     for (unsigned i = first; i < p->count; i++) {
         const token *t = &p->tok[i];
         if (!token_is_option(t))
@@ -413,10 +445,13 @@ static bool parse_options(parser *p, unsigned first, u2c_setup *out)
         else if (key_equals(t->text, key_len, "errorframes"))
             ok = once(p, t, &seen.errorframes, "errorframes") &&
                  parse_errorframes(p, t, value, value_len, out);
+        else if (key_equals(t->text, key_len, "location"))
+            ok = once(p, t, &seen.location, "location") &&
+                 parse_location(p, t, value, value_len, out);
         else
             return fail_token(p, t,
                               "unknown option (known: rxqueue=N, busoff=auto:N, "
-                              "errorframes=N)");
+                              "errorframes=N, location=1-4.2)");
         if (!ok)
             return false;
     }

@@ -128,16 +128,16 @@ UninstPage instfiles
   ${EndIf}
 !macroend
 
-; A usb2can.dll without usb2can's version resource is somebody else's (the
-; vendor's, say): keep it to put back on uninstall; if it cannot be kept,
-; change nothing. One of ours (an earlier version that is still in use, its
-; deletion pending) is simply replaced.
+; A usb2can.dll whose version resource does not name exactly our product
+; and company is somebody else's (the vendor's, say): keep it to put back on
+; uninstall; if it cannot be kept, change nothing. One of ours (an earlier
+; version that is still in use, its deletion pending) is simply replaced.
 !macro U2C_BACKUP_FOREIGN_DLL SYSTEM_DIR ARCH
   ${If} ${FileExists} "${SYSTEM_DIR}\usb2can.dll"
     Push "${SYSTEM_DIR}\usb2can.dll"
-    Call ProductNameOf
+    Call IsOurDll
     Pop $0
-    ${If} $0 != "${PRODUCT}"
+    ${If} $0 != 1
       CreateDirectory "$INSTDIR\backup\${ARCH}"
       !insertmacro U2C_COPY_FILE "${SYSTEM_DIR}\usb2can.dll" "$INSTDIR\backup\${ARCH}\usb2can.dll"
       ${If} $0 = 0
@@ -216,34 +216,75 @@ Function .onInit
   !insertmacro U2C_NATIVE_REGISTRY_VIEW
 FunctionEnd
 
-; Pops a file name, pushes the ProductName of its version resource (US
-; English, Unicode: the block canal/version.rc.in writes), or "".
-Function ProductNameOf
-  Exch $0 ; file
+; Pops a file name (file-system redirection off, as the system folders are
+; read), pushes 1 when its version resource (US English, Unicode: the block
+; canal/version.rc.in writes) names exactly, case included, our ProductName
+; (PRODUCT) and CompanyName (PUBLISHER, both from CMakeLists.txt), else 0.
+; version.dll is not called while redirection is off: a 32-bit installer
+; could then load System32's 64-bit version.dll and read nothing, taking our
+; own older DLL for a foreign one. So the file is copied
+; (redirection still off, to reach the real System32) and the copy is read
+; with redirection on.
+Function IsOurDll
+  Exch $0 ; file, then the verdict
   Push $1
   Push $2
   Push $3
   Push $4
-  StrCpy $4 ""
-  System::Call 'version::GetFileVersionInfoSizeW(w r0, *i .r1) i .r1'
-  ${If} $1 > 0
-    System::Alloc $1
-    Pop $2
-    System::Call 'version::GetFileVersionInfoW(w r0, i 0, i r1, p r2) i .r3'
-    ${If} $3 <> 0
-      System::Call 'version::VerQueryValueW(p r2, w "\StringFileInfo\040904b0\ProductName", *p .r3, *i .r1) i .r1'
-      ${If} $1 <> 0
-        System::Call '*$3(&w64 .r4)'
-      ${EndIf}
+  Push $5
+  Push $6
+  StrCpy $4 "" ; ProductName
+  StrCpy $6 "" ; CompanyName
+  InitPluginsDir
+  StrCpy $5 "$PLUGINSDIR\version-probe.dll"
+  System::Call 'kernel32::CopyFileW(w r0, w r5, i 0) i .r1'
+  ${If} $1 <> 0
+    ${If} ${RunningX64}
+      ${EnableX64FSRedirection}
     ${EndIf}
-    System::Free $2
+    System::Call 'version::GetFileVersionInfoSizeW(w r5, *i .r1) i .r1'
+    ${If} $1 > 0
+      System::Alloc $1
+      Pop $2
+      System::Call 'version::GetFileVersionInfoW(w r5, i 0, i r1, p r2) i .r3'
+      ${If} $3 <> 0
+        System::Call 'version::VerQueryValueW(p r2, w "\StringFileInfo\040904b0\ProductName", *p .r3, *i .r1) i .r1'
+        ${If} $1 <> 0
+          System::Call '*$3(&w64 .r4)'
+        ${EndIf}
+        System::Call 'version::VerQueryValueW(p r2, w "\StringFileInfo\040904b0\CompanyName", *p .r3, *i .r1) i .r1'
+        ${If} $1 <> 0
+          System::Call '*$3(&w64 .r6)'
+        ${EndIf}
+      ${EndIf}
+      System::Free $2
+    ${EndIf}
+    ${If} ${RunningX64}
+      ${DisableX64FSRedirection}
+    ${EndIf}
+    Delete $5
   ${EndIf}
-  StrCpy $0 $4
+  StrCpy $0 0
+  ${If} $4 S== "${PRODUCT}"
+  ${AndIf} $6 S== "${PUBLISHER}"
+    StrCpy $0 1
+  ${EndIf}
+  Pop $6
+  Pop $5
   Pop $4
   Pop $3
   Pop $2
   Pop $1
   Exch $0
+FunctionEnd
+
+; On ARM64 Windows (where ${RunningX64} is true too) the x64 DLL went to
+; System32 and the x86 DLL to SysWOW64; there is no ARM64 usb2can.dll.
+Function ExplainArm64
+  ${If} ${IsNativeARM64}
+    DetailPrint "ARM64 Windows: installed the x64 usb2can.dll in System32 and the x86 one in SysWOW64; ARM64-native programs cannot load either"
+    MessageBox MB_ICONINFORMATION "This is ARM64 Windows. usb2can installed its x64 usb2can.dll (System32) for x64 programs, which Windows runs under emulation, and its x86 usb2can.dll (SysWOW64) for 32-bit programs. There is no ARM64 usb2can.dll: ARM64-native programs cannot load either of them." /SD IDOK
+  ${EndIf}
 FunctionEnd
 
 ; Runs the uninstaller of an earlier installation in place and waits for it,
@@ -282,6 +323,7 @@ Section "usb2can"
   Call RemovePrevious
   !insertmacro U2C_FOR_EACH_SYSTEM_DIR U2C_BACKUP_FOREIGN_DLL
   !insertmacro U2C_FOR_EACH_SYSTEM_DIR U2C_INSTALL_SYSTEM_DLL
+  Call ExplainArm64
   !insertmacro U2C_PAYLOAD_FILES U2C_INSTALL_FILE
   SetOutPath "$INSTDIR"
   WriteUninstaller "$INSTDIR\${UNINSTALLER}"

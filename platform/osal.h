@@ -114,6 +114,12 @@ __attribute__((noreturn))
 void u2c_thread_exit_unpin(void *pin);
 #endif
 
+/* Whether the process is ending and its other threads may be gone: Windows,
+ * after ExitProcess ended every other thread and DLLs are being detached
+ * (RtlDllShutdownInProgress), when a lock such a thread held is never
+ * released. Always false elsewhere (there exit runs with every thread alive). */
+bool u2c_process_exiting(void);
+
 /* Sleeps at least ms milliseconds (tests and tools only, never the data
  * path); 0 yields the processor. */
 void u2c_sleep_ms(unsigned ms);

@@ -45,7 +45,8 @@
     X(U2C_LINK_BUSY, -5, "adapter in use")           /* by another program or handle */            \
     X(U2C_LINK_ACCESS, -6, "adapter not accessible") /* e.g. the vendor's driver bound */          \
     X(U2C_LINK_NO_MEMORY, -7, "out of memory")                                                     \
-    X(U2C_LINK_PROTOCOL, -8, "malformed reply")
+    X(U2C_LINK_PROTOCOL, -8, "malformed reply")                                                    \
+    X(U2C_LINK_AMBIGUOUS, -9, "several adapters have that serial") /* name one by location */
 
 typedef enum u2c_link_result {
 #define U2C_LINK_RESULT_ENUM(name, value, text) name = value,

@@ -1,13 +1,13 @@
 /* Virtual adapters on one in-process bus; contract and lock order in link_virtual.h. */
 #include "link_virtual.h"
 
-#include <ctype.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "osal.h"
+#include "text.h"
 
 #if defined(_WIN32)
 #include <windows.h>
@@ -87,7 +87,7 @@ bool u2c_virtual_serial_slot(const char *serial, unsigned *slot)
     if (serial == NULL)
         return false;
     for (size_t i = 0; i < sizeof prefix - 1; i++) {
-        if (toupper((unsigned char)serial[i]) != prefix[i])
+        if (u2c_ascii_upper(serial[i]) != prefix[i])
             return false;
     }
     const char *rest = serial + sizeof prefix - 1;

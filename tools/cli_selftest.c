@@ -15,7 +15,6 @@
  * verdict. PASS needs every frame back, in order and intact, no overrun
  * and no failed call.
  */
-#include <ctype.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include "cli_latency.h"
 #include "cli_traffic.h"
 #include "osal.h"
+#include "text.h"
 #include "usb2can.h"
 
 const char cli_selftest_help[] =
@@ -130,10 +130,7 @@ static void receive_timed(void *arg)
 static void describe_adapter(const cli_context *cx, const char *serial)
 {
     char wanted[USB2CAN_SERIAL_MAX + 2];
-    size_t len = 0;
-    for (; serial[len] != '\0' && len < USB2CAN_SERIAL_MAX; len++)
-        wanted[len] = (char)toupper((unsigned char)serial[len]);
-    wanted[len] = '\0';
+    u2c_copy_upper(wanted, USB2CAN_SERIAL_MAX + 1, serial);
     if (strcmp(wanted, "VIRTUAL") == 0)
         snprintf(wanted, sizeof wanted, "VIRTUAL0");
     char driver[40] = "unknown (not in the adapter list)", state[16] = "";

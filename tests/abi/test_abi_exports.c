@@ -79,6 +79,7 @@ static const struct export_case exports[] = {
     {"Usb2canListAdapters", 8},
     {"Usb2canGetEnvironment", 8},
     {"Usb2canScanBitrate", 20},
+    {"Usb2canListAdaptersEx", 8},
 };
 #define EXPORT_COUNT (sizeof exports / sizeof exports[0])
 
@@ -174,7 +175,8 @@ static void test_stdcall_stack_balance(void **state)
                    strcmp(exports[i].name, "Usb2canGetEnvironment") == 0) {
             args[0] = buffer;
             args[1] = sizeof text;
-        } else if (strcmp(exports[i].name, "Usb2canListAdapters") == 0) {
+        } else if (strcmp(exports[i].name, "Usb2canListAdapters") == 0 ||
+                   strcmp(exports[i].name, "Usb2canListAdaptersEx") == 0) {
             args[1] = 0; /* max 0: count only */
         } else if (strcmp(exports[i].name, "Usb2canScanBitrate") == 0) {
             args[1] = 0; /* setup NULL: refused at once */

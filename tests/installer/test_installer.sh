@@ -22,6 +22,9 @@
 #   foreign in use  a foreign System32\usb2can.dll kept at install; uninstall
 #             while a program holds ours: exit 3010, the backup stays, the
 #             foreign DLL is staged and renamed into place at the restart.
+#   look-alike  a foreign System32\usb2can.dll whose version resource says
+#             ProductName "USB2CAN", CompanyName "8devices" (ours differs only
+#             in case) is kept and put back on uninstall.
 #   win32     install on 32-bit Windows: the 32-bit DLL in System32.
 set -uo pipefail
 
@@ -291,6 +294,36 @@ restart_windows() {
   timeout 120 wineserver -w
 }
 
+# make_lookalike_dll OUT: a 64-bit DLL with a version resource naming
+# ProductName "USB2CAN" and CompanyName "8devices".
+make_lookalike_dll() {
+    local d=$work/lookalike
+    rm -rf "$d" && mkdir -p "$d"
+    cat >"$d/version.rc" <<'RC'
+1 VERSIONINFO
+FILEVERSION 1,0,0,0
+PRODUCTVERSION 1,0,0,0
+BEGIN
+  BLOCK "StringFileInfo"
+  BEGIN
+    BLOCK "040904b0"
+    BEGIN
+      VALUE "CompanyName", "8devices"
+      VALUE "ProductName", "USB2CAN"
+      VALUE "FileVersion", "1.0.0.0"
+    END
+  END
+  BLOCK "VarFileInfo"
+  BEGIN
+    VALUE "Translation", 0x409, 1200
+  END
+END
+RC
+    printf 'int lookalike(void) { return 0; }\n' >"$d/lookalike.c"
+    x86_64-w64-mingw32-windres "$d/version.rc" -O coff -o "$d/version.o" &&
+        x86_64-w64-mingw32-gcc -shared -o "$1" "$d/lookalike.c" "$d/version.o"
+}
+
 python_syntax_ok() { python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read())' "$1"; }
 
 # ---------------------------------------------------------------------------
@@ -405,6 +438,23 @@ check "after a restart System32\\usb2can.dll is the foreign DLL again, no .resto
   eval 'cmp -s "$work/foreign64.dll" "$c/windows/system32/usb2can.dll" &&
         [ ! -e "$c/windows/system32/usb2can.dll.restore" ]'
 rm -rf "$inuse"
+check_nothing_left "$before" 64 32
+rm -f "$c/windows/system32/usb2can.dll"
+
+echo "=== look-alike: a foreign DLL whose ProductName differs from ours only in case"
+check "a look-alike DLL (ProductName USB2CAN, CompanyName 8devices) builds" \
+    make_lookalike_dll "$work/lookalike64.dll"
+cp "$work/lookalike64.dll" "$c/windows/system32/usb2can.dll"
+before=$(snapshot)
+run_setup "$setup" /S
+check "installing over the look-alike System32\\usb2can.dll exits 0" [ $? -eq 0 ]
+check "the look-alike is kept in Program Files\\usb2can\\backup\\x64, ours in System32" \
+    eval 'cmp -s "$work/lookalike64.dll" "$pf/backup/x64/usb2can.dll" &&
+          cmp -s "$stripped/x64/usb2can.dll" "$c/windows/system32/usb2can.dll"'
+run_uninstaller
+check "silent uninstall exits 0" [ $? -eq 0 ]
+check "uninstall put the look-alike System32\\usb2can.dll back" \
+    cmp -s "$work/lookalike64.dll" "$c/windows/system32/usb2can.dll"
 check_nothing_left "$before" 64 32
 rm -f "$c/windows/system32/usb2can.dll"
 
