@@ -174,22 +174,12 @@ static void count_status(usb2canScanResult *r, const canalMsg *m)
     unsigned rec = m->sizeData >= 2 ? m->data[1] : 0;
     if (rec > r->rec)
         r->rec = rec;
-    switch (m->id) {
-    case CANAL_STATUSMSG_OK:
-        break;
-    case CANAL_STATUSMSG_STUFF:
-        r->stuff_errors++;
-        break;
-    case CANAL_STATUSMSG_FORM:
-        r->form_errors++;
-        break;
-    case CANAL_STATUSMSG_CRC:
-        r->crc_errors++;
-        break;
-    default:
-        r->other_errors++;
-        break;
-    }
+    unsigned long *count = m->id == CANAL_STATUSMSG_STUFF  ? &r->stuff_errors
+                           : m->id == CANAL_STATUSMSG_FORM ? &r->form_errors
+                           : m->id == CANAL_STATUSMSG_CRC  ? &r->crc_errors
+                                                           : &r->other_errors;
+    if (m->id != CANAL_STATUSMSG_OK)
+        (*count)++;
 }
 
 static unsigned long errors_of(const usb2canScanResult *r)

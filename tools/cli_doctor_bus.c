@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_traffic.h"
 #include "cli_commands.h"
 #include "cli_parse.h"
 #include "cli_scan.h"
@@ -64,13 +65,6 @@ static unsigned long setup_bitrate(const char *setup)
     return 0;
 }
 
-static unsigned frame_bits(const canalMsg *m)
-{
-    unsigned data = (m->flags & CANAL_IDFLAG_RTR) ? 0 : (m->sizeData > 8 ? 8 : m->sizeData);
-    /* SOF..EOF plus intermission: 47 standard, 67 extended, before stuffing. */
-    return ((m->flags & CANAL_IDFLAG_EXTENDED) ? 67u : 47u) + 8u * data;
-}
-
 static void note_counters(bus_evidence *e, unsigned tec, unsigned rec)
 {
     if (!e->have_counters) {
@@ -91,44 +85,29 @@ static void take(bus_evidence *e, const canalMsg *m)
             m->sizeData == e->last.sizeData && memcmp(m->data, e->last.data, 8) == 0)
             e->repeats++;
         e->frames++;
-        e->bits += frame_bits(m);
+        e->bits += cli_frame_bits(m);
         e->last = *m;
         return;
     }
     note_counters(e, m->data[2], m->data[1] & 0x7F);
-    switch (m->id) {
-    case CANAL_STATUSMSG_OK:
-        if (m->sizeData >= 4 && m->data[3] != 0)
-            e->restarts++;
-        break;
-    case CANAL_STATUSMSG_STUFF:
-        e->stuff++;
-        break;
-    case CANAL_STATUSMSG_FORM:
-        e->form++;
-        break;
-    case CANAL_STATUSMSG_CRC:
-        e->crc++;
-        break;
-    case CANAL_STATUSMSG_ACK:
-        e->ack++;
-        break;
-    case CANAL_STATUSMSG_BIT0:
-    case CANAL_STATUSMSG_BIT1:
-        e->bit++;
-        break;
-    case CANAL_STATUSMSG_BUSLIGHT:
-        e->warning++;
-        break;
-    case CANAL_STATUSMSG_BUSHEAVY:
-        e->passive++;
-        break;
-    case CANAL_STATUSMSG_BUSOFF:
-        e->bus_off_records++;
-        break;
-    default:
-        break;
-    }
+    /* A restart by busoff=auto is an OK with the restart count in data[3]. */
+    if (m->id == CANAL_STATUSMSG_OK && m->sizeData >= 4 && m->data[3] != 0)
+        e->restarts++;
+    const struct {
+        unsigned long code;
+        unsigned long *count;
+    } counted[] = {{CANAL_STATUSMSG_STUFF, &e->stuff},
+                   {CANAL_STATUSMSG_FORM, &e->form},
+                   {CANAL_STATUSMSG_CRC, &e->crc},
+                   {CANAL_STATUSMSG_ACK, &e->ack},
+                   {CANAL_STATUSMSG_BIT0, &e->bit},
+                   {CANAL_STATUSMSG_BIT1, &e->bit},
+                   {CANAL_STATUSMSG_BUSLIGHT, &e->warning},
+                   {CANAL_STATUSMSG_BUSHEAVY, &e->passive},
+                   {CANAL_STATUSMSG_BUSOFF, &e->bus_off_records}};
+    for (size_t i = 0; i < sizeof counted / sizeof counted[0]; i++)
+        if (counted[i].code == m->id)
+            (*counted[i].count)++;
 }
 
 static void sample(bus_evidence *e, long handle)

@@ -43,7 +43,16 @@ void cli_sequence_note(cli_sequence *s, uint32_t n)
         s->expected = n + 1;
 }
 
+unsigned cli_frame_bits(const canalMsg *m)
+{
+    unsigned data = (m->flags & CANAL_IDFLAG_RTR) ? 0 : (m->sizeData > 8 ? 8 : m->sizeData);
+    return ((m->flags & CANAL_IDFLAG_EXTENDED) ? 67u : 47u) + 8u * data;
+}
+
 double cli_bus_limit_fps(unsigned long kbps)
 {
-    return (double)kbps * 1000.0 / CLI_FRAME_BITS_8_BYTES;
+    canalMsg full;
+    memset(&full, 0, sizeof full);
+    full.sizeData = 8;
+    return (double)kbps * 1000.0 / cli_frame_bits(&full);
 }

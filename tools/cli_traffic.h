@@ -15,9 +15,11 @@
 
 #include "canal.h"
 
-/* A standard frame with 8 data bytes: 111 bits with the 3-bit intermission,
- * before stuff bits. */
-#define CLI_FRAME_BITS_8_BYTES 111u
+/* Bits a data frame takes on the bus from SOF to the end of the 3-bit
+ * intermission, before stuff bits: 47 for a standard frame without data, 67
+ * for an extended one, plus 8 per data byte (none for a remote frame). A
+ * standard frame with 8 data bytes: 111. */
+unsigned cli_frame_bits(const canalMsg *m);
 
 canalMsg cli_numbered_frame(unsigned long id, uint32_t n);
 /* True when m is an intact numbered frame with that id (its number in *n). */
@@ -32,7 +34,8 @@ typedef struct cli_sequence {
  * expected one as reordered. */
 void cli_sequence_note(cli_sequence *s, uint32_t n);
 
-/* Frames per second of back-to-back 8-byte standard frames at kbps. */
+/* Frames per second of back-to-back 8-byte standard frames at kbps, stuff
+ * bits not counted. */
 double cli_bus_limit_fps(unsigned long kbps);
 
 #endif
