@@ -22,7 +22,8 @@ int64_t u2c_wall_clock_us(void);
 
 bool u2c_local_time(int64_t seconds, struct tm *out);
 
-/* in->tm_isdst < 0 lets the library decide whether daylight saving applies. */
+/* in->tm_isdst < 0 lets the library decide whether daylight saving applies.
+ * *seconds is undefined when it returns false. */
 bool u2c_local_mktime(const struct tm *in, int64_t *seconds);
 
 #endif

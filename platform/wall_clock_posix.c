@@ -17,8 +17,6 @@ bool u2c_local_mktime(const struct tm *in, int64_t *seconds)
 {
     struct tm copy = *in;
     time_t t = mktime(&copy);
-    if (t == (time_t)-1)
-        return false;
     *seconds = (int64_t)t;
-    return true;
+    return t != (time_t)-1;
 }

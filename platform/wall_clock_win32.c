@@ -8,6 +8,12 @@
 /* 100 ns intervals from 1601-01-01 to 1970-01-01. */
 #define FILETIME_UNIX_EPOCH 116444736000000000LL
 
+bool u2c_local_time(int64_t seconds, struct tm *out)
+{
+    __time64_t t = (__time64_t)seconds;
+    return _localtime64_s(out, &t) == 0;
+}
+
 int64_t u2c_wall_clock_us(void)
 {
     FILETIME ft;
@@ -16,18 +22,10 @@ int64_t u2c_wall_clock_us(void)
     return (ticks - FILETIME_UNIX_EPOCH) / 10;
 }
 
-bool u2c_local_time(int64_t seconds, struct tm *out)
-{
-    __time64_t t = (__time64_t)seconds;
-    return _localtime64_s(out, &t) == 0;
-}
-
 bool u2c_local_mktime(const struct tm *in, int64_t *seconds)
 {
     struct tm copy = *in;
     __time64_t t = _mktime64(&copy);
-    if (t == (__time64_t)-1)
-        return false;
     *seconds = (int64_t)t;
-    return true;
+    return t != (__time64_t)-1;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "log_text.h"
+#include "text.h"
 
 #define STANDARD_DIGITS 3
 #define EXTENDED_DIGITS 8
@@ -53,8 +54,8 @@ static bool parse_data(const char *s, const char *end, u2c_log_frame *f)
             s++;
             continue;
         }
-        int high = u2c_log_hex_value(s[0]);
-        int low = s + 1 < end ? u2c_log_hex_value(s[1]) : -1;
+        int high = u2c_hex_digit_value(s[0]);
+        int low = s + 1 < end ? u2c_hex_digit_value(s[1]) : -1;
         if (high < 0 || low < 0 || n == 8)
             return false;
         f->data[n++] = (uint8_t)(high * 16 + low);
@@ -103,7 +104,7 @@ u2c_log_line u2c_candump_parse(const char *line, u2c_log_frame *frame, char *rea
         return bad(reason, reason_size, "the CAN ID must have 3 hex digits or 8");
     uint32_t id = 0;
     for (size_t i = 0; i < digits; i++) {
-        int v = u2c_log_hex_value(token[i]);
+        int v = u2c_hex_digit_value(token[i]);
         if (v < 0)
             return bad(reason, reason_size, "the CAN ID is not hexadecimal");
         id = id * 16 + (uint32_t)v;

@@ -14,17 +14,6 @@ char *u2c_log_hex(char *out, uint32_t value, unsigned digits)
     return out + digits;
 }
 
-int u2c_log_hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 bool u2c_log_seconds(const char **p, int64_t *time_us)
 {
     const char *s = *p;

@@ -18,7 +18,5 @@ char *u2c_log_hex(char *out, uint32_t value, unsigned digits);
 
 bool u2c_log_seconds(const char **p, int64_t *time_us);
 
-/* The value of one hex digit, -1 when c is none. */
-int u2c_log_hex_value(char c);
 
 #endif
