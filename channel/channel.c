@@ -154,6 +154,9 @@ static bool adapter_tx_left(u2c_channel *ch, uint64_t *left)
  * and goes out after the next OPEN (cleared only at power-up or USB
  * disconnect, main.c ~152-171). */
 #define U2C_TX_LOST_AT_CLOSE 2u
+/* What a closed vendor adapter holds for the next OPEN: its list (63) and
+ * the record in its OUT endpoint, which its loop no longer empties. */
+#define U2C_TX_KEPT_MAX 64u
 
 /* After CLOSE, with what adapter_tx_left found: the lost frames leave the
  * transmitted count, the kept ones count for the next session (the adapter
@@ -165,7 +168,7 @@ static void account_close(u2c_channel *ch, bool known, uint64_t left)
     u2c_mutex_lock(&ch->lock);
     ch->tx_frames -= lost;
     ch->diag.tx_lost_at_close += lost;
-    ch->diag.tx_left_in_adapter = kept;
+    ch->diag.tx_left_at_close = kept;
     ch->tx_frames_at_open = ch->tx_frames - kept;
     /* The adapter's overrun count restarts at the transition. */
     if (ch->overrun_stat_now >= ch->overrun_stat_at_open)
@@ -445,12 +448,18 @@ void u2c_channel_close(u2c_channel *ch)
         u2c_error_clear();
         if (code == CANAL_ERROR_SUCCESS && known && left > 0) {
             account_close(ch, known, left);
-            /* Closing succeeds; the caller's last error says what stayed. */
+            /* A closed adapter holds at most its list and one record in its
+             * OUT endpoint; what was still in OUT transfers is dropped when
+             * the link stops. Closing succeeds; the caller's last error says
+             * what stayed. */
+            uint64_t kept = ch->diag.tx_left_at_close;
+            uint64_t in_adapter = kept < U2C_TX_KEPT_MAX ? kept : U2C_TX_KEPT_MAX;
             u2c_error_set("adapter %s closed with %llu frame(s) not sent: %llu lost at CLOSE, "
-                          "%llu stay in the adapter and go out after its next OPEN",
+                          "%llu stay in the adapter and go out after its next OPEN, %llu "
+                          "dropped on the host",
                           ch->link->serial, (unsigned long long)left,
-                          (unsigned long long)ch->diag.tx_lost_at_close,
-                          (unsigned long long)ch->diag.tx_left_in_adapter);
+                          (unsigned long long)(left - kept), (unsigned long long)in_adapter,
+                          (unsigned long long)(kept - in_adapter));
         }
     }
     ch->link->ops->stop(ch->link);

@@ -469,3 +469,11 @@ void rig_hold_in(model_rig *r, unsigned ms)
     r->in_held_until_ns = u2c_now_ns() + (uint64_t)ms * 1000000u;
     mock_bus_unlock(r->bus);
 }
+
+unsigned rig_in_failures_left(model_rig *r)
+{
+    mock_bus_lock(r->bus);
+    unsigned left = r->in_failures;
+    mock_bus_unlock(r->bus);
+    return left;
+}

@@ -103,6 +103,8 @@ void rig_fail_in(model_rig *r, unsigned count, int error);
 /* The data IN pipe NAKs for the next `ms` milliseconds (the device keeps
  * its records), as a host that stopped reading. */
 void rig_hold_in(model_rig *r, unsigned ms);
+/* IN transfers still to fail from the last rig_fail_in. */
+unsigned rig_in_failures_left(model_rig *r);
 
 /* The data OUT pipe (0x02) NAKs for the next `ms` milliseconds, as an
  * adapter busy transmitting on a slow bus. */
