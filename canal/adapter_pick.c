@@ -22,6 +22,15 @@ long u2c_list_adapters(usb2canAdapterInfo *list, long max)
     return n;
 }
 
+long u2c_list_adapters_ex(usb2canAdapterInfoEx *list, long max)
+{
+    char reason[U2C_ERROR_TEXT_MAX] = "";
+    long n = u2c_discover_list_ex(list, max, reason, sizeof reason);
+    if (n < 0)
+        u2c_error_set("Usb2canListAdaptersEx: %s", reason[0] ? reason : "adapter scan failed");
+    return n;
+}
+
 void u2c_explain_link_failure(const char *serial, u2c_link_result result, const char *link_reason)
 {
     const char *said = link_reason && link_reason[0] ? link_reason : "cannot open the adapter";

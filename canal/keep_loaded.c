@@ -33,8 +33,8 @@ static void take_reference(void)
     HMODULE self = NULL;
     if (keep_loaded.module == NULL || keep_loaded.held != NULL)
         return;
-    if (GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, (LPCWSTR)(void *)keep_loaded.module,
-                           &self))
+    if (GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
+                           (LPCWSTR)(void *)keep_loaded.module, &self))
         keep_loaded.held = self;
 }
 
@@ -81,8 +81,5 @@ void u2c_keep_loaded_drop(void)
 
 unsigned u2c_keep_loaded_count(void)
 {
-    u2c_mutex_lock(&keep_loaded.lock);
-    unsigned n = keep_loaded.holds;
-    u2c_mutex_unlock(&keep_loaded.lock);
-    return n;
+    return u2c_locked_read(&keep_loaded.lock, &keep_loaded.holds);
 }

@@ -6,45 +6,19 @@
 #include "channel_impl.h"
 #include "last_error.h"
 
-/* Bits of the CanalOpen flags that set the controller's mode on the wire. */
-#define OPEN_MODE_BITS (U8D_OPEN_SILENT | U8D_OPEN_LOOPBACK | U8D_OPEN_ONE_SHOT)
-
-static const char *link_result_text(int r)
-{
-    switch (r) {
-    case U2C_LINK_OK:
-        return "ok";
-    case U2C_LINK_TIMEOUT:
-        return "no reply within " U8D_TEXT(U8D_CMD_TIMEOUT_MS) " ms";
-    case U2C_LINK_GONE:
-        return "the adapter is gone (unplugged?)";
-    case U2C_LINK_IO:
-        return "USB transfer error";
-    case U2C_LINK_NOT_FOUND:
-        return "adapter not found";
-    case U2C_LINK_BUSY:
-        return "adapter in use";
-    case U2C_LINK_ACCESS:
-        return "adapter not accessible";
-    case U2C_LINK_NO_MEMORY:
-        return "out of memory";
-    case U2C_LINK_PROTOCOL:
-        return "malformed reply";
-    default:
-        return "unknown link error";
-    }
-}
-
 /* One command exchange within timeout_ms; a CANAL code with the reason set
  * on failure. */
 static int exchange_within(u2c_channel *ch, const uint8_t request[U8D_CMD_SIZE], const char *what,
                            uint8_t reply[U8D_CMD_SIZE], unsigned timeout_ms)
 {
     int r = ch->link->ops->command(ch->link, request, reply, timeout_ms);
+    if (r == U2C_LINK_TIMEOUT)
+        return u2c_fail(CANAL_ERROR_TIMEOUT, "adapter %s: %s failed: no reply within %u ms",
+                        ch->link->serial, what, timeout_ms);
     if (r != U2C_LINK_OK)
-        return u2c_fail(r == U2C_LINK_TIMEOUT ? CANAL_ERROR_TIMEOUT : CANAL_ERROR_COMMUNICATION,
-                        "adapter %s: %s failed: %s", ch->link->serial, what, link_result_text(r));
-    u8d_status st = u8d_check_reply(reply, U8D_CMD_SIZE, request[2]);
+        return u2c_fail(CANAL_ERROR_COMMUNICATION, "adapter %s: %s failed: %s", ch->link->serial,
+                        what, u2c_link_result_text(r));
+    u8d_status st = u8d_check_reply(reply, U8D_CMD_SIZE, request[U8D_CMD_OFF_CODE]);
     if (st != U8D_OK)
         return u2c_fail(CANAL_ERROR_HARDWARE, "adapter %s: %s refused: %s", ch->link->serial, what,
                         u8d_status_text(st));
@@ -78,9 +52,14 @@ static bool read_statistic(u2c_channel *ch, enum u8d_stat_index index, uint32_t 
     return true;
 }
 
-/* cmd_lock held. after_close: the adapter was closed just before (a
- * transition for its main loop, which clears its statistics). */
-static int command_open(u2c_channel *ch, const u8d_bittiming *timing, bool after_close)
+/* How an OPEN meets the adapter: first of this channel (it may still be
+ * open from an earlier program), right after our CLOSE (a transition for its
+ * main loop, which clears its statistics), or on our open adapter
+ * (busoff=auto: no transition, its statistics go on). */
+typedef enum open_kind { OPEN_FIRST, OPEN_AFTER_CLOSE, OPEN_WHILE_OPEN } open_kind;
+
+/* cmd_lock held. */
+static int command_open(u2c_channel *ch, const u8d_bittiming *timing, open_kind kind)
 {
     uint8_t request[U8D_CMD_SIZE], reply[U8D_CMD_SIZE];
     u8d_status st = u8d_encode_open(request, timing, ch->open_flags);
@@ -110,16 +89,18 @@ static int command_open(u2c_channel *ch, const u8d_bittiming *timing, bool after
      * as baselines; after our own CLOSE they are 0 (frames left in the
      * adapter may already be leaving and counting). Never a CANalyze. */
     uint32_t tx_stat = 0, overrun_stat = 0;
-    if (ch->flavor == U8D_FLAVOR_VENDOR && !after_close) {
+    if (ch->flavor == U8D_FLAVOR_VENDOR && kind == OPEN_FIRST) {
         (void)read_statistic(ch, U8D_STAT_TX_FRAMES, &tx_stat);
         (void)read_statistic(ch, U8D_STAT_OVERRUNS, &overrun_stat);
     }
     u2c_mutex_lock(&ch->lock);
-    if (!after_close)
+    if (kind == OPEN_FIRST)
         ch->tx_frames_at_open = ch->tx_frames;
-    ch->tx_stat_at_open = tx_stat;
-    ch->overrun_stat_at_open = overrun_stat;
-    ch->overrun_stat_now = overrun_stat;
+    if (kind != OPEN_WHILE_OPEN) {
+        ch->tx_stat_at_open = tx_stat;
+        ch->overrun_stat_at_open = overrun_stat;
+        ch->overrun_stat_now = overrun_stat;
+    }
     ch->status_asked_ns = u2c_now_ns();
     u2c_mutex_unlock(&ch->lock);
     return CANAL_ERROR_SUCCESS;
@@ -226,6 +207,7 @@ static void on_gone(void *ctx, const char *reason)
     u2c_cond_broadcast(&ch->tx_cond);
     u2c_cond_broadcast(&ch->refresh_cond);
     u2c_rx_event_set(&ch->event);
+    u2c_cond_broadcast(&ch->restart_cond);
     u2c_mutex_unlock(&ch->lock);
 }
 
@@ -234,6 +216,7 @@ static void free_channel(u2c_channel *ch)
     u2c_rx_event_destroy(&ch->event);
     u2c_rx_ring_free(&ch->ring);
     u2c_cond_destroy(&ch->refresh_cond);
+    u2c_cond_destroy(&ch->restart_cond);
     u2c_cond_destroy(&ch->tx_cond);
     u2c_cond_destroy(&ch->rx_cond);
     u2c_mutex_destroy(&ch->lock);
@@ -273,7 +256,7 @@ static int start_link(u2c_channel *ch)
     int r = ch->link->ops->start(ch->link, &ch->sink);
     if (r != U2C_LINK_OK)
         return u2c_fail(CANAL_ERROR_COMMUNICATION, "adapter %s: cannot start streaming: %s",
-                        ch->link->serial, link_result_text(r));
+                        ch->link->serial, u2c_link_result_text(r));
     return CANAL_ERROR_SUCCESS;
 }
 
@@ -286,12 +269,63 @@ static int bring_up(u2c_channel *ch, const u2c_setup *setup)
         code = start_link(ch);
     if (code != CANAL_ERROR_SUCCESS)
         return code;
-    code = command_open(ch, &ch->setup.timing, false);
+    code = command_open(ch, &ch->setup.timing, OPEN_FIRST);
     if (code != CANAL_ERROR_SUCCESS)
         ch->link->ops->stop(ch->link);
     else
         u2c_channel_refresher_start(ch);
     return code;
+}
+
+/* busoff=auto:N, contract in channel.h. */
+static void restart_main(void *arg)
+{
+    u2c_channel *ch = arg;
+    uint64_t wait_ns = (uint64_t)ch->setup.busoff_restart_ms * 1000000u;
+    u2c_mutex_lock(&ch->lock);
+    while (!ch->closing && !ch->gone) {
+        if (ch->bus_off_since_ns == 0) {
+            (void)u2c_cond_wait_until(&ch->restart_cond, &ch->lock, U2C_DEADLINE_NEVER);
+            continue;
+        }
+        uint64_t due = ch->bus_off_since_ns + wait_ns;
+        if (u2c_now_ns() < due) {
+            (void)u2c_cond_wait_until(&ch->restart_cond, &ch->lock, due);
+            continue;
+        }
+        u2c_mutex_unlock(&ch->lock);
+        u2c_mutex_lock(&ch->cmd_lock);
+        /* The frame in the message object is lost (OPEN re-initialises the
+         * controller); the one held behind it and the list go on. */
+        uint64_t left = 0;
+        bool known = adapter_tx_left(ch, &left);
+        int code = command_open(ch, &ch->setup.timing, OPEN_WHILE_OPEN);
+        if (code == CANAL_ERROR_SUCCESS && known && left > 0) {
+            u2c_mutex_lock(&ch->lock);
+            ch->tx_frames--;
+            ch->diag.tx_lost_at_close++;
+            u2c_mutex_unlock(&ch->lock);
+        }
+        u2c_mutex_unlock(&ch->cmd_lock);
+        u2c_mutex_lock(&ch->lock);
+        ch->bus_off_since_ns = 0;
+        if (code == CANAL_ERROR_SUCCESS)
+            u2c_channel_note_restart(ch);
+    }
+    u2c_mutex_unlock(&ch->lock);
+    u2c_error_clear();
+}
+
+static void stop_restarts(u2c_channel *ch)
+{
+    if (!ch->restart_started)
+        return;
+    u2c_mutex_lock(&ch->lock);
+    ch->closing = true;
+    u2c_cond_broadcast(&ch->restart_cond);
+    u2c_mutex_unlock(&ch->lock);
+    u2c_thread_join(&ch->restart_thread);
+    ch->restart_started = false;
 }
 
 u2c_channel *u2c_channel_open(u2c_link *link, const u2c_setup *setup, unsigned long flags,
@@ -308,16 +342,25 @@ u2c_channel *u2c_channel_open(u2c_link *link, const u2c_setup *setup, unsigned l
     u2c_cond_init(&ch->rx_cond);
     u2c_cond_init(&ch->tx_cond);
     u2c_cond_init(&ch->refresh_cond);
+    u2c_cond_init(&ch->restart_cond);
     ch->link = link;
     ch->setup = *setup;
     /* The wire always asks for status records, as the Linux driver does
      * (u32 flags = USB_8DEV_STATUS_FRAME); whether they reach the caller is
      * the caller's flag 0x08. */
-    ch->open_flags = (uint32_t)(flags & OPEN_MODE_BITS) | U8D_OPEN_STATUS_FRAMES;
+    ch->open_flags = (uint32_t)(flags & U8D_OPEN_MODE_BITS) | U8D_OPEN_STATUS_FRAMES;
     ch->deliver_status = (flags & U8D_OPEN_STATUS_FRAMES) != 0;
     ch->diag.bitrate = setup->bitrate;
 
     *code = bring_up(ch, setup);
+    if (*code == CANAL_ERROR_SUCCESS && setup->busoff_restart_ms != 0) {
+        if (u2c_thread_start(&ch->restart_thread, restart_main, ch) == 0) {
+            ch->restart_started = true;
+        } else {
+            *code = u2c_fail(CANAL_ERROR_INIT_FAIL, "cannot start the busoff=auto thread");
+            ch->link->ops->stop(ch->link);
+        }
+    }
     if (*code != CANAL_ERROR_SUCCESS) {
         link->ops->destroy(link);
         free_channel(ch);
@@ -333,6 +376,7 @@ void u2c_channel_shutdown(u2c_channel *ch)
     u2c_cond_broadcast(&ch->rx_cond);
     u2c_cond_broadcast(&ch->tx_cond);
     u2c_rx_event_set(&ch->event);
+    u2c_cond_broadcast(&ch->restart_cond);
     u2c_mutex_unlock(&ch->lock);
 }
 
@@ -431,6 +475,7 @@ static void drain_link(u2c_channel *ch)
 void u2c_channel_close(u2c_channel *ch)
 {
     u2c_channel_refresher_stop(ch);
+    stop_restarts(ch);
     drain_tx(ch);
     drain_link(ch);
     u2c_mutex_lock(&ch->lock);
@@ -519,22 +564,24 @@ int u2c_channel_get_statistics(u2c_channel *ch, canalStatistics *out)
     return code;
 }
 
-int u2c_channel_set_filter(u2c_channel *ch, unsigned long filter)
+/* Sets one word of the CANAL filter rule (the filter or the mask). */
+static int set_rule_word(u2c_channel *ch, uint32_t *word, unsigned long value)
 {
     u2c_mutex_lock(&ch->lock);
-    ch->filter.filter = (uint32_t)filter;
+    *word = (uint32_t)value;
     int code = u2c_channel_dead_code(ch);
     u2c_mutex_unlock(&ch->lock);
     return code;
 }
 
+int u2c_channel_set_filter(u2c_channel *ch, unsigned long filter)
+{
+    return set_rule_word(ch, &ch->filter.filter, filter);
+}
+
 int u2c_channel_set_mask(u2c_channel *ch, unsigned long mask)
 {
-    u2c_mutex_lock(&ch->lock);
-    ch->filter.mask = (uint32_t)mask;
-    int code = u2c_channel_dead_code(ch);
-    u2c_mutex_unlock(&ch->lock);
-    return code;
+    return set_rule_word(ch, &ch->filter.mask, mask);
 }
 
 int u2c_channel_set_filters(u2c_channel *ch, unsigned long count, const unsigned long *values)
@@ -581,11 +628,11 @@ static int reopen(u2c_channel *ch, const u2c_setup *wanted)
     if (code != CANAL_ERROR_SUCCESS)
         return code;
     account_close(ch, known, left);
-    code = command_open(ch, &wanted->timing, true);
+    code = command_open(ch, &wanted->timing, OPEN_AFTER_CLOSE);
     if (code != CANAL_ERROR_SUCCESS) {
         char why[U2C_ERROR_TEXT_MAX];
         snprintf(why, sizeof why, "%s", u2c_error_get());
-        (void)command_open(ch, &ch->setup.timing, true);
+        (void)command_open(ch, &ch->setup.timing, OPEN_AFTER_CLOSE);
         return u2c_fail(code, "%s", why);
     }
     u2c_mutex_lock(&ch->lock);

@@ -101,6 +101,13 @@ struct u2c_channel {
     uint64_t opened_ns; /* when the last OPEN was answered */
     u2c_cond refresh_cond;
     u2c_channel_diag diag;
+
+    /* busoff=auto:N (setup.busoff_restart_ms > 0): a thread re-opens the
+     * controller that long after the bus-off record came. */
+    u2c_thread restart_thread;
+    bool restart_started;
+    u2c_cond restart_cond;     /* a bus-off came, or closing/gone */
+    uint64_t bus_off_since_ns; /* when the pending bus-off came; 0 = none */
 };
 
 /* Sink callbacks (channel_rx.c, channel_tx.c). */
@@ -114,6 +121,12 @@ void u2c_channel_refresher_stop(u2c_channel *ch);
 void u2c_channel_want_refresh(u2c_channel *ch, bool confirm_now);
 /* Lock held: queues a status message (CanalOpen flag 0x08). */
 void u2c_channel_queue_status(u2c_channel *ch, uint8_t code, uint8_t rec, uint8_t tec);
+/* Lock held: a status message (with flag 0x08) telling that busoff=auto
+ * re-opened the controller: code OK, data[3] = restarts so far (1..255). */
+void u2c_channel_note_restart(u2c_channel *ch);
+/* Lock held: the adapter is bus-off (a record of a CANalyze, or a status
+ * word that confirmed it); busoff=auto:N counts from here. */
+void u2c_channel_bus_off_seen(u2c_channel *ch, uint64_t now_ns);
 
 /* Lock held: the CANAL code for a channel that cannot do I/O any more
  * (0 when it still can), with the reason set. */

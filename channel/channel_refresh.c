@@ -52,7 +52,10 @@ static void refresh_once(u2c_channel *ch)
     bool have_overruns = have_word && ask(ch, U8D_CMD_GET_STATISTICS, U8D_STAT_OVERRUNS, &overruns);
     u2c_mutex_lock(&ch->lock);
     if (have_word) {
+        bool was_bus_off = ch->bus.bus_off;
         u2c_bus_state_apply_word(&ch->bus, word);
+        if (ch->bus.bus_off && !was_bus_off)
+            u2c_channel_bus_off_seen(ch, u2c_now_ns());
         /* A BUSOFF record is shown only once the adapter confirms it: one
          * held across CLOSE arrives after the next OPEN (docs/protocol.md). */
         if (ch->busoff_msg_pending && ch->bus.bus_off) {

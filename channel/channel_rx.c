@@ -4,8 +4,8 @@
 
 #include "channel_impl.h"
 #include "last_error.h"
+#include "usb2can.h"
 
-#define ID_MASK_29 0x1FFFFFFFu
 #define STATUS_MSG_SIZE 4
 
 /* Lock held. */
@@ -38,7 +38,7 @@ static void take_can_frame(u2c_channel *ch, const u8d_rx_record *rec)
     canalMsg m;
     memset(&m, 0, sizeof m);
     m.flags = (ext ? CANAL_IDFLAG_EXTENDED : 0) | (rtr ? CANAL_IDFLAG_RTR : 0);
-    m.id = f->id & ID_MASK_29;
+    m.id = f->id & USB2CAN_EXT_ID_MAX;
     m.sizeData = dlc;
     if (!rtr)
         memcpy(m.data, f->data, dlc);
@@ -89,9 +89,34 @@ static void take_status(u2c_channel *ch, const u8d_rx_record *rec)
     }
     uint8_t rec_raw = vendor ? raw[1] : 0, tec = vendor ? raw[2] : 0;
     u2c_bus_state_apply_at(&ch->bus, raw[0], rec_raw, tec, now);
+    if (raw[0] == CANAL_STATUSMSG_BUSOFF)
+        u2c_channel_bus_off_seen(ch, now);
     u2c_channel_queue_status(ch, raw[0], rec_raw, tec);
     if (vendor && now - ch->opened_ns < (uint64_t)U2C_STALE_WINDOW_MS * 1000000u)
         u2c_channel_want_refresh(ch, true);
+}
+
+void u2c_channel_bus_off_seen(u2c_channel *ch, uint64_t now_ns)
+{
+    if (ch->setup.busoff_restart_ms != 0 && ch->bus_off_since_ns == 0) {
+        ch->bus_off_since_ns = now_ns;
+        u2c_cond_broadcast(&ch->restart_cond);
+    }
+}
+
+void u2c_channel_note_restart(u2c_channel *ch)
+{
+    ch->diag.busoff_restarts++;
+    if (!ch->deliver_status)
+        return;
+    canalMsg m;
+    memset(&m, 0, sizeof m);
+    m.flags = CANAL_IDFLAG_STATUS;
+    m.id = CANAL_STATUSMSG_OK;
+    m.sizeData = STATUS_MSG_SIZE;
+    m.data[3] = (unsigned char)(ch->diag.busoff_restarts > 255 ? 255 : ch->diag.busoff_restarts);
+    m.timestamp = (unsigned long)ch->last_us;
+    queue_message(ch, &m);
 }
 
 /* Lock held. One problem in an IN packet: a bad record (index 0..2) or the

@@ -78,9 +78,9 @@
  *   receives its own frames and nothing reaches the bus (vbus.h). The
  *   CANalyze firmware reads the same bits.
  * - Inferences (the sources do not say): in bus-off the TEC register reads
- *   255; OUT records are queued while the controller is closed and go out
- *   after OPEN; OPEN/CLOSE clear the message object (its frame is counted
- *   by u8d_model_frames_lost); a loopback copy does not change REC.
+ *   255; OPEN/CLOSE clear the message object (its frame is counted by
+ *   u8d_model_frames_lost, with the held frame dropped at the transition);
+ *   a loopback copy does not change REC.
  * - CANalyze (fw 0.1): answers only OPEN, CLOSE and GET_SOFTW_HARDW_VER;
  *   anything else, or a malformed command, gets no reply and kills the
  *   command pipe until u8d_model_usb_reinit. Its reply carries the stale
@@ -275,5 +275,15 @@ void u8d_model_can_rx_error(u8d_model *m, uint64_t now_ns, u8d_lec lec);
 void u8d_model_inject_tx_errors(u8d_model *m, u8d_lec lec, unsigned count);
 /* Consumes one injected error, if any, into *lec. */
 bool u8d_model_take_injected_error(u8d_model *m, u8d_lec *lec);
+
+/* A faulty node (no firmware does this on purpose; it stands for a broken
+ * transceiver or controller elsewhere on the bus): while it takes part in
+ * the bus at the sender's rate, it destroys every `every`-th frame it sees
+ * with an active error flag (vbus.h says what the others see). Its own
+ * counters do not move for the flags it raises. 0 turns it off. */
+void u8d_model_set_error_flags(u8d_model *m, unsigned every);
+unsigned u8d_model_error_flags(const u8d_model *m);
+/* Counts one frame seen; true when this one gets the error flag. */
+bool u8d_model_take_error_flag(u8d_model *m);
 
 #endif

@@ -12,29 +12,22 @@ void u2c_survey_add_serial(u2c_open_survey *s, const char *serial)
     s->seen++;
 }
 
+/* The counter of each libusb error the survey tells apart. */
+static unsigned *counter_of(u2c_open_survey *s, int libusb_error)
+{
+    unsigned *counters[] = {&s->busy, &s->access, &s->io, &s->gone, &s->wrong_driver};
+    static const int errors[] = {LIBUSB_ERROR_BUSY, LIBUSB_ERROR_ACCESS, LIBUSB_ERROR_IO,
+                                 LIBUSB_ERROR_NO_DEVICE, LIBUSB_ERROR_NOT_SUPPORTED};
+    for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++)
+        if (errors[i] == libusb_error)
+            return counters[i];
+    s->other_error = libusb_error;
+    return &s->other;
+}
+
 void u2c_survey_add_open_error(u2c_open_survey *s, int libusb_error)
 {
-    switch (libusb_error) {
-    case LIBUSB_ERROR_BUSY:
-        s->busy++;
-        break;
-    case LIBUSB_ERROR_ACCESS:
-        s->access++;
-        break;
-    case LIBUSB_ERROR_IO:
-        s->io++;
-        break;
-    case LIBUSB_ERROR_NO_DEVICE:
-        s->gone++;
-        break;
-    case LIBUSB_ERROR_NOT_SUPPORTED:
-        s->wrong_driver++;
-        break;
-    default:
-        s->other++;
-        s->other_error = libusb_error;
-        break;
-    }
+    (*counter_of(s, libusb_error))++;
 }
 
 #if defined(__GNUC__)
@@ -96,7 +89,7 @@ u2c_link_result u2c_survey_verdict(const u2c_open_survey *s, const char *serial,
         else
             appendf(reason, size,
                     "; %u more not accessible (LIBUSB_ERROR_ACCESS: no permission; install a "
-                    "udev rule for 0483:1234)",
+                    "udev rule for " U8D_USB_ID_TEXT ")",
                     s->access);
         result = U2C_LINK_ACCESS;
     }
