@@ -98,7 +98,8 @@ struct u2c_channel {
     bool confirm_wanted;     /* a status record came: confirm the state now */
     bool busoff_msg_pending; /* a BUSOFF record waits for confirmation (flag 0x08) */
     uint64_t status_confirmed_ns;
-    uint64_t opened_ns; /* when the last OPEN was answered */
+    uint64_t opened_ns;           /* when the last OPEN was answered */
+    uint64_t status_records_seen; /* counts take_status calls, for the refresher */
     u2c_cond refresh_cond;
     u2c_channel_diag diag;
 

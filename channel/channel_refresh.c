@@ -48,9 +48,17 @@ static void refresh_once(u2c_channel *ch)
 {
     uint32_t word = 0, overruns = 0;
     bool queued = false;
+    u2c_mutex_lock(&ch->lock);
+    uint64_t records_before = ch->status_records_seen;
+    u2c_mutex_unlock(&ch->lock);
     bool have_word = ask(ch, U8D_CMD_GET_STATUS, 0, &word);
     bool have_overruns = have_word && ask(ch, U8D_CMD_GET_STATISTICS, U8D_STAT_OVERRUNS, &overruns);
     u2c_mutex_lock(&ch->lock);
+    /* A record that came while the question was out may be newer than the
+     * answer (the two pipes have no common order): the word waits for the
+     * confirmation that record asked for. */
+    if (have_word && ch->status_records_seen != records_before && ch->confirm_wanted)
+        have_word = false;
     if (have_word) {
         bool was_bus_off = ch->bus.bus_off;
         u2c_bus_state_apply_word(&ch->bus, word);

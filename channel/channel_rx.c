@@ -79,6 +79,7 @@ static void take_status(u2c_channel *ch, const u8d_rx_record *rec)
     const uint8_t *raw = rec->frame.data;
     uint64_t now = u2c_now_ns();
     ch->diag.status_records++;
+    ch->status_records_seen++;
     u2c_bus_state_settle(&ch->bus, now);
     bool vendor = ch->flavor != U8D_FLAVOR_CANALYZE;
     if (vendor && ch->refresher_running && raw[0] == CANAL_STATUSMSG_BUSOFF) {
