@@ -282,6 +282,11 @@ static void test_rx_status_records(void **state)
     const unsigned long flag_sets[] = {0, 8};
     for (int f = 0; f < 2; f++) {
         u2c_channel *ch = open_fake(1, 7, "FAKE0001;500", flag_sets[f]);
+        /* The adapter's status word agrees with its records: the channel may
+         * ask for it (records right after OPEN are confirmed). */
+        u2c_mutex_lock(&g_fake.lock);
+        g_fake.status_word = 128 | 4 << 8 | 0x20000000u | 0x40000000u;
+        u2c_mutex_unlock(&g_fake.lock);
         uint8_t pkt[63];
         encode_frame(pkt, U8D_FLAVOR_VENDOR, 0x100, 0, 0, 0, 2000);
         encode_status(pkt + 21, U8D_FLAVOR_VENDOR, CANAL_STATUSMSG_BUSLIGHT, 3, 96);
