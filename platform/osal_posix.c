@@ -1,5 +1,7 @@
 #include "osal.h"
 
+#include "thread_box.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <time.h>
@@ -45,28 +47,19 @@ bool u2c_cond_wait_until(u2c_cond *c, u2c_mutex *m, uint64_t deadline_ns)
     return u2c_now_ns() < deadline_ns;
 }
 
-struct thread_start {
-    u2c_thread_fn fn;
-    void *arg;
-};
-
-static void *thread_trampoline(void *p)
+static void *thread_trampoline(void *box)
 {
-    struct thread_start start = *(struct thread_start *)p;
-    free(p);
-    start.fn(start.arg);
+    u2c_thread_box_run(box);
     return NULL;
 }
 
 int u2c_thread_start(u2c_thread *t, u2c_thread_fn fn, void *arg)
 {
-    struct thread_start *start = malloc(sizeof *start);
-    if (!start)
+    u2c_thread_box *box = u2c_thread_box_new(fn, arg);
+    if (box == NULL)
         return -1;
-    start->fn = fn;
-    start->arg = arg;
-    if (pthread_create(&t->t, NULL, thread_trampoline, start) != 0) {
-        free(start);
+    if (pthread_create(&t->t, NULL, thread_trampoline, box) != 0) {
+        free(box);
         return -1;
     }
     return 0;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "thread_box.h"
 #include "thread_state.h"
 #include "win_timers.h"
 
@@ -130,35 +131,26 @@ bool u2c_cond_wait_until(u2c_cond *c, u2c_mutex *m, uint64_t deadline_ns)
     return u2c_now_ns() < deadline_ns;
 }
 
-struct thread_start {
-    u2c_thread_fn fn;
-    void *arg;
-};
-
-static DWORD WINAPI thread_trampoline(LPVOID p)
+static DWORD WINAPI thread_trampoline(LPVOID box)
 {
-    struct thread_start start = *(struct thread_start *)p;
-    free(p);
-    start.fn(start.arg);
+    u2c_thread_box_run(box);
     return 0;
 }
 
 int u2c_thread_start(u2c_thread *t, u2c_thread_fn fn, void *arg)
 {
-    struct thread_start *start = malloc(sizeof *start);
-    if (!start)
+    u2c_thread_box *box = u2c_thread_box_new(fn, arg);
+    if (box == NULL)
         return -1;
-    start->fn = fn;
-    start->arg = arg;
     /* CreateThread, not _beginthreadex: a thread of the library may end in
      * FreeLibraryAndExitThread (u2c_thread_exit_unpin), and under UCRT
      * _beginthreadex takes a reference on the module that started it that
      * only its own thread end drops, so the DLL would never unload. The CRT
      * the library uses (msvcrt.dll or UCRT) sets up per-thread data on
      * first use in any thread and frees it when the thread ends. */
-    HANDLE h = CreateThread(NULL, 0, thread_trampoline, start, 0, NULL);
+    HANDLE h = CreateThread(NULL, 0, thread_trampoline, box, 0, NULL);
     if (h == NULL) {
-        free(start);
+        free(box);
         return -1;
     }
     t->handle = h;

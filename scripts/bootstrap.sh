@@ -18,7 +18,7 @@ native_pkgs=(
   libcmocka-dev libusb-1.0-0-dev
   umockdev libumockdev-dev gir1.2-umockdev-1.0
   clang llvm libclang-rt-14-dev
-  nsis python3 python3-can valgrind clang-format
+  nsis python3 python3-can can-utils valgrind clang-format
 )
 wine_pkgs=(wine wine64 wine32:i386 libgstreamer-plugins-base1.0-0:i386)
 

@@ -64,29 +64,28 @@ bool u2c_windows_driver_usable(const char *service, bool has_interface_guid, boo
         snprintf(problem, problem_size, "has no driver installed; bind it to WinUSB with Zadig");
         return false;
     }
-    if (is_service(service, "WinUSB")) {
-        if (has_interface_guid)
+    /* The drivers libusb can use, what each needs besides, and what to say
+     * when that is missing. */
+    static const struct {
+        const char *service;
+        bool needs_interface_guid; /* otherwise: needs libusbK.dll */
+        const char *problem;
+    } usable[] = {
+        {"WinUSB", true,
+         "is bound to WinUSB without a DeviceInterfaceGUIDs entry; reinstall WinUSB with Zadig"},
+        {"libusb0", false,
+         "is bound to libusb-win32 (libusb0), which libusb reaches only through libusbK.dll, "
+         "and libusbK.dll is not installed; pick WinUSB in Zadig (or install libusbK.dll)"},
+        {"libusbK", false,
+         "is bound to libusbK, but libusbK.dll is not installed; reinstall libusbK with Zadig, "
+         "or pick WinUSB there"},
+    };
+    for (size_t i = 0; i < sizeof usable / sizeof usable[0]; i++) {
+        if (!is_service(service, usable[i].service))
+            continue;
+        if (usable[i].needs_interface_guid ? has_interface_guid : libusbk_dll)
             return true;
-        snprintf(problem, problem_size,
-                 "is bound to WinUSB without a DeviceInterfaceGUIDs entry; "
-                 "reinstall WinUSB with Zadig");
-        return false;
-    }
-    if (is_service(service, "libusb0")) {
-        if (libusbk_dll)
-            return true;
-        snprintf(problem, problem_size,
-                 "is bound to libusb-win32 (libusb0), which libusb reaches only through "
-                 "libusbK.dll, and libusbK.dll is not installed; pick WinUSB in Zadig (or "
-                 "install libusbK.dll)");
-        return false;
-    }
-    if (is_service(service, "libusbK")) {
-        if (libusbk_dll)
-            return true;
-        snprintf(problem, problem_size,
-                 "is bound to libusbK, but libusbK.dll is not installed; reinstall libusbK "
-                 "with Zadig, or pick WinUSB there");
+        snprintf(problem, problem_size, "%s", usable[i].problem);
         return false;
     }
     snprintf(problem, problem_size,

@@ -467,7 +467,9 @@ bool u2c_virtual_set_paced(bool paced)
 
 bool u2c_virtual_set_config(unsigned slot, const u8d_model_config *cfg)
 {
-    if (slot >= USB2CAN_VIRTUAL_ADAPTERS)
+    if (slot >= USB2CAN_VIRTUAL_ADAPTERS ||
+        (cfg != NULL && (cfg->crystal_drift_ppb > U8D_MODEL_DRIFT_MAX_PPB ||
+                         cfg->crystal_drift_ppb < -U8D_MODEL_DRIFT_MAX_PPB)))
         return false;
     global_lock();
     virtual_bus.config_set[slot] = cfg != NULL;

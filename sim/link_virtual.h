@@ -71,7 +71,8 @@ u2c_link *u2c_link_open_virtual(const char *serial, u2c_link_result *result, cha
 bool u2c_virtual_set_paced(bool paced);
 /* The model configuration used when `slot` is next opened (flavour,
  * versions, serial); NULL restores the default (fw 1.7 hw 1.0, serial
- * "VIRTUALn"). Kept across bus lifetimes. False for a bad slot. */
+ * "VIRTUALn"). Kept across bus lifetimes (a crystal drift makes that adapter's timestamps
+ * run fast or slow). False for a bad slot or a drift out of range. */
 bool u2c_virtual_set_config(unsigned slot, const u8d_model_config *cfg);
 /* Simulates unplugging an open adapter: it leaves the bus, its sink gets
  * gone("device unplugged") once, and every later call returns

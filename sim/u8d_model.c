@@ -151,13 +151,15 @@ void u8d_model_config_canalyze(u8d_model_config *cfg)
 
 u8d_model *u8d_model_create(const u8d_model_config *cfg, uint64_t power_on_ns)
 {
-    if (cfg == NULL)
+    if (cfg == NULL || cfg->crystal_drift_ppb > U8D_MODEL_DRIFT_MAX_PPB ||
+        cfg->crystal_drift_ppb < -U8D_MODEL_DRIFT_MAX_PPB)
         return NULL;
     u8d_model *m = calloc(1, sizeof *m);
     if (m == NULL)
         return NULL;
     m->cfg = *cfg;
     m->cfg.serial[8] = '\0';
+
     m->power_on_ns = power_on_ns;
     m->cz_awaited = -1;
     m->cz_sending = -1;
@@ -176,9 +178,26 @@ const u8d_model_config *u8d_model_get_config(const u8d_model *m)
     return &m->cfg;
 }
 
+/* Both firmwares count their timestamp from a timer clocked by the board's
+ * oscillator: the vendor's GlobalTick advances in the TB timer interrupt,
+ * 127 x 250 periods of CKTIM, the 4 MHz oscillator's PLL x16 / 2 = 32 MHz
+ * [FW USBApp/hw_config.c Set_System and Set_TB; 75x_it.c], CANalyze's is
+ * the HAL millisecond tick of the STM32 clock [CZ, HAL_GetTick]. An
+ * oscillator off by p ppm makes every tick p ppm short (fast) or long
+ * (slow): elapsed device time is host time scaled by 1 + p. */
+static uint64_t crystal_elapsed_ns(const u8d_model *m, uint64_t since)
+{
+    int64_t ppb = m->cfg.crystal_drift_ppb;
+    const int64_t billion = 1000000000;
+    int64_t extra = (int64_t)(since / (uint64_t)billion) * ppb +
+                    (int64_t)(since % (uint64_t)billion) * ppb / billion;
+    return (uint64_t)((int64_t)since + extra);
+}
+
 uint32_t u8d_model_timestamp(const u8d_model *m, uint64_t now_ns)
 {
     uint64_t since = now_ns > m->power_on_ns ? now_ns - m->power_on_ns : 0;
+    since = crystal_elapsed_ns(m, since);
     if (!is_vendor(m))
         return (uint32_t)(since / 1000000u);
     return (uint32_t)(since * U8D_MODEL_TICK_DEN / U8D_MODEL_TICK_NUM_NS) & U8D_VENDOR_TS_MASK;

@@ -152,7 +152,13 @@ typedef struct u8d_model_config {
     u8d_flavor flavor;
     u8d_version version; /* GET_SOFTW_HARDW_VER reply (vendor flavour) */
     char serial[9];      /* 8 ASCII characters, GET_SERIAL reply */
+    /* The adapter's crystal error in parts per billion (+100000 = 100 ppm
+     * fast), within +-U8D_MODEL_DRIFT_MAX_PPB: its timestamps count that
+     * much faster than the host's clock. 0 (the default) is an exact crystal. */
+    int32_t crystal_drift_ppb;
 } u8d_model_config;
+
+#define U8D_MODEL_DRIFT_MAX_PPB 1000000 /* 1000 ppm, far beyond any real crystal */
 
 /* fw 1.7 hw 1.0, serial "ED000001". */
 void u8d_model_config_vendor(u8d_model_config *cfg);
@@ -161,8 +167,8 @@ void u8d_model_config_canalyze(u8d_model_config *cfg);
 
 typedef struct u8d_model u8d_model;
 
-/* Powers the device up at power_on_ns (its timestamp epoch). NULL on no memory
- * or a NULL cfg. */
+/* Powers the device up at power_on_ns (its timestamp epoch). NULL on no memory,
+ * a NULL cfg or a crystal drift beyond U8D_MODEL_DRIFT_MAX_PPB. */
 u8d_model *u8d_model_create(const u8d_model_config *cfg, uint64_t power_on_ns);
 void u8d_model_destroy(u8d_model *m);
 const u8d_model_config *u8d_model_get_config(const u8d_model *m);
@@ -239,7 +245,7 @@ uint32_t u8d_model_frames_lost(const u8d_model *m);
 /* When the device will change by itself (CANalyze: its blocking transmit
  * times out and the OUT endpoint takes data again); UINT64_MAX for never. */
 uint64_t u8d_model_next_timer_ns(const u8d_model *m);
-/* Raw timestamp the device would write at now_ns. */
+/* Raw timestamp the device would write at now_ns (crystal drift included). */
 uint32_t u8d_model_timestamp(const u8d_model *m, uint64_t now_ns);
 /* Changes on every event that can change what the bus may do with this node
  * (OPEN, CLOSE, SET_SPEED, re-init, error injection). */

@@ -17,13 +17,15 @@ static const char general_help[] =
     "\n"
     "Commands:\n"
     "  list                 the adapters present now: serial, driver, state, versions\n"
-    "  monitor SETUP        print received frames until Ctrl+C, --count or --timeout\n"
+    "  monitor SETUP        print received frames until Ctrl+C, --count or --timeout;\n"
+    "                       --log FILE records them (can-utils log or Vector ASC)\n"
     "  send SETUP ID#DATA   send a frame (cansend syntax)\n"
     "  bench                throughput and latency between two virtual adapters\n"
     "  selftest SERIAL      an adapter tests itself in silent loopback (no bus needed)\n"
     "  doctor               environment, adapters and every problem found\n"
     "  doctor --bus SETUP   listen to a bus and say what is wrong with it\n"
     "  scan SERIAL          find the bus's bit rate without disturbing it\n"
+    "  replay FILE SETUP    send a recorded log with its original timing\n"
     "\n"
     "SETUP is a CanalOpen setup string such as \"ED000200;500\" (serial; kbit/s);\n"
     "a bare serial means 500 kbit/s. VIRTUAL0..VIRTUAL7 are virtual adapters on a\n"
@@ -64,6 +66,7 @@ static const command commands[] = {
     {"selftest", cli_command_selftest, cli_selftest_help},
     {"doctor", cli_command_doctor, cli_doctor_help},
     {"scan", cli_command_scan, cli_scan_help},
+    {"replay", cli_command_replay, cli_replay_help},
 };
 
 int u2c_cli_run(int argc, char **argv, FILE *out, FILE *err)

@@ -150,3 +150,29 @@ void cli_setup_with_bitrate(const char *setup, char *out, size_t out_size)
     else
         snprintf(out, out_size, "%s;500", setup);
 }
+
+int cli_take_text_option(int *argc, char **argv, const char *name, const char **value)
+{
+    size_t length = strlen(name);
+    for (int i = 0; i < *argc; i++) {
+        if (strncmp(argv[i], name, length) != 0)
+            continue;
+        int taken;
+        if (argv[i][length] == '=') {
+            *value = argv[i] + length + 1;
+            taken = 1;
+        } else if (argv[i][length] == '\0') {
+            if (i + 1 >= *argc)
+                return -1;
+            *value = argv[i + 1];
+            taken = 2;
+        } else {
+            continue;
+        }
+        for (int j = i; j + taken < *argc; j++)
+            argv[j] = argv[j + taken];
+        *argc -= taken;
+        return 1;
+    }
+    return 0;
+}

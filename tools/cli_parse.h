@@ -31,4 +31,11 @@ void cli_setup_name(const char *setup, char *name, size_t name_size);
  * bitrate (no ';'). */
 void cli_setup_with_bitrate(const char *setup, char *out, size_t out_size);
 
+/* Takes the first "--name VALUE" or "--name=VALUE" out of argv (shifting the
+ * rest down, *argc updated): 1 with *value set, 0 when absent, -1 when the
+ * value is missing (the option is then left in place). Options with text
+ * values (file names, setup strings) go through this before cli_parse_args,
+ * which knows numbers only. */
+int cli_take_text_option(int *argc, char **argv, const char *name, const char **value);
+
 #endif

@@ -478,6 +478,37 @@ static void test_canalyze_scales_brp_by_one_and_a_half(void **state)
     }
 }
 
+/* A crystal 100 ppm fast gains 60 ms in 10 minutes: 62 vendor ticks of
+ * 992.1875 us; 100 ppm slow loses as much; CANalyze counts milliseconds. */
+static void test_crystal_drift_scales_timestamps(void **state)
+{
+    (void)state;
+    const uint64_t ten_minutes = 600000000000ull;
+    u8d_model_config cfg;
+    u8d_model_config_vendor(&cfg);
+    u8d_model *exact = u8d_model_create(&cfg, 0);
+    cfg.crystal_drift_ppb = 100000;
+    u8d_model *fast = u8d_model_create(&cfg, 0);
+    cfg.crystal_drift_ppb = -100000;
+    u8d_model *slow = u8d_model_create(&cfg, 0);
+    assert_int_equal(u8d_model_timestamp(exact, ten_minutes), 604724);
+    assert_int_equal(u8d_model_timestamp(fast, ten_minutes), 604784);
+    assert_int_equal(u8d_model_timestamp(slow, ten_minutes), 604663);
+    u8d_model_config_canalyze(&cfg);
+    cfg.crystal_drift_ppb = 100000;
+    u8d_model *cz = u8d_model_create(&cfg, 0);
+    assert_int_equal(u8d_model_timestamp(cz, ten_minutes), 600060);
+    /* Beyond 1000 ppm is no crystal: refused. */
+    cfg.crystal_drift_ppb = U8D_MODEL_DRIFT_MAX_PPB + 1;
+    assert_null(u8d_model_create(&cfg, 0));
+    cfg.crystal_drift_ppb = -U8D_MODEL_DRIFT_MAX_PPB - 1;
+    assert_null(u8d_model_create(&cfg, 0));
+    u8d_model_destroy(exact);
+    u8d_model_destroy(fast);
+    u8d_model_destroy(slow);
+    u8d_model_destroy(cz);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -496,6 +527,7 @@ int main(void)
         cmocka_unit_test(test_canalyze_scales_brp_by_one_and_a_half),
         cmocka_unit_test(test_canalyze_one_record_per_packet_le_ms),
         cmocka_unit_test(test_canalyze_tx_mailboxes_and_busy_endpoint),
+        cmocka_unit_test(test_crystal_drift_scales_timestamps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
