@@ -22,6 +22,33 @@ void u2c_bus_state_init(u2c_bus_state *s)
     *s = (u2c_bus_state){0};
 }
 
+static bool is_state_code(uint8_t code)
+{
+    return code == CANAL_STATUSMSG_OK || code == CANAL_STATUSMSG_BUSLIGHT ||
+           code == CANAL_STATUSMSG_BUSHEAVY || code == CANAL_STATUSMSG_BUSOFF;
+}
+
+/* A CANalyze tests its warning flag before the error codes, so every error
+ * while TEC or REC >= 96 arrives as BUSLIGHT (kkuchera/canalyze-fw
+ * src/usbd_8dev_if.c ~299-324): a warning is counted when the state codes
+ * go to BUSLIGHT from another one, not per record. */
+static void note_code(u2c_bus_state *s, uint8_t code)
+{
+    s->last_code = code;
+    s->seen_status = true;
+    if (!is_state_code(code))
+        return;
+    if (code == CANAL_STATUSMSG_BUSLIGHT && s->last_state_code != CANAL_STATUSMSG_BUSLIGHT)
+        s->warnings++;
+    s->last_state_code = code;
+}
+
+void u2c_bus_state_note(u2c_bus_state *s, uint8_t code, uint64_t now_ns)
+{
+    note_code(s, code);
+    s->last_report_ns = now_ns;
+}
+
 /* A state code other than BUSOFF: the level it names, and the bus is on. */
 static void set_code_level(u2c_bus_state *s, u2c_bus_level level)
 {
@@ -33,22 +60,21 @@ void u2c_bus_state_apply(u2c_bus_state *s, uint8_t code, uint8_t rec_raw, uint8_
 {
     s->tec = tec;
     s->rec_raw = rec_raw;
-    s->last_code = code;
-    s->seen_status = true;
+    note_code(s, code);
     switch (code) {
     case CANAL_STATUSMSG_OK:
         set_code_level(s, U2C_BUS_ACTIVE);
         break;
     case CANAL_STATUSMSG_BUSLIGHT:
         set_code_level(s, U2C_BUS_WARNING);
-        s->warnings++;
         break;
     case CANAL_STATUSMSG_BUSHEAVY:
         set_code_level(s, U2C_BUS_PASSIVE);
         break;
     case CANAL_STATUSMSG_BUSOFF:
+        if (!s->bus_off)
+            s->bus_offs++;
         s->bus_off = true;
-        s->bus_offs++;
         break;
     case CANAL_STATUSMSG_OVERRUN:
         s->device_overruns++;
@@ -69,7 +95,10 @@ void u2c_bus_state_apply_word(u2c_bus_state *s, uint32_t word)
 {
     s->tec = (uint8_t)(word & 0xFFu);
     s->rec_raw = (uint8_t)((word >> 8) & REC_COUNT_MASK);
-    s->bus_off = (word & U8D_STATUS_BUS_OFF) != 0;
+    bool bus_off = (word & U8D_STATUS_BUS_OFF) != 0;
+    if (bus_off && !s->bus_off)
+        s->bus_offs++;
+    s->bus_off = bus_off;
     if (word & U8D_STATUS_PASSIVE)
         s->code_level = U2C_BUS_PASSIVE;
     else if (word & U8D_STATUS_BUS_WARN)
@@ -83,6 +112,7 @@ void u2c_bus_state_restart(u2c_bus_state *s)
     s->tec = 0;
     s->rec_raw = 0;
     s->last_code = CANAL_STATUSMSG_OK;
+    s->last_state_code = CANAL_STATUSMSG_OK;
     s->seen_status = false;
     s->code_level = U2C_BUS_ACTIVE;
     s->bus_off = false;
@@ -92,8 +122,10 @@ void u2c_bus_state_settle(u2c_bus_state *s, uint64_t now_ns)
 {
     if (s->decay_ns == 0 || s->bus_off || s->code_level == U2C_BUS_ACTIVE)
         return;
-    if (now_ns >= s->last_report_ns && now_ns - s->last_report_ns >= s->decay_ns)
+    if (now_ns >= s->last_report_ns && now_ns - s->last_report_ns >= s->decay_ns) {
         s->code_level = U2C_BUS_ACTIVE;
+        s->last_state_code = CANAL_STATUSMSG_OK; /* the next BUSLIGHT is a new warning */
+    }
 }
 
 static u2c_bus_level counter_level(const u2c_bus_state *s)

@@ -10,8 +10,13 @@
  * or the receive-passive flag) and
  * the last state code (BUSLIGHT, BUSHEAVY; OK clears the code's part);
  * bus-off is set by BUSOFF and cleared by any other state code. Counters:
- * every BUSLIGHT is a bus warning, every BUSOFF a bus-off, every OVERRUN an
- * adapter overrun.
+ * a bus warning each time the state codes turn to BUSLIGHT from another
+ * one (a CANalyze repeats BUSLIGHT for every error while warning), a
+ * bus-off each time bus-off is entered (by a record or a status word),
+ * every OVERRUN an adapter overrun. u2c_bus_state_note takes a record's code
+ * (last code, counters, decay time) without its state or error counters:
+ * for an adapter whose GET_STATUS word is the truth and whose records may
+ * be stale (vendor firmware after a re-OPEN, docs/protocol.md).
  * Every OPEN starts from error-active (u2c_bus_state_restart: the adapter
  * re-initialises its controller and reports nothing until something
  * changes). The adapter's GET_STATUS word, when the host asks for it, is
@@ -35,8 +40,9 @@ typedef enum u2c_bus_level {
 
 typedef struct u2c_bus_state {
     uint8_t tec;
-    uint8_t rec_raw;   /* as reported: bit 7 = receive passive */
-    uint8_t last_code; /* CANAL_STATUSMSG_* */
+    uint8_t rec_raw;         /* as reported: bit 7 = receive passive */
+    uint8_t last_code;       /* CANAL_STATUSMSG_* */
+    uint8_t last_state_code; /* the last OK/BUSLIGHT/BUSHEAVY/BUSOFF seen */
     bool seen_status;
     u2c_bus_level code_level;
     bool bus_off;
@@ -52,8 +58,11 @@ void u2c_bus_state_apply(u2c_bus_state *s, uint8_t code, uint8_t rec_raw, uint8_
 /* The same, noting when the record came (for the decay). */
 void u2c_bus_state_apply_at(u2c_bus_state *s, uint8_t code, uint8_t rec_raw, uint8_t tec,
                             uint64_t now_ns);
+/* A record's code only: last code, warning count, decay time; the state and
+ * the error counters stay. */
+void u2c_bus_state_note(u2c_bus_state *s, uint8_t code, uint64_t now_ns);
 /* A GET_STATUS word (vendor layout, as u2c_bus_state_word): counters and the
- * level from its bits; cumulative counters untouched. */
+ * level from its bits; a bus-off it shows first counts as one. */
 void u2c_bus_state_apply_word(u2c_bus_state *s, uint32_t word);
 /* After an OPEN: error-active, counters 0, no bus-off, nothing seen yet; the
  * cumulative counters (warnings, bus-offs, overruns) and the decay stay. */

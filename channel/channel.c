@@ -39,39 +39,124 @@ static int command_simple(u2c_channel *ch, uint8_t cmd, const char *what,
     return exchange(ch, request, what, reply);
 }
 
-static int command_open(u2c_channel *ch, const u8d_bittiming *timing)
+/* Vendor: one statistic (GET_STATISTICS index), best effort: false and the
+ * thread's last error untouched when the adapter does not answer. */
+static bool read_statistic(u2c_channel *ch, enum u8d_stat_index index, uint32_t *value)
+{
+    uint8_t request[U8D_CMD_SIZE], reply[U8D_CMD_SIZE];
+    u8d_encode_command(request, U8D_CMD_GET_STATISTICS, (uint8_t)index, 0, NULL);
+    if (ch->link->ops->command(ch->link, request, reply, U8D_CMD_TIMEOUT_MS) != U2C_LINK_OK ||
+        u8d_check_reply(reply, U8D_CMD_SIZE, U8D_CMD_GET_STATISTICS) != U8D_OK)
+        return false;
+    *value = u8d_reply_be32(reply);
+    return true;
+}
+
+/* How an OPEN meets the adapter: first of this channel (it may still be
+ * open from an earlier program), right after our CLOSE (a transition for its
+ * main loop, which clears its statistics), or on our open adapter
+ * (busoff=auto: no transition, its statistics go on). */
+typedef enum open_kind { OPEN_FIRST, OPEN_AFTER_CLOSE, OPEN_WHILE_OPEN } open_kind;
+
+/* cmd_lock held. */
+static int command_open(u2c_channel *ch, const u8d_bittiming *timing, open_kind kind)
 {
     uint8_t request[U8D_CMD_SIZE], reply[U8D_CMD_SIZE];
     u8d_status st = u8d_encode_open(request, timing, ch->open_flags);
     if (st != U8D_OK)
         return u2c_fail(CANAL_ERROR_BAUDRATE, "adapter %s: OPEN not sent: %s", ch->link->serial,
                         u8d_status_text(st));
+    /* The adapter re-initialises its controller: error-active, counters 0.
+     * The host starts from there before OPEN goes out, so that a record of
+     * the new session arriving while the baselines below are read is kept;
+     * records held from before (docs/protocol.md) only make the refresher
+     * confirm the state. */
+    u2c_mutex_lock(&ch->lock);
+    u2c_bus_state_restart(&ch->bus);
+    ch->busoff_msg_pending = false;
+    u2c_mutex_unlock(&ch->lock);
     int code = exchange(ch, request, "OPEN", reply);
     if (code != CANAL_ERROR_SUCCESS)
         return code;
+    u2c_mutex_lock(&ch->lock);
+    ch->opened_ns = u2c_now_ns();
+    u2c_mutex_unlock(&ch->lock);
     /* The vendor firmware clears its statistics only when its main loop sees
      * the controller go from closed to open or back (krumboeck/
      * usb2can_firmware main.c ~177-193); an OPEN on an adapter still open
-     * (a program that died without CLOSE) keeps counting. So the count of
-     * transmitted frames is read right after OPEN, and drain_adapter counts
-     * from there. Never asked of a CANalyze. */
-    uint32_t tx_stat = 0;
-    if (ch->flavor == U8D_FLAVOR_VENDOR) {
-        uint8_t stat_req[U8D_CMD_SIZE];
-        u8d_encode_command(stat_req, U8D_CMD_GET_STATISTICS, U8D_STAT_TX_FRAMES, 0, NULL);
-        if (exchange(ch, stat_req, "GET_STATISTICS", reply) == CANAL_ERROR_SUCCESS)
-            tx_stat = u8d_reply_be32(reply);
-        u2c_error_clear(); /* the OPEN succeeded; the baseline is best effort */
+     * (a program that died without CLOSE) keeps counting. So the counts of
+     * transmitted frames and of its own overruns are read right after OPEN
+     * as baselines; after our own CLOSE they are 0 (frames left in the
+     * adapter may already be leaving and counting). Never a CANalyze. */
+    uint32_t tx_stat = 0, overrun_stat = 0;
+    if (ch->flavor == U8D_FLAVOR_VENDOR && kind == OPEN_FIRST) {
+        (void)read_statistic(ch, U8D_STAT_TX_FRAMES, &tx_stat);
+        (void)read_statistic(ch, U8D_STAT_OVERRUNS, &overrun_stat);
     }
     u2c_mutex_lock(&ch->lock);
-    ch->tx_frames_at_open = ch->tx_frames;
-    ch->tx_stat_at_open = tx_stat;
+    if (kind == OPEN_FIRST)
+        ch->tx_frames_at_open = ch->tx_frames;
+    if (kind != OPEN_WHILE_OPEN) {
+        ch->tx_stat_at_open = tx_stat;
+        ch->overrun_stat_at_open = overrun_stat;
+        ch->overrun_stat_now = overrun_stat;
+    }
     ch->status_asked_ns = u2c_now_ns();
-    /* The adapter re-initialised its controller: error-active, counters 0,
-     * and it reports nothing until something changes. */
-    u2c_bus_state_restart(&ch->bus);
     u2c_mutex_unlock(&ch->lock);
     return CANAL_ERROR_SUCCESS;
+}
+
+/* cmd_lock held, before CLOSE. Vendor: frames handed over since OPEN that
+ * the adapter has not transmitted (GET_STATISTICS 2 against its baseline);
+ * false when unknown (a CANalyze, or no answer). */
+static bool adapter_tx_left(u2c_channel *ch, uint64_t *left)
+{
+    uint32_t count = 0;
+    if (ch->flavor != U8D_FLAVOR_VENDOR)
+        return false;
+    u2c_mutex_lock(&ch->lock);
+    uint64_t handed = ch->tx_frames - ch->tx_frames_at_open;
+    uint32_t baseline = ch->tx_stat_at_open;
+    u2c_mutex_unlock(&ch->lock);
+    *left = 0;
+    if (handed == 0)
+        return true;
+    if (!read_statistic(ch, U8D_STAT_TX_FRAMES, &count))
+        return false;
+    uint64_t transmitted = count >= baseline ? count - baseline : count;
+    *left = handed > transmitted ? handed - transmitted : 0;
+    return true;
+}
+
+/* Frames an open vendor adapter loses at CLOSE: the one in the CAN message
+ * object (CLOSE disables the controller, commands.c ~124-127) and the one
+ * its main loop took from the list to send next (TxCanMsg, dropped at the
+ * open/close transition, main.c ~184). The rest of its transmit list stays
+ * and goes out after the next OPEN (cleared only at power-up or USB
+ * disconnect, main.c ~152-171). */
+#define U2C_TX_LOST_AT_CLOSE 2u
+/* What a closed vendor adapter holds for the next OPEN: its list (63) and
+ * the record in its OUT endpoint, which its loop no longer empties. */
+#define U2C_TX_KEPT_MAX 64u
+
+/* After CLOSE, with what adapter_tx_left found: the lost frames leave the
+ * transmitted count, the kept ones count for the next session (the adapter
+ * counts them when they leave after OPEN). */
+static void account_close(u2c_channel *ch, bool known, uint64_t left)
+{
+    uint64_t lost = !known ? 0 : left < U2C_TX_LOST_AT_CLOSE ? left : U2C_TX_LOST_AT_CLOSE;
+    uint64_t kept = known ? left - lost : 0;
+    u2c_mutex_lock(&ch->lock);
+    ch->tx_frames -= lost;
+    ch->diag.tx_lost_at_close += lost;
+    ch->diag.tx_left_at_close = kept;
+    ch->tx_frames_at_open = ch->tx_frames - kept;
+    /* The adapter's overrun count restarts at the transition. */
+    if (ch->overrun_stat_now >= ch->overrun_stat_at_open)
+        ch->adapter_overruns_before += ch->overrun_stat_now - ch->overrun_stat_at_open;
+    ch->overrun_stat_at_open = 0;
+    ch->overrun_stat_now = 0;
+    u2c_mutex_unlock(&ch->lock);
 }
 
 /* A CANalyze clocks CAN at 48 MHz and scales the host's brp by 1.5,
@@ -120,6 +205,7 @@ static void on_gone(void *ctx, const char *reason)
     snprintf(ch->gone_reason, sizeof ch->gone_reason, "%s", reason ? reason : "device gone");
     u2c_cond_broadcast(&ch->rx_cond);
     u2c_cond_broadcast(&ch->tx_cond);
+    u2c_cond_broadcast(&ch->refresh_cond);
     u2c_rx_event_set(&ch->event);
     u2c_cond_broadcast(&ch->restart_cond);
     u2c_mutex_unlock(&ch->lock);
@@ -129,6 +215,7 @@ static void free_channel(u2c_channel *ch)
 {
     u2c_rx_event_destroy(&ch->event);
     u2c_rx_ring_free(&ch->ring);
+    u2c_cond_destroy(&ch->refresh_cond);
     u2c_cond_destroy(&ch->restart_cond);
     u2c_cond_destroy(&ch->tx_cond);
     u2c_cond_destroy(&ch->rx_cond);
@@ -182,9 +269,11 @@ static int bring_up(u2c_channel *ch, const u2c_setup *setup)
         code = start_link(ch);
     if (code != CANAL_ERROR_SUCCESS)
         return code;
-    code = command_open(ch, &ch->setup.timing);
+    code = command_open(ch, &ch->setup.timing, OPEN_FIRST);
     if (code != CANAL_ERROR_SUCCESS)
         ch->link->ops->stop(ch->link);
+    else
+        u2c_channel_refresher_start(ch);
     return code;
 }
 
@@ -206,7 +295,17 @@ static void restart_main(void *arg)
         }
         u2c_mutex_unlock(&ch->lock);
         u2c_mutex_lock(&ch->cmd_lock);
-        int code = command_open(ch, &ch->setup.timing);
+        /* The frame in the message object is lost (OPEN re-initialises the
+         * controller); the one held behind it and the list go on. */
+        uint64_t left = 0;
+        bool known = adapter_tx_left(ch, &left);
+        int code = command_open(ch, &ch->setup.timing, OPEN_WHILE_OPEN);
+        if (code == CANAL_ERROR_SUCCESS && known && left > 0) {
+            u2c_mutex_lock(&ch->lock);
+            ch->tx_frames--;
+            ch->diag.tx_lost_at_close++;
+            u2c_mutex_unlock(&ch->lock);
+        }
         u2c_mutex_unlock(&ch->cmd_lock);
         u2c_mutex_lock(&ch->lock);
         ch->bus_off_since_ns = 0;
@@ -242,6 +341,7 @@ u2c_channel *u2c_channel_open(u2c_link *link, const u2c_setup *setup, unsigned l
     u2c_mutex_init(&ch->lock);
     u2c_cond_init(&ch->rx_cond);
     u2c_cond_init(&ch->tx_cond);
+    u2c_cond_init(&ch->refresh_cond);
     u2c_cond_init(&ch->restart_cond);
     ch->link = link;
     ch->setup = *setup;
@@ -374,6 +474,7 @@ static void drain_link(u2c_channel *ch)
 
 void u2c_channel_close(u2c_channel *ch)
 {
+    u2c_channel_refresher_stop(ch);
     stop_restarts(ch);
     drain_tx(ch);
     drain_link(ch);
@@ -384,9 +485,27 @@ void u2c_channel_close(u2c_channel *ch)
         uint8_t reply[U8D_CMD_SIZE];
         u2c_mutex_lock(&ch->cmd_lock);
         drain_adapter(ch);
+        uint64_t left = 0;
+        bool known = adapter_tx_left(ch, &left);
         /* Best effort: the channel goes away whatever the adapter answers. */
-        (void)command_simple(ch, U8D_CMD_CLOSE, "CLOSE", reply);
+        int code = command_simple(ch, U8D_CMD_CLOSE, "CLOSE", reply);
         u2c_mutex_unlock(&ch->cmd_lock);
+        u2c_error_clear();
+        if (code == CANAL_ERROR_SUCCESS && known && left > 0) {
+            account_close(ch, known, left);
+            /* A closed adapter holds at most its list and one record in its
+             * OUT endpoint; what was still in OUT transfers is dropped when
+             * the link stops. Closing succeeds; the caller's last error says
+             * what stayed. */
+            uint64_t kept = ch->diag.tx_left_at_close;
+            uint64_t in_adapter = kept < U2C_TX_KEPT_MAX ? kept : U2C_TX_KEPT_MAX;
+            u2c_error_set("adapter %s closed with %llu frame(s) not sent: %llu lost at CLOSE, "
+                          "%llu stay in the adapter and go out after its next OPEN, %llu "
+                          "dropped on the host",
+                          ch->link->serial, (unsigned long long)left,
+                          (unsigned long long)(left - kept), (unsigned long long)in_adapter,
+                          (unsigned long long)(kept - in_adapter));
+        }
     }
     ch->link->ops->stop(ch->link);
     ch->link->ops->destroy(ch->link);
@@ -403,44 +522,12 @@ int u2c_channel_dead_code(const u2c_channel *ch)
     return CANAL_ERROR_SUCCESS;
 }
 
-/* Vendor firmware: fresh TEC/REC from GET_STATUS when the last answer is
- * U2C_STATUS_REFRESH_MS old, so the counters are current between status
- * records (the firmware sends a record only when the state bits or the last
- * error code change, krumboeck/usb2can_firmware main.c ~207-268). At most
- * one query per interval, waiting at most U2C_STATUS_QUERY_TIMEOUT_MS;
- * never on a CANalyze. Best effort: a failed query changes nothing. */
-static void refresh_status(u2c_channel *ch)
-{
-    if (ch->flavor != U8D_FLAVOR_VENDOR)
-        return;
-    uint64_t now = u2c_now_ns();
-    u2c_mutex_lock(&ch->lock);
-    bool due = !ch->closing && !ch->gone &&
-               now - ch->status_asked_ns >= (uint64_t)U2C_STATUS_REFRESH_MS * 1000000u;
-    if (due)
-        ch->status_asked_ns = now;
-    u2c_mutex_unlock(&ch->lock);
-    if (!due)
-        return;
-    uint8_t request[U8D_CMD_SIZE], reply[U8D_CMD_SIZE];
-    u8d_encode_command(request, U8D_CMD_GET_STATUS, 0, 0, NULL);
-    /* cmd_lock stays held until the answer is applied: no OPEN (which
-     * restarts the bus state) can come in between. */
-    u2c_mutex_lock(&ch->cmd_lock);
-    int code = exchange_within(ch, request, "GET_STATUS", reply, U2C_STATUS_QUERY_TIMEOUT_MS);
-    if (code == CANAL_ERROR_SUCCESS) {
-        u2c_mutex_lock(&ch->lock);
-        u2c_bus_state_apply_word(&ch->bus, u8d_reply_be32(reply));
-        u2c_mutex_unlock(&ch->lock);
-    }
-    u2c_mutex_unlock(&ch->cmd_lock);
-    u2c_error_clear();
-}
-
+/* Never waits for USB: the newest state at once; a due refresh is left to
+ * the refresher (vendor firmware). */
 int u2c_channel_get_status(u2c_channel *ch, canalStatus *out)
 {
-    refresh_status(ch);
     u2c_mutex_lock(&ch->lock);
+    u2c_channel_want_refresh(ch, false);
     u2c_bus_state_settle(&ch->bus, u2c_now_ns());
     memset(out, 0, sizeof *out);
     out->channel_status = u2c_bus_state_word(&ch->bus);
@@ -460,11 +547,16 @@ int u2c_channel_get_status(u2c_channel *ch, canalStatus *out)
 int u2c_channel_get_statistics(u2c_channel *ch, canalStatistics *out)
 {
     u2c_mutex_lock(&ch->lock);
+    u2c_channel_want_refresh(ch, false);
+    uint64_t adapter_overruns = ch->adapter_overruns_before;
+    if (ch->overrun_stat_now >= ch->overrun_stat_at_open)
+        adapter_overruns += ch->overrun_stat_now - ch->overrun_stat_at_open;
     out->cntReceiveFrames = (unsigned long)ch->rx_frames;
     out->cntTransmitFrames = (unsigned long)ch->tx_frames;
     out->cntReceiveData = (unsigned long)ch->rx_bytes;
     out->cntTransmitData = (unsigned long)ch->tx_bytes;
-    out->cntOverruns = (unsigned long)(ch->diag.ring_overruns + ch->bus.device_overruns);
+    out->cntOverruns =
+        (unsigned long)(ch->diag.ring_overruns + ch->bus.device_overruns + adapter_overruns);
     out->cntBusWarnings = (unsigned long)ch->bus.warnings;
     out->cntBusOff = (unsigned long)ch->bus.bus_offs;
     int code = u2c_channel_dead_code(ch);
@@ -524,14 +616,23 @@ static int timing_for_kbps(u8d_flavor flavor, unsigned long kbps, u2c_setup *out
 static int reopen(u2c_channel *ch, const u2c_setup *wanted)
 {
     uint8_t reply[U8D_CMD_SIZE];
+    uint64_t left = 0;
+    bool known = adapter_tx_left(ch, &left);
+    uint32_t overruns = 0;
+    if (ch->flavor == U8D_FLAVOR_VENDOR && read_statistic(ch, U8D_STAT_OVERRUNS, &overruns)) {
+        u2c_mutex_lock(&ch->lock);
+        ch->overrun_stat_now = overruns;
+        u2c_mutex_unlock(&ch->lock);
+    }
     int code = command_simple(ch, U8D_CMD_CLOSE, "CLOSE", reply);
     if (code != CANAL_ERROR_SUCCESS)
         return code;
-    code = command_open(ch, &wanted->timing);
+    account_close(ch, known, left);
+    code = command_open(ch, &wanted->timing, OPEN_AFTER_CLOSE);
     if (code != CANAL_ERROR_SUCCESS) {
         char why[U2C_ERROR_TEXT_MAX];
         snprintf(why, sizeof why, "%s", u2c_error_get());
-        (void)command_open(ch, &ch->setup.timing);
+        (void)command_open(ch, &ch->setup.timing, OPEN_AFTER_CLOSE);
         return u2c_fail(code, "%s", why);
     }
     u2c_mutex_lock(&ch->lock);

@@ -71,6 +71,8 @@ typedef struct u2c_channel_diag {
     uint64_t ring_overruns;     /* frames dropped because the RX ring was full */
     uint64_t filtered_frames;   /* frames the software filter rejected */
     uint64_t status_records;    /* status records from the adapter */
+    uint64_t tx_lost_at_close;  /* vendor: frames the adapter lost at CLOSE (at most 2 each) */
+    uint64_t tx_left_at_close;  /* vendor: not sent at the last CLOSE, go out after OPEN */
     uint32_t rx_queued;
     uint32_t rx_capacity;
     uint32_t tx_queued;

@@ -21,12 +21,21 @@
 #include "rx_ring.h"
 #include "tx_queue.h"
 
-/* Vendor firmware: CanalGetStatus asks the adapter (GET_STATUS) for fresh
- * error counters when the last answer is at least this old, waiting at most
- * U2C_STATUS_QUERY_TIMEOUT_MS; never a CANalyze (it would kill its command
- * pipe). Status records update the counters in between. */
+/* Vendor firmware: the channel's refresher thread (channel_refresh.c) asks
+ * the adapter for its status word (GET_STATUS) and its own overrun count
+ * (GET_STATISTICS 4) when CanalGetStatus or CanalGetStatistics was called
+ * and the last answer is at least U2C_STATUS_REFRESH_MS old, each waiting at
+ * most U2C_STATUS_QUERY_TIMEOUT_MS; the callers never wait for it. A status
+ * record makes it confirm the state at once (no closer than
+ * U2C_STATUS_CONFIRM_MS apart): the word, not the record, sets the state.
+ * Never a CANalyze (it would kill its command pipe). */
 #define U2C_STATUS_REFRESH_MS 500u
 #define U2C_STATUS_QUERY_TIMEOUT_MS 200u
+#define U2C_STATUS_CONFIRM_MS 5u
+/* Vendor: records held across CLOSE arrive within a few milliseconds after
+ * the next OPEN (at most 66 of them); status records in this window after
+ * an OPEN are confirmed with GET_STATUS. */
+#define U2C_STALE_WINDOW_MS 100u
 /* A CANalyze never reports recovery (no OK record): warning and passive fall
  * back to error-active after this long without a status record. */
 #define U2C_CANALYZE_DECAY_MS 3000u
@@ -70,6 +79,28 @@ struct u2c_channel {
     uint64_t tx_frames_at_open; /* tx_frames when the adapter was last opened */
     uint32_t tx_stat_at_open;   /* vendor: GET_STATISTICS(2) right after that OPEN */
     uint64_t status_asked_ns;   /* vendor: when GET_STATUS was last asked (or OPEN) */
+    /* Vendor: the adapter's own overruns (GET_STATISTICS 4). It clears them
+     * at every open/close transition, so sessions add up: earlier ones in
+     * overruns_before, this one as the count minus the value after OPEN. */
+    uint64_t adapter_overruns_before;
+    uint32_t overrun_stat_at_open;
+    uint32_t overrun_stat_now;
+    /* Vendor: frames the adapter held when it was last closed (CanalSetBaudrate
+     * or close): lost at CLOSE, and left to go out after the next OPEN. */
+    uint64_t tx_lost_at_close;
+    uint64_t tx_left_at_close;
+
+    /* The refresher thread (vendor only). */
+    u2c_thread refresher;
+    bool refresher_running;
+    bool refresher_stop;
+    bool refresh_wanted;     /* a caller wants fresh values (due by the interval) */
+    bool confirm_wanted;     /* a status record came: confirm the state now */
+    bool busoff_msg_pending; /* a BUSOFF record waits for confirmation (flag 0x08) */
+    uint64_t status_confirmed_ns;
+    uint64_t opened_ns;           /* when the last OPEN was answered */
+    uint64_t status_records_seen; /* counts take_status calls, for the refresher */
+    u2c_cond refresh_cond;
     u2c_channel_diag diag;
 
     /* busoff=auto:N (setup.busoff_restart_ms > 0): a thread re-opens the
@@ -84,9 +115,19 @@ struct u2c_channel {
 void u2c_channel_on_in_packet(void *ctx, const uint8_t *bytes, size_t len);
 int u2c_channel_on_next_out(void *ctx, uint8_t record[U8D_TX_RECORD_SIZE]);
 
+/* Refresher (channel_refresh.c). start: after the link started, vendor only;
+ * stop: before CLOSE (joins it). want: lock held, never waits. */
+void u2c_channel_refresher_start(u2c_channel *ch);
+void u2c_channel_refresher_stop(u2c_channel *ch);
+void u2c_channel_want_refresh(u2c_channel *ch, bool confirm_now);
+/* Lock held: queues a status message (CanalOpen flag 0x08). */
+void u2c_channel_queue_status(u2c_channel *ch, uint8_t code, uint8_t rec, uint8_t tec);
 /* Lock held: a status message (with flag 0x08) telling that busoff=auto
  * re-opened the controller: code OK, data[3] = restarts so far (1..255). */
 void u2c_channel_note_restart(u2c_channel *ch);
+/* Lock held: the adapter is bus-off (a record of a CANalyze, or a status
+ * word that confirmed it); busoff=auto:N counts from here. */
+void u2c_channel_bus_off_seen(u2c_channel *ch, uint64_t now_ns);
 
 /* Lock held: the CANAL code for a channel that cannot do I/O any more
  * (0 when it still can), with the reason set. */

@@ -48,33 +48,61 @@ static void take_can_frame(u2c_channel *ch, const u8d_rx_record *rec)
 
 /* Lock held. Status records carry no valid timestamp (the firmware leaves it
  * uninitialised), so they get the newest CAN frame's time and never touch
- * the clock. A CANalyze fills only the code; its counter bytes are stale
- * leftovers, so they count as 0. */
-static void take_status(u2c_channel *ch, const u8d_rx_record *rec)
+ * the clock. */
+void u2c_channel_queue_status(u2c_channel *ch, uint8_t code, uint8_t rec, uint8_t tec)
 {
-    const uint8_t *raw = rec->frame.data;
-    bool counters_valid = ch->flavor != U8D_FLAVOR_CANALYZE;
-    const uint8_t d[3] = {raw[0], counters_valid ? raw[1] : 0, counters_valid ? raw[2] : 0};
-    ch->diag.status_records++;
-    uint64_t now = u2c_now_ns();
-    u2c_bus_state_apply_at(&ch->bus, d[0], d[1], d[2], now);
-    if (d[0] == CANAL_STATUSMSG_BUSOFF && ch->setup.busoff_restart_ms != 0 &&
-        ch->bus_off_since_ns == 0) {
-        ch->bus_off_since_ns = now;
-        u2c_cond_broadcast(&ch->restart_cond);
-    }
     if (!ch->deliver_status)
         return;
     canalMsg m;
     memset(&m, 0, sizeof m);
     m.flags = CANAL_IDFLAG_STATUS;
-    m.id = d[0];
+    m.id = code;
     m.sizeData = STATUS_MSG_SIZE;
-    m.data[0] = d[0];
-    m.data[1] = d[1];
-    m.data[2] = d[2];
+    m.data[0] = code;
+    m.data[1] = rec;
+    m.data[2] = tec;
     m.timestamp = (unsigned long)ch->last_us;
     queue_message(ch, &m);
+}
+
+/* Lock held. A CANalyze fills only the code; its counter bytes are stale
+ * leftovers, so they count as 0, and its records are the only source of
+ * its state. The vendor firmware keeps records across CLOSE and sends them
+ * after the next OPEN, where nothing tells them from new ones (status
+ * records carry no timestamp, docs/protocol.md): a BUSOFF record, which
+ * would stick until the next OPEN, only notes the code and makes the
+ * refresher confirm it with GET_STATUS, whose word sets the state (the
+ * message follows once confirmed); other records apply at once, and in the
+ * first U2C_STALE_WINDOW_MS after an OPEN they are confirmed too. */
+static void take_status(u2c_channel *ch, const u8d_rx_record *rec)
+{
+    const uint8_t *raw = rec->frame.data;
+    uint64_t now = u2c_now_ns();
+    ch->diag.status_records++;
+    ch->status_records_seen++;
+    u2c_bus_state_settle(&ch->bus, now);
+    bool vendor = ch->flavor != U8D_FLAVOR_CANALYZE;
+    if (vendor && ch->refresher_running && raw[0] == CANAL_STATUSMSG_BUSOFF) {
+        u2c_bus_state_note(&ch->bus, raw[0], now);
+        u2c_channel_want_refresh(ch, true);
+        ch->busoff_msg_pending = true;
+        return;
+    }
+    uint8_t rec_raw = vendor ? raw[1] : 0, tec = vendor ? raw[2] : 0;
+    u2c_bus_state_apply_at(&ch->bus, raw[0], rec_raw, tec, now);
+    if (raw[0] == CANAL_STATUSMSG_BUSOFF)
+        u2c_channel_bus_off_seen(ch, now);
+    u2c_channel_queue_status(ch, raw[0], rec_raw, tec);
+    if (vendor && now - ch->opened_ns < (uint64_t)U2C_STALE_WINDOW_MS * 1000000u)
+        u2c_channel_want_refresh(ch, true);
+}
+
+void u2c_channel_bus_off_seen(u2c_channel *ch, uint64_t now_ns)
+{
+    if (ch->setup.busoff_restart_ms != 0 && ch->bus_off_since_ns == 0) {
+        ch->bus_off_since_ns = now_ns;
+        u2c_cond_broadcast(&ch->restart_cond);
+    }
 }
 
 void u2c_channel_note_restart(u2c_channel *ch)

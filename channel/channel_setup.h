@@ -40,7 +40,7 @@ typedef struct u2c_setup {
     /* errorframes=N, virtual adapters only: the adapter's model destroys
      * every N-th frame on the bus (u8d_model_set_error_flags); 0 = off. */
     uint32_t virtual_error_flags;
-    char location[32];    /* USB port path "1-4.2" (location=...); "" = any */
+    char location[32]; /* USB port path "1-4.2" (location=...); "" = any */
 } u2c_setup;
 
 #endif

@@ -187,12 +187,16 @@ CANAL_API int CANAL_CALL CanalBlockingReceive(long handle, canalMsg *pCanalMsg,
                                               unsigned long timeout);
 /* Number of messages queued (0 for an invalid handle). Never blocks. */
 CANAL_API int CANAL_CALL CanalDataAvailable(long handle);
-/* Fills bus state and error counters kept from status records. On vendor
- * firmware it may also ask the adapter for fresh counters (GET_STATUS, at
- * most every 500 ms), waiting up to 200 ms for the reply.
+/* Fills the newest bus state and error counters at once; never waits for
+ * USB. They come from status records and, on vendor firmware, from the
+ * adapter's status word, which the channel's own thread asks for in the
+ * background (GET_STATUS, at most every 500 ms while status or statistics
+ * are read, and at once to confirm a bus-off record).
  * Returns: SUCCESS, NOT_OPEN, PARAMETER, COMMUNICATION. */
 CANAL_API int CANAL_CALL CanalGetStatus(long handle, canalStatus *pCanalStatus);
-/* Fills counters cumulative since open (never reset). Never blocks.
+/* Fills counters cumulative since open (never reset). Never blocks; the
+ * adapter's own overrun count (vendor firmware, GET_STATISTICS 4) is
+ * refreshed in the background as for CanalGetStatus.
  * Returns: SUCCESS, NOT_OPEN, PARAMETER, COMMUNICATION. */
 CANAL_API int CANAL_CALL CanalGetStatistics(long handle, canalStatistics *pCanalStatistics);
 /* Sets the filter of the CANAL rule ((key ^ filter) & mask) == 0 on an open

@@ -70,6 +70,12 @@ struct u8d_model {
     uint64_t cz_busy_until;
     uint8_t cz_last_record[U8D_RX_RECORD_SIZE]; /* its shared data buffer */
 
+    /* Vendor: records the OUT endpoint may hold while closed (the main loop
+     * stops moving them into the list, main.c ~198-199 and ~329-341). */
+    size_t closed_out_limit;
+    /* CANalyze: the controller cannot leave init mode (no 11 recessive bits). */
+    bool cz_init_blocked;
+
     /* RX list (vendor) */
     u8d_rx_record rxq[U8D_MODEL_RX_QUEUE_DEPTH];
     size_t rxq_head, rxq_count;
@@ -158,6 +164,7 @@ u8d_model *u8d_model_create(const u8d_model_config *cfg, uint64_t power_on_ns)
     m->cz_awaited = -1;
     m->cz_sending = -1;
     m->reported_lec = U8D_LEC_NONE;
+    m->closed_out_limit = 1;
     return m;
 }
 
@@ -198,10 +205,14 @@ uint32_t u8d_model_timestamp(const u8d_model *m, uint64_t now_ns)
 
 /* --- RX path ------------------------------------------------------------------ */
 
-/* The main loop loads the IN endpoint as soon as it is free and records wait. */
+/* The main loop loads the IN endpoint as soon as it is free and records wait,
+ * but only while open: a closed adapter's loop stops before its RX part
+ * (krumboeck/usb2can_firmware main.c ~198-199, ~305-323), so the list
+ * survives CLOSE and goes out after the next OPEN. A packet already loaded
+ * stays valid in the endpoint and is read whenever the host asks. */
 static void load_in_packet(u8d_model *m)
 {
-    if (m->in_len != 0 || !is_vendor(m))
+    if (m->in_len != 0 || !is_vendor(m) || !m->running)
         return;
     while (m->rxq_count > 0 && m->in_len < sizeof m->in_packet) {
         u8d_encode_rx(m->in_packet + m->in_len, &m->rxq[m->rxq_head], U8D_FLAVOR_VENDOR);
@@ -504,8 +515,10 @@ u8d_model_out u8d_model_out_ready(const u8d_model *m, uint64_t now_ns)
 {
     if (m->detached || m->out_stalled)
         return U8D_MODEL_OUT_STALLED;
-    if (is_vendor(m))
-        return m->txq_count < U8D_MODEL_TX_QUEUE_DEPTH ? U8D_MODEL_OUT_ACCEPTED : U8D_MODEL_OUT_NAK;
+    if (is_vendor(m)) {
+        size_t limit = m->running ? U8D_MODEL_TX_QUEUE_DEPTH : m->closed_out_limit;
+        return m->txq_count < limit ? U8D_MODEL_OUT_ACCEPTED : U8D_MODEL_OUT_NAK;
+    }
     if (m->cz_awaited >= 0 && now_ns < m->cz_busy_until)
         return U8D_MODEL_OUT_NAK;
     return U8D_MODEL_OUT_ACCEPTED;
@@ -641,6 +654,28 @@ static void set_running(u8d_model *m, bool running)
         memset(m->stats, 0, sizeof m->stats);
     }
     m->running = running;
+    if (running) {
+        load_in_packet(m);
+    } else {
+        /* Closed, the loop leaves one record in the OUT endpoint buffer
+         * and takes no more: the list (at most 63) plus that one. */
+        size_t limit = m->txq_count + 1u;
+        m->closed_out_limit =
+            limit < U8D_MODEL_RX_QUEUE_DEPTH + 1u ? limit : U8D_MODEL_RX_QUEUE_DEPTH + 1u;
+    }
+}
+
+/* The frame the open main loop took from the list while the message object
+ * was busy (TxCanMsg with TxCanFlag set): the next one, waiting behind a
+ * full message object. The open/close transition clears TxCanFlag and so
+ * drops it (krumboeck/usb2can_firmware main.c ~184, ~274-280). */
+static void vendor_drop_held_frame(u8d_model *m)
+{
+    if (!is_vendor(m) || !m->running || !m->mailbox_full || m->txq_count == 0)
+        return;
+    m->txq_head = (m->txq_head + 1) % U8D_MODEL_TX_QUEUE_DEPTH;
+    m->txq_count--;
+    m->lost++;
 }
 
 static void command_open(u8d_model *m, uint64_t now_ns, const uint8_t *cmd)
@@ -648,6 +683,7 @@ static void command_open(u8d_model *m, uint64_t now_ns, const uint8_t *cmd)
     u8d_bittiming raw;
     uint32_t flags;
     u8d_decode_open(cmd, &raw, &flags);
+    bool was_running = m->running;
     reset_controller(m, now_ns);
     if (is_vendor(m)) {
         if (cmd[U8D_CMD_OFF_OPT1] == U8D_SPEED_MANUAL)
@@ -668,10 +704,17 @@ static void command_open(u8d_model *m, uint64_t now_ns, const uint8_t *cmd)
     }
     set_running(m, true);
     vendor_refill_mailbox(m, now_ns);
+    /* OPEN on an open adapter is no transition: the error tracking keeps the
+     * old state, and the loop's next look at SR (every turn) finds the
+     * re-initialised controller and reports the change at once, e.g. OK
+     * after bus-off (krumboeck/usb2can_firmware main.c ~177-193, ~205-236). */
+    if (was_running && is_vendor(m))
+        vendor_report(m, now_ns);
 }
 
 static void command_close(u8d_model *m, uint64_t now_ns)
 {
+    vendor_drop_held_frame(m);
     reset_controller(m, now_ns);
     set_running(m, false);
 }
@@ -786,6 +829,17 @@ static bool cz_command(u8d_model *m, uint64_t now_ns, const uint8_t *req)
         r[U8D_CMD_OFF_DATA + 3] = m->cfg.version.hw_minor;
         break;
     case U8D_CMD_OPEN:
+        if (m->cz_init_blocked) {
+            /* HAL_CAN_Init waits 10 ms for the controller to leave init
+             * (it needs 11 recessive bits) and fails; can_open returns 1 and
+             * the reply carries option 255 (kkuchera/canalyze-fw src/can.c
+             * ~105-108, src/main.c ~107-112, src/usbd_8dev_if.c ~150). The
+             * controller stays in init: closed. */
+            reset_controller(m, now_ns);
+            set_running(m, false);
+            r[U8D_CMD_OFF_OPT1] = U8D_RESULT_ERROR;
+            return true;
+        }
         command_open(m, now_ns, req);
         break;
     case U8D_CMD_CLOSE:
@@ -855,6 +909,17 @@ void u8d_model_usb_reinit(u8d_model *m, uint64_t now_ns)
     m->in_len = 0;
     m->rxq_count = 0;
     m->txq_count = 0;
+    m->closed_out_limit = 1;
+}
+
+void u8d_model_block_init(u8d_model *m, bool blocked)
+{
+    m->cz_init_blocked = blocked;
+}
+
+bool u8d_model_reply_overwrites(const u8d_model *m)
+{
+    return is_vendor(m);
 }
 
 bool u8d_model_detached(const u8d_model *m)

@@ -22,14 +22,21 @@
  *   checks only byte 0 = 0x11, byte 15 = 0x22 and length <= 16 of its
  *   packet buffer, which keeps the previous command's bytes: a short packet
  *   is merged over the previous one and answered with the same length.
- *   A rejected command gets no reply at all.
+ *   A rejected command gets no reply at all. One reply buffer: a reply the
+ *   host has not read yet is overwritten by the next one
+ *   (u8d_model_reply_overwrites; krumboeck/usb2can_firmware messages.c
+ *   ~289-297, the wait for the previous reply is commented out).
  * - TX path: FW list (63) + hold stage (1) + the OUT endpoint buffer (1)
  *   = U8D_MODEL_TX_QUEUE_DEPTH records wait in order, plus one in the CAN
  *   message object being transmitted. The host's OUT transfer completes
  *   when the record is in the endpoint buffer, so U8D_MODEL_TX_CAPACITY
  *   transfers succeed before the first NAK. Nothing is ever dropped, except
  *   the frame in the message object when OPEN/CLOSE re-initialise the
- *   controller (the lists survive, as in FW 1.7).
+ *   controller and, on the open/close transition, the held frame (the list
+ *   head taken while the message object was busy, main.c ~184); the lists
+ *   survive, as in FW 1.7. While closed the main loop takes nothing from
+ *   the OUT endpoint: one more record fits (in the endpoint buffer), then
+ *   NAK until OPEN (main.c ~198-199, ~329-341).
  * - A malformed TX record (length > 16 or wrong markers after the merge
  *   with the endpoint buffer) stalls the OUT endpoint for good: the firmware
  *   never re-arms it, so every later transfer NAKs (U8D_MODEL_OUT_STALLED)
@@ -37,9 +44,12 @@
  *   bits 2..7, id bits above the format, dlc 9..15) are masked as FW does.
  * - RX path: RX list of 63 records + the one loaded IN packet (up to 3
  *   records, loaded as soon as records exist and the endpoint is free).
- *   A frame arriving at a full list is dropped and Overruns is counted; no
- *   status record is sent. Status records share the list and are dropped
- *   silently when it is full.
+ *   A frame arriving at a full list is dropped and Overruns (statistics
+ *   index 4) is counted; no status record is sent (75x_it.c ~377-387).
+ *   Status records share the list and are dropped silently when it is full.
+ *   Nothing new is loaded into the IN endpoint while closed: the list
+ *   survives CLOSE and goes out after the next OPEN (main.c ~198-199); a
+ *   packet loaded before CLOSE stays readable.
  * - Status records (type 3, flags 0x04, dlc 4, data = code, REC & 0x7F,
  *   TEC, 0) while open, on a change of the state bits (BUSOFF > BUSHEAVY >
  *   BUSLIGHT > OK) and then on a change of the last error code. The
@@ -51,7 +61,8 @@
  *   (transitions reported as BUSOFF). Cleared by index 7 and when the
  *   controller goes from closed to open or back, together with the error
  *   tracking; an OPEN while open keeps them (the firmware's main loop acts
- *   on transitions only).
+ *   on transitions only) and, as its loop reads SR every turn, reports the
+ *   re-initialised controller at once (OK after bus-off).
  * - Fault confinement (ISO 11898-1): TEC +8 per transmit error except an
  *   ACK error while error-passive; TEC -1 per success; REC +1 per receive
  *   error (saturating at 128 = receive-passive), -1 per good frame, and
@@ -67,14 +78,16 @@
  *   receives its own frames and nothing reaches the bus (vbus.h). The
  *   CANalyze firmware reads the same bits.
  * - Inferences (the sources do not say): in bus-off the TEC register reads
- *   255; OUT records are queued while the controller is closed and go out
- *   after OPEN; OPEN/CLOSE clear the message object (its frame is counted
- *   by u8d_model_frames_lost); a loopback copy does not change REC.
+ *   255; OPEN/CLOSE clear the message object (its frame is counted by
+ *   u8d_model_frames_lost, with the held frame dropped at the transition);
+ *   a loopback copy does not change REC.
  * - CANalyze (fw 0.1): answers only OPEN, CLOSE and GET_SOFTW_HARDW_VER;
  *   anything else, or a malformed command, gets no reply and kills the
  *   command pipe until u8d_model_usb_reinit. Its reply carries the stale
  *   data bytes of its transmit buffer, and it has one reply buffer: while a
  *   reply is held unread (u8d_model_reply_held) the next one is dropped.
+ *   An OPEN while its controller cannot leave init (u8d_model_block_init)
+ *   is refused with option 255 and leaves it closed.
  *   Its CAN clock is 48 MHz and the host's brp is scaled by 1.5, truncated
  *   and wrapped into 10 bits (the bit rate in u8d_model_can_view is the one
  *   it really runs at). OPEN flags: bits 0..2 of the low byte. TX: three bxCAN mailboxes sent in
@@ -171,6 +184,12 @@ size_t u8d_model_command(u8d_model *m, uint64_t now_ns, const uint8_t *request, 
 /* The last reply sits unread in the command IN endpoint (true) or the host
  * has read it (false). A CANalyze drops every reply while one is held. */
 void u8d_model_reply_held(u8d_model *m, bool held);
+/* Vendor: true, the newest reply overwrites an unread one in the command IN
+ * endpoint. CANalyze: false (it drops the new reply, u8d_model_reply_held). */
+bool u8d_model_reply_overwrites(const u8d_model *m);
+/* CANalyze: the controller cannot leave init mode (e.g. the bus is held
+ * dominant), so HAL_CAN_Init times out and OPEN is refused. */
+void u8d_model_block_init(u8d_model *m, bool blocked);
 /* False once the command pipe is dead (CANalyze after a bad command). */
 bool u8d_model_command_pipe_alive(const u8d_model *m);
 

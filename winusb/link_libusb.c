@@ -19,9 +19,13 @@
  * (kkuchera/canalyze-fw src/usbd_8dev.c ~182-199).
  *
  * RX errors are handled as the Linux driver handles them: an IN transfer
- * that fails is retired (not resubmitted) and the others carry on; the
- * adapter counts as gone only on NO_DEVICE or once every IN transfer is
- * retired, with a readable reason either way.
+ * that overflowed, timed out or failed on the wire (EOVERFLOW, ETIME,
+ * EILSEQ: libusb's OVERFLOW, TIMED_OUT, ERROR) is resubmitted; one that
+ * stalled is retired (not resubmitted) and the others carry on. libusb
+ * folds EPROTO, where the kernel driver stops, into ERROR with the ones it
+ * resubmits, so an IN transfer is retired after RX_ERROR_STREAK_LIMIT
+ * failures in a row. The adapter counts as gone only on NO_DEVICE or once
+ * every IN transfer is retired, with a readable reason either way.
  *
  * Locking: link->lock guards the transfer states and the sink; it may be
  * held while calling sink->next_out (the channel never calls into the link
@@ -64,6 +68,8 @@
 #define RX_TRANSFERS U2C_LIBUSB_RX_TRANSFERS
 #define TX_TRANSFERS U2C_LIBUSB_TX_TRANSFERS
 #define USB2CAN_INTERFACE 0
+/* Consecutive failures of one IN transfer after which it is retired. */
+#define RX_ERROR_STREAK_LIMIT 32
 /* Consecutive failed OUT transfers (completions or submits) after which
  * the device counts as gone. */
 #define ERROR_STREAK_LIMIT 32
@@ -281,6 +287,7 @@ typedef struct rx_slot {
     usb_link *link;
     struct libusb_transfer *transfer;
     bool in_flight;
+    unsigned error_streak;   /* failures in a row (RX_ERROR_STREAK_LIMIT) */
     bool cancel_asked;       /* this link cancelled it (stop) */
     unsigned foreign_streak; /* CANCELLED completions nobody here asked for, in a row */
     uint8_t buf[U8D_IN_PACKET_MAX];
@@ -561,6 +568,7 @@ static void LIBUSB_CALL rx_done(struct libusb_transfer *transfer)
     bool resubmit = link->streaming && !link->gone;
     switch (transfer->status) {
     case LIBUSB_TRANSFER_COMPLETED:
+        slot->error_streak = 0;
         slot->foreign_streak = 0;
         break;
     case LIBUSB_TRANSFER_CANCELLED:
@@ -575,6 +583,17 @@ static void LIBUSB_CALL rx_done(struct libusb_transfer *transfer)
             resubmit = false;
         }
         break;
+    case LIBUSB_TRANSFER_OVERFLOW:
+    case LIBUSB_TRANSFER_TIMED_OUT:
+    case LIBUSB_TRANSFER_ERROR:
+        /* As the Linux driver (usb_8dev_read_bulk_callback: anything but
+         * ENOENT, EPIPE, EPROTO and ESHUTDOWN is resubmitted): a corrupted
+         * or overlong packet is lost, the transfer carries on. */
+        if (resubmit && ++slot->error_streak >= RX_ERROR_STREAK_LIMIT) {
+            tell = retire_rx_locked(link, libusb_error_name((int)transfer->status));
+            resubmit = false;
+        }
+        break;
     case LIBUSB_TRANSFER_NO_DEVICE: {
         char why[96];
         gone_text(link, why, sizeof why);
@@ -583,9 +602,9 @@ static void LIBUSB_CALL rx_done(struct libusb_transfer *transfer)
         break;
     }
     default:
-        /* As the Linux driver: a failed IN transfer is not resubmitted (a
-         * stalled or broken pipe would only fail again, in a flood); the
-         * others carry on. */
+        /* As the Linux driver: a stalled IN transfer is not resubmitted (a
+         * stalled pipe would only fail again, in a flood); the others carry
+         * on. */
         if (resubmit)
             tell = retire_rx_locked(link, libusb_error_name((int)transfer->status));
         resubmit = false;
@@ -664,6 +683,7 @@ static int usb_start(u2c_link *base, const u2c_link_sink *sink)
     link->streaming = true;
     int failed = 0;
     for (int i = 0; i < RX_TRANSFERS && !failed; i++) {
+        link->rx[i].error_streak = 0;
         link->rx[i].cancel_asked = false;
         link->rx[i].foreign_streak = 0;
         failed = libusb_submit_transfer(link->rx[i].transfer);

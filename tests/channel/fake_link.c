@@ -11,11 +11,18 @@ static int fake_command(u2c_link *link, const uint8_t request[U8D_CMD_SIZE],
     if (f->n_commands < FAKE_MAX_COMMANDS)
         memcpy(f->commands[f->n_commands++], request, U8D_CMD_SIZE);
     int result = f->gone ? U2C_LINK_GONE : f->command_result;
+    uint32_t word = f->status_word;
     u2c_mutex_unlock(&f->lock);
     if (result != U2C_LINK_OK)
         return result;
     memcpy(reply, request, U8D_CMD_SIZE);
     reply[3] = request[2] == f->refuse_cmd ? U8D_RESULT_ERROR : U8D_RESULT_OK;
+    if (request[2] == U8D_CMD_GET_STATUS) {
+        reply[5] = (uint8_t)(word >> 24);
+        reply[6] = (uint8_t)(word >> 16);
+        reply[7] = (uint8_t)(word >> 8);
+        reply[8] = (uint8_t)word;
+    }
     if (request[2] == U8D_CMD_GET_SOFTW_HARDW_VER) {
         reply[5] = f->version.fw_major;
         reply[6] = f->version.fw_minor;

@@ -4,7 +4,8 @@
  * Contract: answers every command like vendor firmware (a copy of the
  * request with opt1 = 0; the version query returns `version`), records
  * every request, refuses the command `refuse_cmd` with opt1 = 0xFF and
- * fails every exchange with `command_result` when that is not U2C_LINK_OK.
+ * fails every exchange with `command_result` when that is not U2C_LINK_OK;
+ * GET_STATUS answers `status_word` (big-endian in data[0..3]).
  * kick_out pulls every queued record into `out` when `auto_pull` is set;
  * fake_link_pull pulls on demand. fake_link_inject and fake_link_unplug
  * drive the sink as a link's event thread would. stop calls `on_stop`
@@ -32,6 +33,7 @@ typedef struct fake_link {
     u8d_version version;
     int command_result;
     int refuse_cmd;
+    uint32_t status_word;
     bool auto_pull;
     bool started, stopped, destroyed, gone;
     void (*on_stop)(void *arg);

@@ -87,7 +87,7 @@ static void test_open_sends_version_query_then_open(void **state)
 {
     (void)state;
     u2c_channel *ch = open_fake(1, 7, "FAKE0001;500", 0x8000000Aul);
-    assert_int_equal(g_fake.n_commands, 3);
+    assert_int_equal(g_fake.n_commands, 4);
     assert_int_equal(fake_link_command_code(&g_fake, 0), U8D_CMD_GET_SOFTW_HARDW_VER);
     /* 500 kbit/s, flags 0x0A: bits above 0..3 are not sent. */
     const uint8_t open[16] = {0x11, 0x00, 0x02, 0x09, 0x00, 0x0D, 0x02, 0x01,
@@ -97,13 +97,16 @@ static void test_open_sends_version_query_then_open(void **state)
      * baseline for closing (its statistics do not restart at every OPEN). */
     const uint8_t tx_count[16] = {0x11, 0, 0x07, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x22};
     assert_memory_equal(g_fake.commands[2], tx_count, 16);
+    /* ... and so is its own overrun count (index 4), for cntOverruns. */
+    const uint8_t overruns[16] = {0x11, 0, 0x07, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x22};
+    assert_memory_equal(g_fake.commands[3], overruns, 16);
     u8d_version v = u2c_channel_version(ch);
     assert_int_equal(v.fw_major, 1);
     assert_int_equal(v.fw_minor, 7);
     close_fake(ch);
     /* Close sends CLOSE. */
-    assert_int_equal(g_fake.n_commands, 4);
-    assert_int_equal(fake_link_command_code(&g_fake, 3), U8D_CMD_CLOSE);
+    assert_int_equal(g_fake.n_commands, 5);
+    assert_int_equal(fake_link_command_code(&g_fake, 4), U8D_CMD_CLOSE);
 }
 
 static void test_open_fails_cleanly(void **state)
@@ -279,6 +282,11 @@ static void test_rx_status_records(void **state)
     const unsigned long flag_sets[] = {0, 8};
     for (int f = 0; f < 2; f++) {
         u2c_channel *ch = open_fake(1, 7, "FAKE0001;500", flag_sets[f]);
+        /* The adapter's status word agrees with its records: the channel may
+         * ask for it (records right after OPEN are confirmed). */
+        u2c_mutex_lock(&g_fake.lock);
+        g_fake.status_word = 128 | 4 << 8 | 0x20000000u | 0x40000000u;
+        u2c_mutex_unlock(&g_fake.lock);
         uint8_t pkt[63];
         encode_frame(pkt, U8D_FLAVOR_VENDOR, 0x100, 0, 0, 0, 2000);
         encode_status(pkt + 21, U8D_FLAVOR_VENDOR, CANAL_STATUSMSG_BUSLIGHT, 3, 96);
@@ -724,13 +732,15 @@ static void test_set_bitrate(void **state)
     (void)state;
     u2c_channel *ch = open_fake(1, 7, "FAKE0001;500", 8);
     assert_int_equal(u2c_channel_set_bitrate(ch, 250), CANAL_ERROR_SUCCESS);
-    /* version, OPEN, baseline; CLOSE, OPEN, baseline */
-    assert_int_equal(g_fake.n_commands, 6);
-    assert_int_equal(fake_link_command_code(&g_fake, 3), U8D_CMD_CLOSE);
+    /* version, OPEN, two baselines; the overrun count before CLOSE, CLOSE,
+     * OPEN (after its own CLOSE the adapter's counts restart at 0: no
+     * baseline to read). */
+    assert_int_equal(g_fake.n_commands, 7);
+    assert_int_equal(fake_link_command_code(&g_fake, 4), U8D_CMD_GET_STATISTICS);
+    assert_int_equal(fake_link_command_code(&g_fake, 5), U8D_CMD_CLOSE);
     const uint8_t open250[16] = {0x11, 0x00, 0x02, 0x09, 0x00, 0x0D, 0x02, 0x01,
                                  0x00, 0x08, 0x00, 0x00, 0x00, 0x08, 0x00, 0x22};
-    assert_memory_equal(g_fake.commands[4], open250, 16);
-    assert_int_equal(fake_link_command_code(&g_fake, 5), U8D_CMD_GET_STATISTICS);
+    assert_memory_equal(g_fake.commands[6], open250, 16);
     u2c_channel_diag diag;
     u2c_channel_diagnostics(ch, &diag);
     assert_int_equal(diag.bitrate, 250000);
@@ -738,16 +748,17 @@ static void test_set_bitrate(void **state)
     assert_int_equal(u2c_channel_set_bitrate(ch, 0), CANAL_ERROR_BAUDRATE);
     assert_int_equal(u2c_channel_set_bitrate(ch, 5000), CANAL_ERROR_BAUDRATE);
     assert_true(strlen(u2c_error_get()) > 0);
-    assert_int_equal(g_fake.n_commands, 6); /* refused before any command */
+    assert_int_equal(g_fake.n_commands, 7); /* refused before any command */
 
     /* The adapter refuses the new OPEN: the old timing is restored. */
     g_fake.refuse_cmd = U8D_CMD_OPEN;
     assert_int_equal(u2c_channel_set_bitrate(ch, 125), CANAL_ERROR_HARDWARE);
     assert_non_null(strstr(u2c_error_get(), "OPEN"));
-    /* CLOSE, the refused OPEN, the old OPEN again (refused too here) */
-    assert_int_equal(g_fake.n_commands, 9);
-    assert_int_equal(fake_link_command_code(&g_fake, 8), U8D_CMD_OPEN);
-    assert_int_equal(g_fake.commands[8][9], 0x08); /* brp of 250 kbit/s again */
+    /* the overrun count, CLOSE, the refused OPEN, the old OPEN again
+     * (refused too here) */
+    assert_int_equal(g_fake.n_commands, 11);
+    assert_int_equal(fake_link_command_code(&g_fake, 10), U8D_CMD_OPEN);
+    assert_int_equal(g_fake.commands[10][9], 0x08); /* brp of 250 kbit/s again */
     u2c_channel_diagnostics(ch, &diag);
     assert_int_equal(diag.bitrate, 250000);
     g_fake.refuse_cmd = -1;

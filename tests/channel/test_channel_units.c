@@ -283,6 +283,35 @@ static void test_bus_state_restart_word_and_decay(void **state)
     assert_true(u2c_bus_state_word(&s) & CANAL_STATUS_BUS_OFF);
 }
 
+/* A CANalyze repeats BUSLIGHT for every error while warning (its warning
+ * flag is tested before the error codes): one warning per transition, and
+ * one bus-off per entry, whatever reports it. */
+static void test_bus_state_counts_transitions_not_records(void **state)
+{
+    (void)state;
+    u2c_bus_state s;
+    u2c_bus_state_init(&s);
+    s.decay_ns = 3000;
+    u2c_bus_state_apply_at(&s, CANAL_STATUSMSG_BUSLIGHT, 0, 0, 10);
+    u2c_bus_state_apply_at(&s, CANAL_STATUSMSG_BUSLIGHT, 0, 0, 20);
+    u2c_bus_state_apply_at(&s, CANAL_STATUSMSG_BIT0, 0, 0, 25); /* not a state code */
+    u2c_bus_state_apply_at(&s, CANAL_STATUSMSG_BUSLIGHT, 0, 0, 30);
+    assert_int_equal(s.warnings, 1);
+    u2c_bus_state_apply_at(&s, CANAL_STATUSMSG_BUSHEAVY, 0, 0, 40);
+    u2c_bus_state_apply_at(&s, CANAL_STATUSMSG_BUSLIGHT, 0, 0, 50); /* back to warning */
+    assert_int_equal(s.warnings, 2);
+    u2c_bus_state_settle(&s, 50 + 3000); /* the decay ends it */
+    u2c_bus_state_apply_at(&s, CANAL_STATUSMSG_BUSLIGHT, 0, 0, 4000);
+    assert_int_equal(s.warnings, 3);
+    u2c_bus_state_apply(&s, CANAL_STATUSMSG_BUSOFF, 0, 255);
+    u2c_bus_state_apply(&s, CANAL_STATUSMSG_BUSOFF, 0, 255);
+    u2c_bus_state_apply_word(&s, U8D_STATUS_BUS_OFF | 255);
+    assert_int_equal(s.bus_offs, 1);
+    u2c_bus_state_apply_word(&s, 0);
+    u2c_bus_state_apply_word(&s, U8D_STATUS_BUS_OFF | 255);
+    assert_int_equal(s.bus_offs, 2);
+}
+
 static void test_bus_state_counters_rule(void **state)
 {
     (void)state;
@@ -294,8 +323,7 @@ static void test_bus_state_counters_rule(void **state)
                      130 | 5 << 8 | CANAL_STATUS_BUS_WARN | CANAL_STATUS_PASSIVE);
     /* REC bit 7 = receive passive, not part of the count. */
     u2c_bus_state_apply(&s, CANAL_STATUSMSG_STUFF, 0x85, 0);
-    assert_int_equal(u2c_bus_state_word(&s),
-                     5 << 8 | CANAL_STATUS_BUS_WARN | CANAL_STATUS_PASSIVE);
+    assert_int_equal(u2c_bus_state_word(&s), 5 << 8 | CANAL_STATUS_BUS_WARN | CANAL_STATUS_PASSIVE);
     u2c_bus_state_apply(&s, CANAL_STATUSMSG_BUSOFF, 0, 255);
     assert_true(u2c_bus_state_word(&s) & CANAL_STATUS_BUS_OFF);
     assert_int_equal(s.bus_offs, 1);
@@ -508,6 +536,7 @@ int main(void)
         cmocka_unit_test(test_filter_pairs_refused),
         cmocka_unit_test(test_bus_state_lone_sender),
         cmocka_unit_test(test_bus_state_counters_rule),
+        cmocka_unit_test(test_bus_state_counts_transitions_not_records),
         cmocka_unit_test(test_bus_state_restart_word_and_decay),
         cmocka_unit_test(test_handles_numbering_and_limit),
         cmocka_unit_test(test_handles_closed_and_never_issued),

@@ -60,26 +60,118 @@ static void test_tx_queue_fills_then_naks_and_drops_nothing(void **state)
     u8d_model_destroy(b);
 }
 
-static void test_tx_queue_while_closed_and_open_loses_only_the_message_object(void **state)
+/* Vendor firmware 1.7 (main.c): closed, its loop takes nothing from the OUT
+ * endpoint (one record fits there); the open/close transition drops the
+ * frame in the message object and the one held behind it; the list
+ * survives and goes out after the next OPEN; an OPEN while open loses only
+ * the message object. */
+static void test_tx_queue_across_close_loses_the_message_object_and_the_held_frame(void **state)
 {
     (void)state;
     u8d_model *a = vendor();
-    for (unsigned i = 0; i < U8D_MODEL_TX_QUEUE_DEPTH; i++) {
-        u8d_frame f = std_frame(i, 0, 0);
+    u8d_frame f = std_frame(0, 0, 0);
+    assert_int_equal(model_send(a, 0, &f), U8D_MODEL_OUT_ACCEPTED);
+    f = std_frame(0x7FF, 0, 0);
+    assert_int_equal(model_send(a, 0, &f), U8D_MODEL_OUT_NAK); /* closed: one record */
+    model_open(a, 0, 500, 0); /* frame 0 into the message object (nobody ACKs) */
+    for (unsigned i = 1; i <= U8D_MODEL_TX_QUEUE_DEPTH; i++) {
+        f = std_frame(i, 0, 0);
         assert_int_equal(model_send(a, 0, &f), U8D_MODEL_OUT_ACCEPTED);
     }
-    u8d_frame f = std_frame(0x7FF, 0, 0);
     assert_int_equal(model_send(a, 0, &f), U8D_MODEL_OUT_NAK);
-    model_open(a, 0, 500, 0); /* loads frame 0 into the message object */
-    assert_int_equal(model_send(a, 0, &f), U8D_MODEL_OUT_ACCEPTED);
+    assert_int_equal(u8d_model_tx_pending(a), U8D_MODEL_TX_CAPACITY);
+    uint8_t close_cmd[U8D_CMD_SIZE], reply[U8D_CMD_SIZE];
+    u8d_encode_command(close_cmd, U8D_CMD_CLOSE, 0, 0, NULL);
+    assert_int_equal(u8d_model_command(a, 0, close_cmd, sizeof close_cmd, reply), U8D_CMD_SIZE);
+    assert_int_equal(u8d_model_frames_lost(a), 2); /* frame 0 and the held frame 1 */
+    assert_int_equal(u8d_model_tx_pending(a), U8D_MODEL_TX_CAPACITY - 2);
+    assert_int_equal(model_send(a, 0, &f), U8D_MODEL_OUT_NAK); /* list full + endpoint */
+    model_open(a, 0, 500, 0);
     u8d_frame head;
     assert_true(u8d_model_can_tx_peek(a, 0, &head, NULL));
-    assert_int_equal(head.id, 0);
-    /* A new OPEN re-initialises the controller: frame 0 is gone, 1 follows. */
+    assert_int_equal(head.id, 2);
+    /* A new OPEN while open re-initialises the controller: frame 2 is gone,
+     * the held frame 3 survives (no transition) and follows. */
     model_open(a, 0, 500, 0);
-    assert_int_equal(u8d_model_frames_lost(a), 1);
+    assert_int_equal(u8d_model_frames_lost(a), 3);
     assert_true(u8d_model_can_tx_peek(a, 0, &head, NULL));
-    assert_int_equal(head.id, 1);
+    assert_int_equal(head.id, 3);
+    u8d_model_destroy(a);
+}
+
+static void close_model(u8d_model *m, uint64_t now)
+{
+    uint8_t cmd[U8D_CMD_SIZE], reply[U8D_CMD_SIZE];
+    u8d_encode_command(cmd, U8D_CMD_CLOSE, 0, 0, NULL);
+    assert_int_equal(u8d_model_command(m, now, cmd, sizeof cmd, reply), U8D_CMD_SIZE);
+}
+
+/* Vendor (main.c ~198-199, ~305-323; 75x_it.c ~377-387): the receive list
+ * holds 63 records plus the one loaded in the IN endpoint when the first
+ * came; the rest are overruns (statistics 4). Closed, nothing new is loaded:
+ * the loaded packet is read, then the endpoint NAKs; the list goes out after
+ * the next OPEN (whose transition clears the statistics). */
+static void test_rx_list_survives_close_and_goes_out_after_open(void **state)
+{
+    (void)state;
+    u8d_model *a = vendor();
+    model_open(a, 0, 500, 0);
+    for (uint32_t i = 0; i < 70; i++) {
+        u8d_frame f = std_frame(0x100 + i, 0, 0);
+        u8d_model_can_rx(a, 1, &f);
+    }
+    assert_int_equal(u8d_model_rx_pending(a), U8D_MODEL_RX_QUEUE_DEPTH + 1);
+    assert_int_equal(u8d_model_statistic(a, U8D_STAT_OVERRUNS), 70 - 64);
+    close_model(a, 2);
+    u8d_rx_record r[3];
+    assert_int_equal(model_read(a, 3, r), 1); /* loaded before CLOSE */
+    assert_int_equal(r[0].frame.id, 0x100);
+    assert_int_equal(model_read(a, 3, r), 0); /* closed: nothing new */
+    assert_int_equal(u8d_model_rx_pending(a), U8D_MODEL_RX_QUEUE_DEPTH);
+    model_open(a, 4, 500, 0);
+    uint32_t next = 0x101;
+    size_t n;
+    while ((n = model_read(a, 5, r)) > 0)
+        for (size_t k = 0; k < n; k++)
+            assert_int_equal(r[k].frame.id, next++);
+    assert_int_equal(next, 0x100 + 64);
+    assert_int_equal(u8d_model_statistic(a, U8D_STAT_OVERRUNS), 0);
+    u8d_model_destroy(a);
+}
+
+/* Vendor (main.c ~177-193, ~205-236): an OPEN on an open adapter is no
+ * transition, so the error tracking still holds BUSOFF, and the loop's next
+ * look at the re-initialised controller reports OK at once. */
+static void test_open_while_open_after_bus_off_reports_ok(void **state)
+{
+    (void)state;
+    u8d_model *a = vendor();
+    model_open(a, 0, 500, 0);
+    u8d_frame f = std_frame(0x55, 1, 0);
+    assert_int_equal(model_send(a, 0, &f), U8D_MODEL_OUT_ACCEPTED);
+    assert_true(u8d_model_can_tx_peek(a, 0, NULL, NULL));
+    for (int i = 0; i < 32; i++)
+        u8d_model_can_tx_error(a, 1, U8D_LEC_BIT0);
+    u8d_model_can_view v;
+    u8d_model_can_state(a, &v);
+    assert_true(v.bus_off);
+    u8d_rx_record r[3];
+    uint8_t last = 0xFF;
+    size_t n;
+    while ((n = model_read(a, 2, r)) > 0)
+        last = r[n - 1].frame.data[0];
+    assert_int_equal(last, U8D_SC_BUSOFF);
+    model_open(a, 3, 500, 0);
+    assert_int_equal(model_read(a, 4, r), 1);
+    assert_int_equal(r[0].type, U8D_TYPE_STATUS);
+    assert_int_equal(r[0].frame.data[0], U8D_SC_OK); /* the state bits changed */
+    assert_int_equal(model_read(a, 4, r), 1);
+    assert_int_equal(r[0].frame.data[0], U8D_SC_OK); /* and the last error code */
+    assert_int_equal(model_read(a, 4, r), 0);
+    /* From closed, OPEN is a transition: nothing to report. */
+    close_model(a, 5);
+    model_open(a, 6, 500, 0);
+    assert_int_equal(model_read(a, 7, r), 0);
     u8d_model_destroy(a);
 }
 
@@ -421,7 +513,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tx_queue_fills_then_naks_and_drops_nothing),
-        cmocka_unit_test(test_tx_queue_while_closed_and_open_loses_only_the_message_object),
+        cmocka_unit_test(test_tx_queue_across_close_loses_the_message_object_and_the_held_frame),
+        cmocka_unit_test(test_rx_list_survives_close_and_goes_out_after_open),
+        cmocka_unit_test(test_open_while_open_after_bus_off_reports_ok),
         cmocka_unit_test(test_malformed_tx_record_stalls_the_endpoint),
         cmocka_unit_test(test_tx_fields_masked_as_firmware),
         cmocka_unit_test(test_rx_packs_three_and_counts_overruns),

@@ -36,6 +36,7 @@ struct model_rig {
     rig_reply replies[RIG_REPLY_PIPE];
     size_t reply_head, reply_count;
     uint64_t next_reply_delay_ns; /* applies to the next command's reply, then 0 */
+    uint64_t reply_delay_ns;      /* applies to every reply (rig_withhold_replies) */
     rig_command_hook hook;
     void *hook_ctx;
     /* the data pipes */
@@ -44,6 +45,7 @@ struct model_rig {
     unsigned in_failures;
     int in_failure_error;
     uint64_t out_held_until_ns;
+    uint64_t in_held_until_ns;
     /* far end */
     u8d_frame *queue;
     size_t queue_head, queue_count;
@@ -107,6 +109,17 @@ static bool reply_pipe_full(const model_rig *r)
 static void reply_push(model_rig *r, const uint8_t *bytes, size_t len, uint64_t ready_ns,
                        bool from_device)
 {
+    if (from_device && r->reply_count > 0 && u8d_model_reply_overwrites(r->world.dut)) {
+        /* Vendor: one reply buffer, the newest reply overwrites an unread one
+         * (u8d_model.h). A stray a test injected is another packet. */
+        rig_reply *newest = &r->replies[(r->reply_head + r->reply_count - 1) % RIG_REPLY_PIPE];
+        if (newest->from_device) {
+            memcpy(newest->bytes, bytes, len);
+            newest->len = len;
+            newest->ready_ns = ready_ns;
+            return;
+        }
+    }
     rig_reply *slot = &r->replies[(r->reply_head + r->reply_count++) % RIG_REPLY_PIPE];
     memcpy(slot->bytes, bytes, len);
     slot->len = len;
@@ -139,14 +152,14 @@ static bool device_command(model_rig *r, uint64_t now, const uint8_t *data, size
 {
     if (u8d_model_detached(r->world.dut) || !u8d_model_command_pipe_alive(r->world.dut))
         return false; /* the endpoint is never re-armed: NAK */
-    if (reply_pipe_full(r))
+    if (reply_pipe_full(r) && !u8d_model_reply_overwrites(r->world.dut))
         return false; /* no room for the answer: the device takes no command */
     if (r->hook)
         r->hook(r, data, len, r->hook_ctx);
     uint8_t reply[U8D_CMD_SIZE];
     size_t n = u8d_model_command(r->world.dut, now, data, len, reply);
     if (n > 0)
-        reply_push(r, reply, n, now + r->next_reply_delay_ns, true);
+        reply_push(r, reply, n, now + r->next_reply_delay_ns + r->reply_delay_ns, true);
     r->next_reply_delay_ns = 0;
     return true;
 }
@@ -178,6 +191,8 @@ static int rig_in(void *device, uint8_t ep, uint8_t *data, size_t max)
     if (ep == U8D_EP_CMD_IN)
         return reply_pop(r, now, data, max);
     if (ep != U8D_EP_DATA_IN || max < U8D_IN_PACKET_MAX)
+        return -1;
+    if (now < r->in_held_until_ns)
         return -1;
     if (r->in_failures > 0) {
         r->in_failures--;
@@ -212,6 +227,8 @@ static void power_up(model_rig *r, uint64_t now)
     r->in_inject_count = 0;
     r->in_failures = 0;
     r->out_held_until_ns = 0;
+    r->in_held_until_ns = 0;
+    r->reply_delay_ns = 0;
 }
 
 static void power_down(model_rig *r)
@@ -437,4 +454,26 @@ int rig_fixture_teardown(void **state)
     rig_destroy(f->rig[1]);
     free(f);
     return 0;
+}
+
+void rig_withhold_replies(model_rig *r, unsigned ms)
+{
+    mock_bus_lock(r->bus);
+    r->reply_delay_ns = (uint64_t)ms * 1000000u;
+    mock_bus_unlock(r->bus);
+}
+
+void rig_hold_in(model_rig *r, unsigned ms)
+{
+    mock_bus_lock(r->bus);
+    r->in_held_until_ns = u2c_now_ns() + (uint64_t)ms * 1000000u;
+    mock_bus_unlock(r->bus);
+}
+
+unsigned rig_in_failures_left(model_rig *r)
+{
+    mock_bus_lock(r->bus);
+    unsigned left = r->in_failures;
+    mock_bus_unlock(r->bus);
+    return left;
 }

@@ -77,6 +77,10 @@ size_t rig_far_queued(model_rig *r);
 void rig_delay_next_reply(model_rig *r, unsigned delay_ms);
 bool rig_inject_reply(model_rig *r, const uint8_t *bytes, size_t len);
 size_t rig_replies_waiting(model_rig *r);
+/* Every reply from now on is held back ms after its command (0 ends it), as
+ * an adapter too busy to answer in time. A vendor adapter's newest reply
+ * overwrites an unread one (u8d_model_reply_overwrites). */
+void rig_withhold_replies(model_rig *r, unsigned ms);
 
 /* A command as if the host had sent it on 0x04 (its reply, if any, waits in
  * the command IN pipe like any other): what an earlier program may leave
@@ -96,6 +100,11 @@ void rig_far_set_open_locked(model_rig *r, bool open);
  * (an errno: EPROTO, EPIPE ...) without touching the device. */
 bool rig_inject_in_packet(model_rig *r, const uint8_t *bytes, size_t len);
 void rig_fail_in(model_rig *r, unsigned count, int error);
+/* The data IN pipe NAKs for the next `ms` milliseconds (the device keeps
+ * its records), as a host that stopped reading. */
+void rig_hold_in(model_rig *r, unsigned ms);
+/* IN transfers still to fail from the last rig_fail_in. */
+unsigned rig_in_failures_left(model_rig *r);
 
 /* The data OUT pipe (0x02) NAKs for the next `ms` milliseconds, as an
  * adapter busy transmitting on a slow bus. */
