@@ -17,7 +17,7 @@
 #include "keep_loaded.h"
 #include "last_error.h"
 #include "link_open.h"
-#include "thread_state.h"
+#include "thread_slots.h"
 #include "usb2can.h"
 #include "wait_policy.h"
 
@@ -356,7 +356,7 @@ unsigned long CANAL_CALL CanalGetDllVersion(void)
  * thread's rewrite. */
 const char *CANAL_CALL CanalGetVendorString(void)
 {
-    char *text = u2c_thread_state_get()->vendor_string;
+    char *text = u2c_thread_slot_get(U2C_SLOT_VENDOR_STRING);
     u2c_error_clear();
     u8d_version v = {0, 0, 0, 0};
     long handle = u2c_handles_latest(&g_handles);
@@ -365,7 +365,7 @@ const char *CANAL_CALL CanalGetVendorString(void)
         v = u2c_channel_version(ch);
         release(handle);
     }
-    snprintf(text, U2C_VENDOR_STRING_MAX, "%u.%u;%u.%u;%d.%d.%d;%d.%d.%d;usb2can", v.fw_major,
+    snprintf(text, U2C_THREAD_SLOT_BYTES, "%u.%u;%u.%u;%d.%d.%d;%d.%d.%d;usb2can", v.fw_major,
              v.fw_minor, v.hw_major, v.hw_minor, CANAL_MAIN_VERSION, CANAL_MINOR_VERSION,
              CANAL_SUB_VERSION, USB2CAN_VERSION_MAJOR, USB2CAN_VERSION_MINOR, USB2CAN_VERSION_SUB);
     return text;

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "canal_text.h"
+#include "text.h"
 
 #if defined(__GNUC__)
 #define CFG_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))

@@ -9,7 +9,7 @@ static struct {
     HMODULE module; /* the DLL itself; NULL when linked into a program */
     HMODULE held;   /* the extra reference, while one is held */
 #endif
-} g = {.lock = U2C_MUTEX_INITIALIZER};
+} keep_loaded = {.lock = U2C_MUTEX_INITIALIZER};
 
 #if defined(_WIN32)
 
@@ -22,32 +22,32 @@ static DWORD WINAPI drop_reference(LPVOID module)
 
 void u2c_keep_loaded_set_module(void *module)
 {
-    u2c_mutex_lock(&g.lock);
-    g.module = (HMODULE)module;
-    u2c_mutex_unlock(&g.lock);
+    u2c_mutex_lock(&keep_loaded.lock);
+    keep_loaded.module = (HMODULE)module;
+    u2c_mutex_unlock(&keep_loaded.lock);
 }
 
 /* Lock held. */
 static void take_reference(void)
 {
     HMODULE self = NULL;
-    if (g.module == NULL || g.held != NULL)
+    if (keep_loaded.module == NULL || keep_loaded.held != NULL)
         return;
-    if (GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, (LPCWSTR)(void *)g.module,
+    if (GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, (LPCWSTR)(void *)keep_loaded.module,
                            &self))
-        g.held = self;
+        keep_loaded.held = self;
 }
 
 /* Lock held. */
 static void give_reference_back(void)
 {
-    if (g.held == NULL)
+    if (keep_loaded.held == NULL)
         return;
-    HANDLE thread = CreateThread(NULL, 0, drop_reference, g.held, 0, NULL);
+    HANDLE thread = CreateThread(NULL, 0, drop_reference, keep_loaded.held, 0, NULL);
     if (thread == NULL)
         return; /* stay loaded: never unmap code a thread may still run */
     CloseHandle(thread);
-    g.held = NULL;
+    keep_loaded.held = NULL;
 }
 
 #else
@@ -65,24 +65,24 @@ static void give_reference_back(void) {}
 
 void u2c_keep_loaded_hold(void)
 {
-    u2c_mutex_lock(&g.lock);
-    if (g.holds++ == 0)
+    u2c_mutex_lock(&keep_loaded.lock);
+    if (keep_loaded.holds++ == 0)
         take_reference();
-    u2c_mutex_unlock(&g.lock);
+    u2c_mutex_unlock(&keep_loaded.lock);
 }
 
 void u2c_keep_loaded_drop(void)
 {
-    u2c_mutex_lock(&g.lock);
-    if (g.holds > 0 && --g.holds == 0)
+    u2c_mutex_lock(&keep_loaded.lock);
+    if (keep_loaded.holds > 0 && --keep_loaded.holds == 0)
         give_reference_back();
-    u2c_mutex_unlock(&g.lock);
+    u2c_mutex_unlock(&keep_loaded.lock);
 }
 
 unsigned u2c_keep_loaded_count(void)
 {
-    u2c_mutex_lock(&g.lock);
-    unsigned n = g.holds;
-    u2c_mutex_unlock(&g.lock);
+    u2c_mutex_lock(&keep_loaded.lock);
+    unsigned n = keep_loaded.holds;
+    u2c_mutex_unlock(&keep_loaded.lock);
     return n;
 }

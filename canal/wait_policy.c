@@ -3,7 +3,34 @@
 #include <stdbool.h>
 
 #include "osal.h"
-#include "thread_state.h"
+#include "thread_slots.h"
+
+/* What the receive in progress on this thread waits for. */
+typedef enum u2c_wait_kind {
+    U2C_WAIT_NONE = 0,
+    U2C_WAIT_BOUNDED,   /* the caller's own timeout */
+    U2C_WAIT_REMAINDER, /* a 0 read as a truncated remainder: 1 ms */
+    U2C_WAIT_FOREVER,
+} u2c_wait_kind;
+
+/* The calling thread's last bounded receive: which handle, when it
+ * returned, and when the caller's own bounded wait that started the chain
+ * of remainders returned. Zero (invalid, nothing pending) at the thread's
+ * first call. */
+typedef struct u2c_bounded_wait {
+    long handle;
+    uint64_t returned_ns;
+    uint64_t chain_origin_ns;
+    bool valid;
+    u2c_wait_kind pending;
+} u2c_bounded_wait;
+
+_Static_assert(sizeof(u2c_bounded_wait) <= U2C_THREAD_SLOT_BYTES, "fits its thread slot");
+
+static u2c_bounded_wait *last_bounded_wait(void)
+{
+    return u2c_thread_slot_get(U2C_SLOT_WAIT_POLICY);
+}
 
 #define NS_PER_MS 1000000ULL
 
@@ -33,7 +60,7 @@ static bool is_truncated_remainder(const u2c_bounded_wait *last, long handle, ui
 
 uint64_t u2c_receive_deadline(long handle, unsigned long timeout_ms, uint64_t now_ns)
 {
-    u2c_bounded_wait *last = &u2c_thread_state_get()->last_bounded;
+    u2c_bounded_wait *last = last_bounded_wait();
     if (timeout_ms == 0) {
         if (is_truncated_remainder(last, handle, now_ns)) {
             last->pending = U2C_WAIT_REMAINDER;
@@ -50,7 +77,7 @@ uint64_t u2c_receive_deadline(long handle, unsigned long timeout_ms, uint64_t no
 
 void u2c_receive_returned(long handle, uint64_t now_ns)
 {
-    u2c_bounded_wait *last = &u2c_thread_state_get()->last_bounded;
+    u2c_bounded_wait *last = last_bounded_wait();
     switch (last->pending) {
     case U2C_WAIT_BOUNDED:
         last->chain_origin_ns = now_ns;

@@ -26,7 +26,7 @@
  * forever, like 0, and leaves no remainder window behind.
  *
  * Contract: pure bookkeeping in the calling thread's block
- * (thread_state.h); no locks, no allocation after the thread's first call.
+ * (its slot, thread_slots.h); no locks, no allocation after the thread's first call.
  * `now_ns` is u2c_now_ns(). Every u2c_receive_deadline is followed by one
  * u2c_receive_returned when that receive returns, whatever its result.
  */

@@ -2,7 +2,7 @@
 
 #include <stdio.h>
 
-#include "canal_text.h"
+#include "usb2can.h"
 #include "canal.h"
 
 #define WARNING_LIMIT 96
@@ -133,7 +133,7 @@ void u2c_bus_state_describe(const u2c_bus_state *s, char *buf, size_t size)
                      s->rec_raw & REC_COUNT_MASK);
     if (!s->seen_status || n < 0 || (size_t)n >= size)
         return;
-    const char *name = u2c_status_code_name(s->last_code);
+    const char *name = Usb2canStatusName(s->last_code);
     if (name)
         snprintf(buf + n, size - (size_t)n, "; last: %s", name);
     else

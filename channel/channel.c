@@ -146,14 +146,14 @@ static void on_gone(void *ctx, const char *reason)
     snprintf(ch->gone_reason, sizeof ch->gone_reason, "%s", reason ? reason : "device gone");
     u2c_cond_broadcast(&ch->rx_cond);
     u2c_cond_broadcast(&ch->tx_cond);
-    rx_event_set(&ch->event);
+    u2c_rx_event_set(&ch->event);
     u2c_mutex_unlock(&ch->lock);
 }
 
 static void free_channel(u2c_channel *ch)
 {
-    rx_event_destroy(&ch->event);
-    rx_ring_free(&ch->ring);
+    u2c_rx_event_destroy(&ch->event);
+    u2c_rx_ring_free(&ch->ring);
     u2c_cond_destroy(&ch->tx_cond);
     u2c_cond_destroy(&ch->rx_cond);
     u2c_mutex_destroy(&ch->lock);
@@ -164,16 +164,16 @@ static void free_channel(u2c_channel *ch)
 static int init_buffers(u2c_channel *ch, const u2c_setup *setup)
 {
     uint32_t capacity = setup->rx_capacity ? setup->rx_capacity : U2C_RX_CAPACITY_DEFAULT;
-    if (!rx_ring_init(&ch->ring, capacity))
+    if (!u2c_rx_ring_init(&ch->ring, capacity))
         return u2c_fail(CANAL_ERROR_MEMORY, "no memory for an RX ring of %u frames", capacity);
-    if (!rx_event_create(&ch->event))
+    if (!u2c_rx_event_create(&ch->event))
         return u2c_fail(CANAL_ERROR_INIT_FAIL, "cannot create the receive event");
     rx_filter_init(&ch->filter);
     if (setup->has_filter) {
         ch->filter.mask = setup->mask;
         ch->filter.filter = setup->filter;
     }
-    tx_queue_init(&ch->txq);
+    u2c_tx_queue_init(&ch->txq);
     u2c_bus_state_init(&ch->bus);
     if (ch->flavor == U8D_FLAVOR_CANALYZE)
         ch->bus.decay_ns = (uint64_t)U2C_CANALYZE_DECAY_MS * 1000000u;
@@ -249,14 +249,14 @@ void u2c_channel_shutdown(u2c_channel *ch)
     ch->closing = true;
     u2c_cond_broadcast(&ch->rx_cond);
     u2c_cond_broadcast(&ch->tx_cond);
-    rx_event_set(&ch->event);
+    u2c_rx_event_set(&ch->event);
     u2c_mutex_unlock(&ch->lock);
 }
 
 /* Gives queued frames a bounded chance to reach the adapter before CLOSE:
  * waits while the queue keeps shrinking, at most TX_DRAIN_MAX_MS in all.
  * Progress is judged by the queue count, not by wake-ups: pops wake this
- * wait only as tx_queue_should_wake says (not for the first TX_WAKE_ROOM
+ * wait only as u2c_tx_queue_should_wake says (not for the first TX_WAKE_ROOM
  * frames that leave a full queue), and a stall window that ends with a
  * shorter queue keeps waiting. */
 #define TX_DRAIN_STALL_MS 100u
@@ -268,14 +268,14 @@ static void drain_tx(u2c_channel *ch)
 {
     uint64_t hard_deadline = u2c_deadline_after_ms(TX_DRAIN_MAX_MS);
     u2c_mutex_lock(&ch->lock);
-    uint32_t left = tx_queue_count(&ch->txq);
+    uint32_t left = u2c_tx_queue_count(&ch->txq);
     while (left > 0 && !ch->gone) {
         uint64_t stall_deadline = u2c_deadline_after_ms(TX_DRAIN_STALL_MS);
         uint64_t deadline = stall_deadline < hard_deadline ? stall_deadline : hard_deadline;
         ch->tx_waiters++;
         bool in_time = u2c_cond_wait_until(&ch->tx_cond, &ch->lock, deadline);
         ch->tx_waiters--;
-        uint32_t now_left = tx_queue_count(&ch->txq);
+        uint32_t now_left = u2c_tx_queue_count(&ch->txq);
         if (!in_time && now_left >= left)
             break;
         if (u2c_now_ns() >= hard_deadline)
@@ -532,7 +532,7 @@ int u2c_channel_set_bitrate(u2c_channel *ch, unsigned long kbps)
 
 void *u2c_channel_receive_handle(u2c_channel *ch)
 {
-    return rx_event_handle(&ch->event);
+    return u2c_rx_event_handle(&ch->event);
 }
 
 u8d_version u2c_channel_version(const u2c_channel *ch)
@@ -544,8 +544,8 @@ void u2c_channel_diagnostics(u2c_channel *ch, u2c_channel_diag *out)
 {
     u2c_mutex_lock(&ch->lock);
     *out = ch->diag;
-    out->rx_queued = rx_ring_count(&ch->ring);
-    out->tx_queued = tx_queue_count(&ch->txq);
+    out->rx_queued = u2c_rx_ring_count(&ch->ring);
+    out->tx_queued = u2c_tx_queue_count(&ch->txq);
     out->rx_waiters = ch->rx_waiters;
     out->tx_waiters = ch->tx_waiters;
     out->version = ch->version;

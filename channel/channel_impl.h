@@ -51,19 +51,19 @@ struct u2c_channel {
 
     u2c_mutex lock;
     u2c_cond rx_cond; /* ring not empty, or closing/gone */
-    u2c_cond tx_cond; /* tx_queue_should_wake after a pop, or closing/gone */
+    u2c_cond tx_cond; /* u2c_tx_queue_should_wake after a pop, or closing/gone */
     unsigned rx_waiters;
     unsigned tx_waiters;
     bool closing;
     bool gone;
     char gone_reason[U2C_GONE_REASON_MAX];
 
-    rx_ring ring;
-    rx_event event;
+    u2c_rx_ring ring;
+    u2c_rx_event event;
     rx_filter filter;
     u8d_clock clock;
     uint64_t last_us; /* timestamp of the newest CAN frame, for status messages */
-    tx_queue txq;
+    u2c_tx_queue txq;
 
     u2c_bus_state bus;
     uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;

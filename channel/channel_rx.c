@@ -11,12 +11,12 @@
 /* Lock held. */
 static void queue_message(u2c_channel *ch, const canalMsg *m)
 {
-    if (!rx_ring_push(&ch->ring, m)) {
+    if (!u2c_rx_ring_push(&ch->ring, m)) {
         ch->diag.ring_overruns++;
         return;
     }
-    if (rx_ring_count(&ch->ring) == 1)
-        rx_event_set(&ch->event);
+    if (u2c_rx_ring_count(&ch->ring) == 1)
+        u2c_rx_event_set(&ch->event);
 }
 
 /* Lock held. */
@@ -105,7 +105,7 @@ void u2c_channel_on_in_packet(void *ctx, const uint8_t *bytes, size_t len)
         note_bad(ch, pkt.tail, pkt.records, len, false);
     if (st != U8D_OK)
         ch->diag.malformed_packets++;
-    bool wake = ch->rx_waiters > 0 && rx_ring_count(&ch->ring) > 0;
+    bool wake = ch->rx_waiters > 0 && u2c_rx_ring_count(&ch->ring) > 0;
     u2c_mutex_unlock(&ch->lock);
     /* Signalled after unlocking: a receiver woken while the lock is still
      * held would only block again on the mutex, a second context switch. */
@@ -116,10 +116,10 @@ void u2c_channel_on_in_packet(void *ctx, const uint8_t *bytes, size_t len)
 /* Lock held. */
 static bool pop_message(u2c_channel *ch, canalMsg *out)
 {
-    if (!rx_ring_pop(&ch->ring, out))
+    if (!u2c_rx_ring_pop(&ch->ring, out))
         return false;
-    if (rx_ring_count(&ch->ring) == 0 && !ch->gone && !ch->closing)
-        rx_event_reset(&ch->event);
+    if (u2c_rx_ring_count(&ch->ring) == 0 && !ch->gone && !ch->closing)
+        u2c_rx_event_reset(&ch->event);
     return true;
 }
 
@@ -179,7 +179,7 @@ int u2c_channel_receive_until(u2c_channel *ch, canalMsg *out, uint64_t deadline,
 int u2c_channel_data_available(u2c_channel *ch)
 {
     u2c_mutex_lock(&ch->lock);
-    int n = (int)rx_ring_count(&ch->ring);
+    int n = (int)u2c_rx_ring_count(&ch->ring);
     u2c_mutex_unlock(&ch->lock);
     return n;
 }

@@ -48,7 +48,7 @@ int u2c_channel_send(u2c_channel *ch, const canalMsg *msg)
     u2c_mutex_lock(&ch->lock);
     if (ch->closing || ch->gone)
         code = u2c_channel_dead_code(ch);
-    else if (!tx_queue_push(&ch->txq, &f))
+    else if (!u2c_tx_queue_push(&ch->txq, &f))
         code = u2c_fail(CANAL_ERROR_FIFO_FULL,
                         "TX queue full: %u frames wait for the adapter (is the bus connected "
                         "and another node acknowledging?)",
@@ -59,7 +59,7 @@ int u2c_channel_send(u2c_channel *ch, const canalMsg *msg)
     return code;
 }
 
-/* Pops wake blocked senders only now and then (tx_queue_should_wake), so
+/* Pops wake blocked senders only now and then (u2c_tx_queue_should_wake), so
  * a sender also wakes by itself every TX_RECHECK_MS; the caller's deadline
  * alone decides when it gives up. */
 static uint64_t recheck_deadline(uint64_t deadline)
@@ -82,7 +82,7 @@ int u2c_channel_blocking_send(u2c_channel *ch, const canalMsg *msg, unsigned lon
             code = u2c_channel_dead_code(ch);
             break;
         }
-        if (tx_queue_push(&ch->txq, &f))
+        if (u2c_tx_queue_push(&ch->txq, &f))
             break;
         if (deadline != U2C_DEADLINE_NEVER && u2c_now_ns() >= deadline) {
             code = u2c_fail(CANAL_ERROR_TIMEOUT,
@@ -106,13 +106,13 @@ int u2c_channel_on_next_out(void *ctx, uint8_t record[U8D_TX_RECORD_SIZE])
     u8d_frame f;
     for (;;) {
         u2c_mutex_lock(&ch->lock);
-        bool have = tx_queue_pop(&ch->txq, &f);
+        bool have = u2c_tx_queue_pop(&ch->txq, &f);
         bool wake = false;
         if (have) {
             ch->tx_frames++;
             ch->tx_bytes += (f.flags & U8D_FLAG_RTR) ? 0 : f.dlc;
             wake = ch->tx_waiters > 0 &&
-                   tx_queue_should_wake(tx_queue_count(&ch->txq), TX_QUEUE_CAPACITY);
+                   u2c_tx_queue_should_wake(u2c_tx_queue_count(&ch->txq), TX_QUEUE_CAPACITY);
         }
         u2c_mutex_unlock(&ch->lock);
         if (wake) /* after unlocking, as u2c_channel_on_in_packet */

@@ -2,7 +2,7 @@
 
 #include <stdlib.h>
 
-bool rx_ring_init(rx_ring *r, uint32_t capacity)
+bool u2c_rx_ring_init(u2c_rx_ring *r, uint32_t capacity)
 {
     r->head = 0;
     r->count = 0;
@@ -14,7 +14,7 @@ bool rx_ring_init(rx_ring *r, uint32_t capacity)
     return true;
 }
 
-void rx_ring_free(rx_ring *r)
+void u2c_rx_ring_free(u2c_rx_ring *r)
 {
     free(r->slots);
     r->slots = NULL;
@@ -23,7 +23,7 @@ void rx_ring_free(rx_ring *r)
     r->count = 0;
 }
 
-bool rx_ring_push(rx_ring *r, const canalMsg *m)
+bool u2c_rx_ring_push(u2c_rx_ring *r, const canalMsg *m)
 {
     if (r->count == r->capacity)
         return false;
@@ -35,7 +35,7 @@ bool rx_ring_push(rx_ring *r, const canalMsg *m)
     return true;
 }
 
-bool rx_ring_pop(rx_ring *r, canalMsg *out)
+bool u2c_rx_ring_pop(u2c_rx_ring *r, canalMsg *out)
 {
     if (r->count == 0)
         return false;
@@ -45,12 +45,12 @@ bool rx_ring_pop(rx_ring *r, canalMsg *out)
     return true;
 }
 
-uint32_t rx_ring_count(const rx_ring *r)
+uint32_t u2c_rx_ring_count(const u2c_rx_ring *r)
 {
     return r->count;
 }
 
-bool rx_ring_full(const rx_ring *r)
+bool u2c_rx_ring_full(const u2c_rx_ring *r)
 {
     return r->count == r->capacity;
 }

@@ -1,12 +1,12 @@
 #include "tx_queue.h"
 
-void tx_queue_init(tx_queue *q)
+void u2c_tx_queue_init(u2c_tx_queue *q)
 {
     q->head = 0;
     q->count = 0;
 }
 
-bool tx_queue_push(tx_queue *q, const u8d_frame *f)
+bool u2c_tx_queue_push(u2c_tx_queue *q, const u8d_frame *f)
 {
     if (q->count == TX_QUEUE_CAPACITY)
         return false;
@@ -15,7 +15,7 @@ bool tx_queue_push(tx_queue *q, const u8d_frame *f)
     return true;
 }
 
-bool tx_queue_pop(tx_queue *q, u8d_frame *out)
+bool u2c_tx_queue_pop(u2c_tx_queue *q, u8d_frame *out)
 {
     if (q->count == 0)
         return false;
@@ -25,17 +25,17 @@ bool tx_queue_pop(tx_queue *q, u8d_frame *out)
     return true;
 }
 
-uint32_t tx_queue_count(const tx_queue *q)
+uint32_t u2c_tx_queue_count(const u2c_tx_queue *q)
 {
     return q->count;
 }
 
-bool tx_queue_full(const tx_queue *q)
+bool u2c_tx_queue_full(const u2c_tx_queue *q)
 {
     return q->count == TX_QUEUE_CAPACITY;
 }
 
-bool tx_queue_should_wake(uint32_t count_after_pop, uint32_t capacity)
+bool u2c_tx_queue_should_wake(uint32_t count_after_pop, uint32_t capacity)
 {
     if (count_after_pop == 0)
         return true;

@@ -5,7 +5,7 @@
  * allocation ever. Push refuses a frame when full (the caller reports
  * CANAL_ERROR_FIFO_FULL or waits); pop hands frames out in the order they
  * were pushed. Not thread-safe: the owning channel serialises every call.
- * tx_queue_should_wake is the channel's policy for waking senders blocked
+ * u2c_tx_queue_should_wake is the channel's policy for waking senders blocked
  * on a full queue: a pure function of the fill level after a pop.
  */
 #ifndef USB2CAN_TX_QUEUE_H
@@ -26,21 +26,21 @@
  * than a sender needs to get scheduled. */
 #define TX_WAKE_ROOM 64u
 
-typedef struct tx_queue {
+typedef struct u2c_tx_queue {
     u8d_frame frames[TX_QUEUE_CAPACITY];
     uint32_t head;
     uint32_t count;
-} tx_queue;
+} u2c_tx_queue;
 
-void tx_queue_init(tx_queue *q);
-bool tx_queue_push(tx_queue *q, const u8d_frame *f);
-bool tx_queue_pop(tx_queue *q, u8d_frame *out);
-uint32_t tx_queue_count(const tx_queue *q);
-bool tx_queue_full(const tx_queue *q);
+void u2c_tx_queue_init(u2c_tx_queue *q);
+bool u2c_tx_queue_push(u2c_tx_queue *q, const u8d_frame *f);
+bool u2c_tx_queue_pop(u2c_tx_queue *q, u8d_frame *out);
+uint32_t u2c_tx_queue_count(const u2c_tx_queue *q);
+bool u2c_tx_queue_full(const u2c_tx_queue *q);
 /* Whether a pop that left `count_after_pop` of `capacity` frames queued
  * should wake blocked senders: when at least TX_WAKE_ROOM slots are free,
  * or when the queue became empty (so a queue smaller than TX_WAKE_ROOM
  * still wakes them). */
-bool tx_queue_should_wake(uint32_t count_after_pop, uint32_t capacity);
+bool u2c_tx_queue_should_wake(uint32_t count_after_pop, uint32_t capacity);
 
 #endif

@@ -1,4 +1,3 @@
-#if !defined(_WIN32)
 #include "osal.h"
 
 #include <errno.h>
@@ -112,6 +111,3 @@ void u2c_sleep_ms(unsigned ms)
     while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
     }
 }
-#else
-typedef int osal_posix_unused; /* ISO C forbids an empty translation unit */
-#endif

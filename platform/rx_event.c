@@ -8,52 +8,52 @@
 #endif
 #include <windows.h>
 
-bool rx_event_create(rx_event *e)
+bool u2c_rx_event_create(u2c_rx_event *e)
 {
     e->handle = CreateEventW(NULL, TRUE, FALSE, NULL);
     return e->handle != NULL;
 }
 
-void rx_event_destroy(rx_event *e)
+void u2c_rx_event_destroy(u2c_rx_event *e)
 {
     if (e->handle)
         CloseHandle(e->handle);
     e->handle = NULL;
 }
 
-void rx_event_set(rx_event *e)
+void u2c_rx_event_set(u2c_rx_event *e)
 {
     SetEvent(e->handle);
 }
 
-void rx_event_reset(rx_event *e)
+void u2c_rx_event_reset(u2c_rx_event *e)
 {
     ResetEvent(e->handle);
 }
 #else
-bool rx_event_create(rx_event *e)
+bool u2c_rx_event_create(u2c_rx_event *e)
 {
     e->handle = NULL;
     return true;
 }
 
-void rx_event_destroy(rx_event *e)
+void u2c_rx_event_destroy(u2c_rx_event *e)
 {
     e->handle = NULL;
 }
 
-void rx_event_set(rx_event *e)
+void u2c_rx_event_set(u2c_rx_event *e)
 {
     (void)e;
 }
 
-void rx_event_reset(rx_event *e)
+void u2c_rx_event_reset(u2c_rx_event *e)
 {
     (void)e;
 }
 #endif
 
-void *rx_event_handle(const rx_event *e)
+void *u2c_rx_event_handle(const u2c_rx_event *e)
 {
     return e->handle;
 }

@@ -1,5 +1,7 @@
 #include "thread_state.h"
 
+#include <assert.h>
+
 #if defined(_WIN32)
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
@@ -99,3 +101,9 @@ u2c_thread_state *u2c_thread_state_get(void)
 }
 
 #endif
+
+void *u2c_thread_slot_get(unsigned index)
+{
+    assert(index < U2C_THREAD_SLOTS);
+    return u2c_thread_state_get()->slots[index].bytes;
+}

@@ -1,8 +1,9 @@
 /*
  * thread_state.h — what the library keeps per calling thread: the reason
- * behind its last failed call, its CanalGetVendorString text, its last
- * bounded receive wait (wait_policy.h), and on Windows the timer and event
- * its bounded waits sleep on (win_timers.h).
+ * behind its last failed call (last_error.h), a few opaque slots that upper
+ * layers give their own meaning (which slot holds what is decided above
+ * this layer), and on Windows the timer and event its bounded waits sleep
+ * on (win_timers.h).
  *
  * Contract: u2c_thread_state_get never returns NULL, never fails and keeps
  * the caller's GetLastError value. A thread's block starts zeroed and is
@@ -29,33 +30,23 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define U2C_VENDOR_STRING_MAX 96
+#include <stddef.h>
+
 /* The longest reason a thread keeps, NUL included (last_error.h). */
 #define U2C_ERROR_TEXT_MAX 512
+/* Opaque per-thread storage for the layers above: this many slots of this
+ * many bytes each, zeroed at the thread's first call, aligned for any type. */
+#define U2C_THREAD_SLOTS 2
+#define U2C_THREAD_SLOT_BYTES 128
 
-/* What the receive in progress on this thread waits for (wait_policy.h). */
-typedef enum u2c_wait_kind {
-    U2C_WAIT_NONE = 0,
-    U2C_WAIT_BOUNDED,   /* the caller's own timeout */
-    U2C_WAIT_REMAINDER, /* a 0 read as a truncated remainder: 1 ms */
-    U2C_WAIT_FOREVER,
-} u2c_wait_kind;
-
-/* The calling thread's last bounded receive: which handle, when it
- * returned, and when the caller's own bounded wait that started the chain
- * of remainders returned. */
-typedef struct u2c_bounded_wait {
-    long handle;
-    uint64_t returned_ns;
-    uint64_t chain_origin_ns;
-    bool valid;
-    u2c_wait_kind pending;
-} u2c_bounded_wait;
+typedef union u2c_thread_slot {
+    max_align_t align;
+    unsigned char bytes[U2C_THREAD_SLOT_BYTES];
+} u2c_thread_slot;
 
 typedef struct u2c_thread_state {
     char error_text[U2C_ERROR_TEXT_MAX];
-    char vendor_string[U2C_VENDOR_STRING_MAX];
-    u2c_bounded_wait last_bounded;
+    u2c_thread_slot slots[U2C_THREAD_SLOTS];
 #if defined(_WIN32)
     void *wait_timer; /* u2c_thread_wait_objects */
     void *wait_wake;
@@ -64,6 +55,10 @@ typedef struct u2c_thread_state {
 } u2c_thread_state;
 
 u2c_thread_state *u2c_thread_state_get(void);
+
+/* The calling thread's slot `index` (< U2C_THREAD_SLOTS): U2C_THREAD_SLOT_BYTES
+ * bytes, zero until its owner writes them. */
+void *u2c_thread_slot_get(unsigned index);
 
 #if defined(_WIN32)
 /* DLL_PROCESS_DETACH by FreeLibrary: frees every thread's block and the FLS

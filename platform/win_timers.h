@@ -27,6 +27,9 @@
 #define USB2CAN_WIN_TIMERS_H
 
 #if defined(_WIN32)
+#include <stdbool.h>
+#include <stdint.h>
+
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
 #endif
@@ -49,6 +52,18 @@ void u2c_win_timers_use(const u2c_win_timers *timers);
 
 /* Fallback waits and sleeps holding timeBeginPeriod(1) right now. */
 unsigned u2c_win_fine_period_holders(void);
+
+/* For osal_win32.c: the table in use; holding and releasing
+ * timeBeginPeriod(1) around one fallback wait; the calling thread's precise
+ * timer and wake event (false: none, wait the tick-based way); arming that
+ * timer for deadline_ns; and the milliseconds to deadline_ns, rounded up and
+ * below INFINITE, for the tick-based wait. */
+const u2c_win_timers *u2c_win_timers_current(void);
+void u2c_win_fine_period_hold(const u2c_win_timers *timers);
+void u2c_win_fine_period_release(const u2c_win_timers *timers);
+bool u2c_win_wait_objects(const u2c_win_timers *timers, HANDLE *timer, HANDLE *wake);
+bool u2c_win_timer_arm(HANDLE timer, uint64_t now, uint64_t deadline_ns);
+DWORD u2c_win_ms_until(uint64_t now, uint64_t deadline_ns);
 
 #endif
 #endif

@@ -9,7 +9,6 @@
  * Its own libusb context lives for one scan only; the list, its free and
  * any open hold the process-wide enumeration lock (usb_enum_lock.h).
  */
-#if !defined(_WIN32)
 #include "hw_scan.h"
 
 #include <errno.h>
@@ -166,6 +165,3 @@ bool u2c_hw_scan(u2c_scan *scan, char *reason, size_t reason_size)
     scan->count = scan->hardware;
     return true;
 }
-#else
-typedef int hw_scan_libusb_unused; /* ISO C forbids an empty translation unit */
-#endif

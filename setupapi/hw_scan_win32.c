@@ -8,7 +8,6 @@
  * reported in use; a device whose driver is not started has no active
  * interface and is never probed.
  */
-#if defined(_WIN32)
 #include "hw_scan.h"
 
 #ifndef WIN32_LEAN_AND_MEAN
@@ -308,6 +307,3 @@ bool u2c_hw_scan(u2c_scan *scan, char *reason, size_t reason_size)
     scan->count = scan->hardware;
     return true;
 }
-#else
-typedef int hw_scan_win32_unused; /* ISO C forbids an empty translation unit */
-#endif

@@ -42,32 +42,32 @@ static struct {
     vlink *slots[USB2CAN_VIRTUAL_ADAPTERS];
     u8d_model_config config[USB2CAN_VIRTUAL_ADAPTERS];
     bool config_set[USB2CAN_VIRTUAL_ADAPTERS];
-} g;
+} virtual_bus;
 
 static void global_lock(void)
 {
-    int state = atomic_load(&g.init);
+    int state = atomic_load(&virtual_bus.init);
     while (state != 2) {
         int expected = 0;
-        if (atomic_compare_exchange_strong(&g.init, &expected, 1)) {
-            u2c_mutex_init(&g.lock);
-            u2c_cond_init(&g.changed);
-            u2c_cond_init(&g.tick);
+        if (atomic_compare_exchange_strong(&virtual_bus.init, &expected, 1)) {
+            u2c_mutex_init(&virtual_bus.lock);
+            u2c_cond_init(&virtual_bus.changed);
+            u2c_cond_init(&virtual_bus.tick);
             /* Real bit times by default: a virtual adapter then paces its
              * sender and fills its queues exactly as hardware does. */
-            g.paced = true;
-            atomic_store(&g.init, 2);
+            virtual_bus.paced = true;
+            atomic_store(&virtual_bus.init, 2);
         } else {
             u2c_sleep_ms(0); /* another thread is creating the lock: yield */
         }
-        state = atomic_load(&g.init);
+        state = atomic_load(&virtual_bus.init);
     }
-    u2c_mutex_lock(&g.lock);
+    u2c_mutex_lock(&virtual_bus.lock);
 }
 
 static void global_unlock(void)
 {
-    u2c_mutex_unlock(&g.lock);
+    u2c_mutex_unlock(&virtual_bus.lock);
 }
 
 static void set_reason(char *reason, size_t size, const char *text)
@@ -131,10 +131,10 @@ static bool pump_in(vlink *l, uint64_t now)
 /* Whether time alone can change anything: a paced bus or a device timer. */
 static bool clock_needed(void)
 {
-    if (vbus_get_mode(g.bus) == VBUS_PACED)
+    if (vbus_get_mode(virtual_bus.bus) == VBUS_PACED)
         return true;
     for (unsigned i = 0; i < USB2CAN_VIRTUAL_ADAPTERS; i++) {
-        if (g.slots[i] != NULL && u8d_model_next_timer_ns(g.slots[i]->model) != UINT64_MAX)
+        if (virtual_bus.slots[i] != NULL && u8d_model_next_timer_ns(virtual_bus.slots[i]->model) != UINT64_MAX)
             return true;
     }
     return false;
@@ -144,23 +144,23 @@ static bool clock_needed(void)
  * one bus attempt, then every host reads what arrived; until quiet. */
 static void settle(uint64_t now)
 {
-    if (g.bus == NULL)
+    if (virtual_bus.bus == NULL)
         return;
     bool moved;
     do {
         moved = false;
         for (unsigned i = 0; i < USB2CAN_VIRTUAL_ADAPTERS; i++) {
-            if (g.slots[i] != NULL)
-                moved |= pump_out(g.slots[i], now);
+            if (virtual_bus.slots[i] != NULL)
+                moved |= pump_out(virtual_bus.slots[i], now);
         }
-        moved |= vbus_step(g.bus, now);
+        moved |= vbus_step(virtual_bus.bus, now);
         for (unsigned i = 0; i < USB2CAN_VIRTUAL_ADAPTERS; i++) {
-            if (g.slots[i] != NULL)
-                moved |= pump_in(g.slots[i], now);
+            if (virtual_bus.slots[i] != NULL)
+                moved |= pump_in(virtual_bus.slots[i], now);
         }
     } while (moved);
     if (clock_needed())
-        u2c_cond_signal(&g.tick); /* the next deadline may have moved */
+        u2c_cond_signal(&virtual_bus.tick); /* the next deadline may have moved */
 }
 
 static void mark_gone(vlink *l, const char *why)
@@ -169,18 +169,18 @@ static void mark_gone(vlink *l, const char *why)
         return;
     l->gone = true;
     snprintf(l->gone_reason, sizeof l->gone_reason, "%s", why);
-    vbus_detach(g.bus, l->model);
+    vbus_detach(virtual_bus.bus, l->model);
     if (l->started && l->sink.gone != NULL)
         l->sink.gone(l->sink.ctx, l->gone_reason);
-    u2c_cond_broadcast(&g.changed);
+    u2c_cond_broadcast(&virtual_bus.changed);
 }
 
 /* The earliest time something happens without a host call. */
 static uint64_t next_deadline(void)
 {
-    uint64_t next = vbus_next_event_ns(g.bus);
+    uint64_t next = vbus_next_event_ns(virtual_bus.bus);
     for (unsigned i = 0; i < USB2CAN_VIRTUAL_ADAPTERS; i++) {
-        vlink *l = g.slots[i];
+        vlink *l = virtual_bus.slots[i];
         if (l == NULL || !l->started || l->gone || !l->out_wanted)
             continue;
         uint64_t t = u8d_model_next_timer_ns(l->model);
@@ -194,13 +194,13 @@ static uint64_t next_deadline(void)
  * join_clock once the lock is released. */
 static clock_ctx *stop_bus(void)
 {
-    vbus_destroy(g.bus);
-    g.bus = NULL;
-    clock_ctx *clock = g.clock;
-    g.clock = NULL;
+    vbus_destroy(virtual_bus.bus);
+    virtual_bus.bus = NULL;
+    clock_ctx *clock = virtual_bus.clock;
+    virtual_bus.clock = NULL;
     if (clock != NULL) {
         clock->quit = true;
-        u2c_cond_broadcast(&g.tick);
+        u2c_cond_broadcast(&virtual_bus.tick);
     }
     return clock;
 }
@@ -223,7 +223,7 @@ static void clock_main(void *arg)
         uint64_t deadline = next_deadline();
         if (deadline <= now)
             deadline = now + 100000u; /* never spin: an event that did not move is retried */
-        (void)u2c_cond_wait_until(&g.tick, &g.lock, deadline);
+        (void)u2c_cond_wait_until(&virtual_bus.tick, &virtual_bus.lock, deadline);
     }
     global_unlock();
 }
@@ -252,7 +252,7 @@ static int vl_command(u2c_link *link, const uint8_t request[U8D_CMD_SIZE],
     }
     /* No reply: the host's read runs into its timeout, as on hardware. */
     uint64_t deadline = u2c_deadline_after_ms(timeout_ms);
-    while (!l->gone && u2c_cond_wait_until(&g.changed, &g.lock, deadline)) {
+    while (!l->gone && u2c_cond_wait_until(&virtual_bus.changed, &virtual_bus.lock, deadline)) {
     }
     int rc = l->gone ? U2C_LINK_GONE : U2C_LINK_TIMEOUT;
     global_unlock();
@@ -309,18 +309,18 @@ static void vl_destroy(u2c_link *link)
     global_lock();
     l->started = false;
     if (!l->gone)
-        vbus_detach(g.bus, l->model);
-    g.slots[l->slot] = NULL;
+        vbus_detach(virtual_bus.bus, l->model);
+    virtual_bus.slots[l->slot] = NULL;
     u8d_model_destroy(l->model);
     bool last = true;
     for (unsigned i = 0; i < USB2CAN_VIRTUAL_ADAPTERS; i++)
-        last = last && g.slots[i] == NULL;
+        last = last && virtual_bus.slots[i] == NULL;
     clock_ctx *clock = NULL;
     if (last)
         clock = stop_bus();
     else
         settle(u2c_now_ns()); /* a node left: parked frames may now fail differently */
-    u2c_cond_broadcast(&g.changed);
+    u2c_cond_broadcast(&virtual_bus.changed);
     global_unlock();
     join_clock(clock);
     free(l);
@@ -338,8 +338,8 @@ static const u2c_link_ops vlink_ops = {
 
 static void slot_config(unsigned slot, u8d_model_config *cfg)
 {
-    if (g.config_set[slot]) {
-        *cfg = g.config[slot];
+    if (virtual_bus.config_set[slot]) {
+        *cfg = virtual_bus.config[slot];
         return;
     }
     u8d_model_config_vendor(cfg);
@@ -349,16 +349,16 @@ static void slot_config(unsigned slot, u8d_model_config *cfg)
 /* The bus and its clock thread (with the lock held). */
 static bool start_bus(uint64_t now)
 {
-    g.bus = vbus_create(g.paced ? VBUS_PACED : VBUS_INSTANT, now);
+    virtual_bus.bus = vbus_create(virtual_bus.paced ? VBUS_PACED : VBUS_INSTANT, now);
     clock_ctx *clock = calloc(1, sizeof *clock);
-    if (g.bus == NULL || clock == NULL ||
+    if (virtual_bus.bus == NULL || clock == NULL ||
         u2c_thread_start(&clock->thread, clock_main, clock) != 0) {
         free(clock);
-        vbus_destroy(g.bus);
-        g.bus = NULL;
+        vbus_destroy(virtual_bus.bus);
+        virtual_bus.bus = NULL;
         return false;
     }
-    g.clock = clock;
+    virtual_bus.clock = clock;
     return true;
 }
 
@@ -389,7 +389,7 @@ u2c_link *u2c_link_open_virtual(const char *serial, u2c_link_result *result, cha
     snprintf(l->base.serial, sizeof l->base.serial, "VIRTUAL%u", slot);
 
     global_lock();
-    if (g.slots[slot] != NULL) {
+    if (virtual_bus.slots[slot] != NULL) {
         global_unlock();
         free(l);
         *result = U2C_LINK_BUSY;
@@ -401,7 +401,7 @@ u2c_link *u2c_link_open_virtual(const char *serial, u2c_link_result *result, cha
         return NULL;
     }
     uint64_t now = u2c_now_ns();
-    bool new_bus = g.bus == NULL;
+    bool new_bus = virtual_bus.bus == NULL;
     if (new_bus && !start_bus(now)) {
         global_unlock();
         free(l);
@@ -412,7 +412,7 @@ u2c_link *u2c_link_open_virtual(const char *serial, u2c_link_result *result, cha
     u8d_model_config cfg;
     slot_config(slot, &cfg);
     l->model = u8d_model_create(&cfg, now);
-    if (l->model == NULL || vbus_attach(g.bus, l->model) < 0) {
+    if (l->model == NULL || vbus_attach(virtual_bus.bus, l->model) < 0) {
         u8d_model_destroy(l->model);
         clock_ctx *clock = new_bus ? stop_bus() : NULL;
         global_unlock();
@@ -422,7 +422,7 @@ u2c_link *u2c_link_open_virtual(const char *serial, u2c_link_result *result, cha
         set_reason(reason, reason_size, "out of memory opening a virtual adapter");
         return NULL;
     }
-    g.slots[slot] = l;
+    virtual_bus.slots[slot] = l;
     global_unlock();
     *result = U2C_LINK_OK;
     return &l->base;
@@ -433,9 +433,9 @@ u2c_link *u2c_link_open_virtual(const char *serial, u2c_link_result *result, cha
 bool u2c_virtual_set_paced(bool paced)
 {
     global_lock();
-    bool idle = g.bus == NULL;
+    bool idle = virtual_bus.bus == NULL;
     if (idle)
-        g.paced = paced;
+        virtual_bus.paced = paced;
     global_unlock();
     return idle;
 }
@@ -445,16 +445,16 @@ bool u2c_virtual_set_config(unsigned slot, const u8d_model_config *cfg)
     if (slot >= USB2CAN_VIRTUAL_ADAPTERS)
         return false;
     global_lock();
-    g.config_set[slot] = cfg != NULL;
+    virtual_bus.config_set[slot] = cfg != NULL;
     if (cfg != NULL)
-        g.config[slot] = *cfg;
+        virtual_bus.config[slot] = *cfg;
     global_unlock();
     return true;
 }
 
 static vlink *open_slot(unsigned slot)
 {
-    return slot < USB2CAN_VIRTUAL_ADAPTERS ? g.slots[slot] : NULL;
+    return slot < USB2CAN_VIRTUAL_ADAPTERS ? virtual_bus.slots[slot] : NULL;
 }
 
 bool u2c_virtual_unplug(unsigned slot)
@@ -497,10 +497,10 @@ bool u2c_virtual_with_model(unsigned slot, u2c_virtual_model_fn fn, void *ctx)
 bool u2c_virtual_with_bus(u2c_virtual_bus_fn fn, void *ctx)
 {
     global_lock();
-    bool open = g.bus != NULL;
+    bool open = virtual_bus.bus != NULL;
     if (open && fn != NULL) {
         uint64_t now = u2c_now_ns();
-        fn(g.bus, now, ctx);
+        fn(virtual_bus.bus, now, ctx);
         settle(now);
     }
     global_unlock();

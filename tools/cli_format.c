@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "canal_text.h"
+#include "usb2can.h"
 
 #define MICROSECONDS_PER_SECOND 1000000UL
 
@@ -35,7 +35,7 @@ void cli_format_message(const char *name, const canalMsg *msg, char *line, size_
         put(line, size, 0, "(%04lu.%06lu)  %s  ", msg->timestamp / MICROSECONDS_PER_SECOND,
             msg->timestamp % MICROSECONDS_PER_SECOND, name);
     if (msg->flags & CANAL_IDFLAG_STATUS) {
-        const char *status = u2c_status_code_name(msg->id);
+        const char *status = Usb2canStatusName(msg->id);
         if (status)
             used = put(line, size, used, "status  %s", status);
         else

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "canal_text.h"
+#include "text.h"
 
 #define STANDARD_ID_DIGITS 3
 #define EXTENDED_ID_DIGITS 8

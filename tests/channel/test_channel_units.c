@@ -17,7 +17,7 @@
 
 #define MS 1000000ULL
 
-/* --- rx_ring ------------------------------------------------------------- */
+/* --- u2c_rx_ring ------------------------------------------------------------- */
 
 static canalMsg msg_with_id(unsigned long id)
 {
@@ -32,68 +32,68 @@ static canalMsg msg_with_id(unsigned long id)
 static void test_ring_fifo_and_full(void **state)
 {
     (void)state;
-    rx_ring r;
-    assert_true(rx_ring_init(&r, 64));
+    u2c_rx_ring r;
+    assert_true(u2c_rx_ring_init(&r, 64));
     for (unsigned long i = 0; i < 64; i++) {
         canalMsg m = msg_with_id(i);
-        assert_true(rx_ring_push(&r, &m));
+        assert_true(u2c_rx_ring_push(&r, &m));
     }
-    assert_true(rx_ring_full(&r));
+    assert_true(u2c_rx_ring_full(&r));
     canalMsg extra = msg_with_id(999);
-    assert_false(rx_ring_push(&r, &extra)); /* newest dropped */
-    assert_int_equal(rx_ring_count(&r), 64);
+    assert_false(u2c_rx_ring_push(&r, &extra)); /* newest dropped */
+    assert_int_equal(u2c_rx_ring_count(&r), 64);
     for (unsigned long i = 0; i < 64; i++) {
         canalMsg out;
-        assert_true(rx_ring_pop(&r, &out));
+        assert_true(u2c_rx_ring_pop(&r, &out));
         assert_int_equal(out.id, i);
         assert_int_equal(out.data[0], (unsigned char)i);
     }
     canalMsg out;
-    assert_false(rx_ring_pop(&r, &out));
-    rx_ring_free(&r);
+    assert_false(u2c_rx_ring_pop(&r, &out));
+    u2c_rx_ring_free(&r);
 }
 
 static void test_ring_wraps(void **state)
 {
     (void)state;
-    rx_ring r;
-    assert_true(rx_ring_init(&r, 5));
+    u2c_rx_ring r;
+    assert_true(u2c_rx_ring_init(&r, 5));
     unsigned long next_in = 0, next_out = 0;
     for (int round = 0; round < 40; round++) {
         int pushes = 1 + round % 4;
-        for (int i = 0; i < pushes && !rx_ring_full(&r); i++) {
+        for (int i = 0; i < pushes && !u2c_rx_ring_full(&r); i++) {
             canalMsg m = msg_with_id(next_in++);
-            assert_true(rx_ring_push(&r, &m));
+            assert_true(u2c_rx_ring_push(&r, &m));
         }
         int pops = 1 + (round * 7) % 3;
         canalMsg out;
-        for (int i = 0; i < pops && rx_ring_pop(&r, &out); i++)
+        for (int i = 0; i < pops && u2c_rx_ring_pop(&r, &out); i++)
             assert_int_equal(out.id, next_out++);
-        assert_int_equal(rx_ring_count(&r), next_in - next_out);
+        assert_int_equal(u2c_rx_ring_count(&r), next_in - next_out);
     }
-    rx_ring_free(&r);
+    u2c_rx_ring_free(&r);
 }
 
-/* --- tx_queue ------------------------------------------------------------ */
+/* --- u2c_tx_queue ------------------------------------------------------------ */
 
 static void test_tx_queue_bounded_fifo(void **state)
 {
     (void)state;
-    static tx_queue q;
-    tx_queue_init(&q);
+    static u2c_tx_queue q;
+    u2c_tx_queue_init(&q);
     for (uint32_t i = 0; i < TX_QUEUE_CAPACITY; i++) {
         u8d_frame f = {.id = i, .dlc = (uint8_t)(i % 9)};
-        assert_true(tx_queue_push(&q, &f));
+        assert_true(u2c_tx_queue_push(&q, &f));
     }
     u8d_frame f = {.id = 12345};
-    assert_true(tx_queue_full(&q));
-    assert_false(tx_queue_push(&q, &f));
+    assert_true(u2c_tx_queue_full(&q));
+    assert_false(u2c_tx_queue_push(&q, &f));
     for (uint32_t i = 0; i < TX_QUEUE_CAPACITY; i++) {
-        assert_true(tx_queue_pop(&q, &f));
+        assert_true(u2c_tx_queue_pop(&q, &f));
         assert_int_equal(f.id, i);
     }
-    assert_false(tx_queue_pop(&q, &f));
-    assert_int_equal(tx_queue_count(&q), 0);
+    assert_false(u2c_tx_queue_pop(&q, &f));
+    assert_int_equal(u2c_tx_queue_count(&q), 0);
 }
 
 /* Blocked senders wake once TX_WAKE_ROOM slots are free, or the queue is
@@ -103,32 +103,32 @@ static void test_tx_queue_wake_policy(void **state)
     (void)state;
     const uint32_t cap = TX_QUEUE_CAPACITY;
     assert_int_equal(TX_WAKE_ROOM, 64);
-    assert_false(tx_queue_should_wake(cap, cap));
-    assert_false(tx_queue_should_wake(cap - 1, cap)); /* one frame left a full queue */
-    assert_false(tx_queue_should_wake(cap - TX_WAKE_ROOM + 1, cap));
-    assert_true(tx_queue_should_wake(cap - TX_WAKE_ROOM, cap));
-    assert_true(tx_queue_should_wake(cap - TX_WAKE_ROOM - 1, cap));
-    assert_true(tx_queue_should_wake(1, cap));
-    assert_true(tx_queue_should_wake(0, cap));
+    assert_false(u2c_tx_queue_should_wake(cap, cap));
+    assert_false(u2c_tx_queue_should_wake(cap - 1, cap)); /* one frame left a full queue */
+    assert_false(u2c_tx_queue_should_wake(cap - TX_WAKE_ROOM + 1, cap));
+    assert_true(u2c_tx_queue_should_wake(cap - TX_WAKE_ROOM, cap));
+    assert_true(u2c_tx_queue_should_wake(cap - TX_WAKE_ROOM - 1, cap));
+    assert_true(u2c_tx_queue_should_wake(1, cap));
+    assert_true(u2c_tx_queue_should_wake(0, cap));
 
     /* Popping a full queue one frame at a time: the first wake comes with
      * the TX_WAKE_ROOM-th frame that leaves. */
     uint32_t first_wake = 0;
     for (uint32_t popped = 1; popped <= cap && first_wake == 0; popped++)
-        if (tx_queue_should_wake(cap - popped, cap))
+        if (u2c_tx_queue_should_wake(cap - popped, cap))
             first_wake = popped;
     assert_int_equal(first_wake, TX_WAKE_ROOM);
 
     /* A queue smaller than TX_WAKE_ROOM wakes only when it empties. */
-    assert_false(tx_queue_should_wake(1, TX_WAKE_ROOM));
-    assert_true(tx_queue_should_wake(0, TX_WAKE_ROOM));
-    assert_false(tx_queue_should_wake(1, 16));
-    assert_true(tx_queue_should_wake(0, 16));
-    assert_true(tx_queue_should_wake(1, TX_WAKE_ROOM + 1));
-    assert_false(tx_queue_should_wake(2, TX_WAKE_ROOM + 1));
+    assert_false(u2c_tx_queue_should_wake(1, TX_WAKE_ROOM));
+    assert_true(u2c_tx_queue_should_wake(0, TX_WAKE_ROOM));
+    assert_false(u2c_tx_queue_should_wake(1, 16));
+    assert_true(u2c_tx_queue_should_wake(0, 16));
+    assert_true(u2c_tx_queue_should_wake(1, TX_WAKE_ROOM + 1));
+    assert_false(u2c_tx_queue_should_wake(2, TX_WAKE_ROOM + 1));
 
     /* A count above the capacity is no room at all. */
-    assert_false(tx_queue_should_wake(cap + 1, cap));
+    assert_false(u2c_tx_queue_should_wake(cap + 1, cap));
 }
 
 /* --- rx_filter ----------------------------------------------------------- */

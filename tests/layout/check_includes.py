@@ -7,7 +7,10 @@ name may live in one folder only, so a bare #include "x.h" always means one
 file. Exits 1 and names every offending line.
 
   check_includes.py --root SRC --layers "platform:;winusb:platform;..." \
-                    [--pretend FOLDER/FILE:HEADER ...]
+                    [--below-canal LAYER ...] [--pretend FOLDER/FILE:HEADER ...]
+
+--below-canal names layers that know nothing of CANAL: they may not include
+the public CANAL headers (canal.h, usb2can.h) either.
 
 --pretend adds an include that is not in the tree (the test that proves the
 check can fail plants a wrong-way include this way).
@@ -67,6 +70,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", required=True)
     ap.add_argument("--layers", required=True)
+    ap.add_argument("--below-canal", action="append", default=[])
     ap.add_argument("--pretend", action="append", default=[])
     args = ap.parse_args()
 
@@ -85,6 +89,9 @@ def main():
         owner = owners.get(header)
         if owner is None:
             problems.append(f'{where}: #include "{header}" is no header of a layer or include/')
+        elif owner == "include" and layer in args.below_canal:
+            problems.append(f'{where}: #include "{header}" brings CANAL into {layer}/, '
+                            "which knows nothing of CANAL")
         elif owner not in ("include", layer) and owner not in closure(deps, layer):
             allowed = ", ".join(sorted(closure(deps, layer))) or "none"
             problems.append(
