@@ -22,6 +22,7 @@ static const char general_help[] =
     "  bench                throughput and latency between two virtual adapters\n"
     "  selftest SERIAL      an adapter tests itself in silent loopback (no bus needed)\n"
     "  doctor               environment, adapters and every problem found\n"
+    "  serve SETUP...       share adapters over the network (socketcand protocol)\n"
     "\n"
     "SETUP is a CanalOpen setup string such as \"ED000200;500\" (serial; kbit/s);\n"
     "a bare serial means 500 kbit/s. VIRTUAL0..VIRTUAL7 are virtual adapters on a\n"
@@ -61,6 +62,7 @@ static const command commands[] = {
     {"bench", cli_command_bench, cli_bench_help},
     {"selftest", cli_command_selftest, cli_selftest_help},
     {"doctor", cli_command_doctor, cli_doctor_help},
+    {"serve", cli_command_serve, cli_serve_help},
 };
 
 int u2c_cli_run(int argc, char **argv, FILE *out, FILE *err)

@@ -80,6 +80,7 @@ int cli_command_send(const cli_context *cx, int argc, char **argv);
 int cli_command_bench(const cli_context *cx, int argc, char **argv);
 int cli_command_selftest(const cli_context *cx, int argc, char **argv);
 int cli_command_doctor(const cli_context *cx, int argc, char **argv);
+int cli_command_serve(const cli_context *cx, int argc, char **argv);
 
 extern const char cli_list_help[];
 extern const char cli_monitor_help[];
@@ -87,5 +88,6 @@ extern const char cli_send_help[];
 extern const char cli_bench_help[];
 extern const char cli_selftest_help[];
 extern const char cli_doctor_help[];
+extern const char cli_serve_help[];
 
 #endif
