@@ -17,6 +17,7 @@
 #include "keep_loaded.h"
 #include "last_error.h"
 #include "link_open.h"
+#include "link_socketcand.h"
 #include "thread_slots.h"
 #include "usb2can.h"
 #include "wait_policy.h"
@@ -61,11 +62,28 @@ static u2c_channel *open_channel(const u2c_setup *setup, unsigned long flags)
 {
     char serial[USB2CAN_SERIAL_MAX + 1];
     char reason[U2C_ERROR_TEXT_MAX];
+    u2c_link_result result = U2C_LINK_OK;
+    reason[0] = '\0';
+    if (setup->remote[0]) {
+        /* socketcand carries frames only: the server sets the controller up. */
+        if (flags & (U8D_OPEN_SILENT | U8D_OPEN_LOOPBACK)) {
+            u2c_fail(CANAL_ERROR_NOT_SUPPORTED,
+                     "CanalOpen(\"%s\"): listen-only and loopback (flags 1 and 2) cannot be "
+                     "set on a remote bus; the server that owns the adapter sets its mode",
+                     setup->remote);
+            return NULL;
+        }
+        u2c_link *link = u2c_link_open(setup->remote, &result, reason, sizeof reason);
+        if (!link) {
+            u2c_fail(CANAL_ERROR_COMMUNICATION, "CanalOpen(\"%s\"): %s", setup->remote, reason);
+            return NULL;
+        }
+        int code = CANAL_ERROR_SUCCESS;
+        return u2c_channel_open(link, setup, flags, &code);
+    }
     snprintf(serial, sizeof serial, "%s", setup->serial);
     if (!serial[0] && !u2c_pick_only_adapter(serial, sizeof serial))
         return NULL;
-    u2c_link_result result = U2C_LINK_OK;
-    reason[0] = '\0';
     u2c_link *link = u2c_link_open(serial, &result, reason, sizeof reason);
     if (!link) {
         u2c_explain_link_failure(serial, result, reason);
@@ -292,6 +310,13 @@ int CANAL_CALL CanalSetBaudrate(long handle, unsigned long baudrate)
     u2c_channel *ch = acquire(handle, "CanalSetBaudrate");
     if (!ch)
         return CANAL_ERROR_NOT_OPEN;
+    if (u2c_link_is_socketcand(u2c_channel_link(ch))) {
+        release(handle);
+        return u2c_fail(CANAL_ERROR_NOT_SUPPORTED,
+                        "CanalSetBaudrate: handle %ld is a remote bus; its bit rate is set by "
+                        "the server that owns the adapter",
+                        handle);
+    }
     int code = u2c_channel_set_bitrate(ch, baudrate);
     release(handle);
     return code;

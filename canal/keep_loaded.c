@@ -33,8 +33,8 @@ static void take_reference(void)
     HMODULE self = NULL;
     if (keep_loaded.module == NULL || keep_loaded.held != NULL)
         return;
-    if (GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, (LPCWSTR)(void *)keep_loaded.module,
-                           &self))
+    if (GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
+                           (LPCWSTR)(void *)keep_loaded.module, &self))
         keep_loaded.held = self;
 }
 
