@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/time.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -535,4 +536,18 @@ bool u2c_net_send_to(u2c_socket s, const u2c_net_addr *to, const void *bytes, si
     struct sockaddr_in sa = to_sockaddr(to);
     return sendto(NATIVE(s), (const char *)bytes, (int)len, 0, (struct sockaddr *)&sa, sizeof sa) ==
            (int)len;
+}
+
+uint64_t u2c_net_epoch_us(void)
+{
+#if defined(_WIN32)
+    FILETIME ft;
+    GetSystemTimeAsFileTime(&ft);
+    uint64_t t = ((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime; /* 100 ns since 1601 */
+    return t / 10u - 11644473600000000ULL;
+#else
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+#endif
 }

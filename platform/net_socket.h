@@ -82,6 +82,10 @@ void u2c_net_drain(u2c_socket reader);
 u2c_socket u2c_net_udp_broadcaster(void);
 bool u2c_net_send_to(u2c_socket s, const u2c_net_addr *to, const void *bytes, size_t len);
 
+/* Microseconds since 1970-01-01 UTC, the wall clock network protocols stamp
+ * frames with (socketcand); not monotonic. */
+uint64_t u2c_net_epoch_us(void);
+
 /* The last socket error of this thread as text. */
 void u2c_net_last_error(char *out, size_t size);
 

@@ -122,7 +122,8 @@ int cli_command_serve(const cli_context *cx, int argc, char **argv)
     if (status == CLI_OK && setup_count == 0)
         status = cli_usage_error(cx, "missing SETUP");
     if (status == CLI_OK && name_count > setup_count)
-        status = cli_usage_error(cx, "%zu --name for %zu adapters", name_count, setup_count);
+        status = cli_usage_error(cx, "%u --name for %u adapters", (unsigned)name_count,
+                                 (unsigned)setup_count);
     if (status != CLI_OK) {
         free(cfg);
         return status;

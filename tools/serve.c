@@ -10,7 +10,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "canal.h"
 #include "cli_commands.h"
@@ -170,7 +169,7 @@ static void client_close(server *srv, client *c, const char *why)
     u2c_net_close(c->sock);
     c->used = false;
     srv->client_count--;
-    log_line(srv, "%s disconnected (%s); %zu client(s)", where, why, srv->client_count);
+    log_line(srv, "%s disconnected (%s); %u client(s)", where, why, (unsigned)srv->client_count);
 }
 
 /* Writes what the queue holds, as far as the socket takes it. */
@@ -668,7 +667,7 @@ static void accept_clients(server *srv)
         u2c_scand_reader_init(&c->reader);
         srv->client_count++;
         reply(c, "< hi >");
-        log_line(srv, "%s connected; %zu client(s)", where, srv->client_count);
+        log_line(srv, "%s connected; %u client(s)", where, (unsigned)srv->client_count);
     }
 }
 
@@ -823,9 +822,7 @@ int u2c_serve_run(const u2c_serve_config *config, char *reason, size_t reason_si
     srv->cfg = config;
     u2c_mutex_init(&srv->lock);
     srv->beacon_sock = U2C_SOCKET_INVALID;
-    struct timespec ts;
-    timespec_get(&ts, TIME_UTC);
-    srv->wall0_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    srv->wall0_us = u2c_net_epoch_us();
     srv->mono0_ns = u2c_now_ns();
     int result = -1;
     srv->listener = u2c_net_listen(&config->listen, reason, reason_size);

@@ -247,6 +247,37 @@ def case_bcm():
           ((time.monotonic() - start) * 1000))
 
 
+def case_mixed():
+    """Two python-can clients and CANAL clients (CanalOpen("VIRTUAL0@127.0.0.1:PORT")
+    through usb2can-cli monitor and send, each its own connection) on one served adapter."""
+    import can
+    srv = Server(["VIRTUAL0", "VIRTUAL1"])
+    remote = "VIRTUAL0@127.0.0.1:%d" % srv.port
+    mon = subprocess.Popen([CLI, "monitor", remote, "--count", "4", "--timeout", "5000"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    a = pythoncan_bus(srv.port, "VIRTUAL0")
+    b = pythoncan_bus(srv.port, "VIRTUAL0")
+    time.sleep(0.3)  # the monitor is connected
+    a.send(can.Message(arbitration_id=0x0A1, data=[1], is_extended_id=False))
+    b.send(can.Message(arbitration_id=0x0B1, data=[2], is_extended_id=False))
+    send = subprocess.run([CLI, "send", remote, "0C1#0303", "--count", "2"], capture_output=True,
+                          text=True, timeout=30)
+    check(send.returncode == 0, "CANAL send through the remote bus: " + send.stderr)
+    out, err = mon.communicate(timeout=30)
+    check(mon.returncode == 0, "CANAL monitor: %s %s" % (out, err))
+    ids = re.findall(r"VIRTUAL0@\S+\s+(\w+)\s+\[", out)
+    check(sorted(ids) == ["0A1", "0B1", "0C1", "0C1"], "CANAL monitor saw %s" % ids)
+    got_a = [m.arbitration_id for m in recv_all(a, 3, 3)]
+    got_b = [m.arbitration_id for m in recv_all(b, 3, 3)]
+    check(sorted(got_a) == [0x0B1, 0x0C1, 0x0C1], "a saw %s" % got_a)
+    check(sorted(got_b) == [0x0A1, 0x0C1, 0x0C1], "b saw %s" % got_b)
+    a.shutdown()
+    b.shutdown()
+    srv.stop()
+    print("mixed: 2 python-can clients and 2 CANAL connections on one adapter, each saw the "
+          "others' frames and not its own")
+
+
 def hostile_chunks(rng, total):
     """Random and hostile bytes: binary, over-long, half and interleaved commands."""
     sent = 0
@@ -400,7 +431,7 @@ def case_allow():
 def main():
     global CLI
     CLI = sys.argv[1]
-    {"pythoncan": case_pythoncan, "bcm": case_bcm, "hostile": case_hostile,
+    {"pythoncan": case_pythoncan, "bcm": case_bcm, "hostile": case_hostile, "mixed": case_mixed,
      "allow": case_allow}[sys.argv[2]]()
     print("PASS")
 
