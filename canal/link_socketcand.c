@@ -228,7 +228,7 @@ static void take_bytes(sc_link *l, const char *bytes, size_t len)
 
 static void lost(sc_link *l, const char *why)
 {
-    char reason[200];
+    char reason[400];
     snprintf(reason, sizeof reason, "connection to socketcand server %s (bus %s) lost: %s",
              l->where, l->bus, why);
     u2c_mutex_lock(&l->lock);

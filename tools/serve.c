@@ -24,7 +24,7 @@ enum { MODE_NO_BUS, MODE_BCM, MODE_RAW, MODE_CONTROL };
 /* After "< ok >" nothing else is written for this long: python-can reads the
  * reply with one recv() and compares it whole, so a frame in the same read
  * would make its connect fail. */
-#define OK_HOLD_NS (20 * NS_PER_MS)
+#define OK_HOLD_NS (100 * NS_PER_MS)
 #define BCM_MIN_INTERVAL_NS NS_PER_MS
 #define BEACON_INTERVAL_NS (2000 * NS_PER_MS)
 #define RECV_CHUNK 4096
@@ -242,7 +242,7 @@ static bcm_sub *find_sub(client *c, uint32_t id, bool extended)
  * adapter). error_class != 0 makes it an error frame. Returns true when
  * some client was left with bytes to write. */
 static bool deliver(server *srv, int bus, const u2c_scand_frame *f, uint32_t error_class,
-                    int origin)
+                    int origin, bool flush)
 {
     uint64_t secs;
     uint32_t usecs;
@@ -276,7 +276,8 @@ static bool deliver(server *srv, int bus, const u2c_scand_frame *f, uint32_t err
         } else {
             continue;
         }
-        client_flush(srv, c, now);
+        if (flush)
+            client_flush(srv, c, now);
         if (c->used && c->len > 0)
             pending = true;
     }
@@ -301,6 +302,26 @@ static uint32_t error_class_of(unsigned long status)
     }
 }
 
+#define RX_BATCH 64
+#define NOT_FORWARDED UINT32_MAX
+
+/* The frame of a CANAL message; returns its error class (0 for a data
+ * frame), NOT_FORWARDED for a status the error mask leaves out. */
+static uint32_t frame_of(server *srv, const canalMsg *msg, u2c_scand_frame *f)
+{
+    memset(f, 0, sizeof *f);
+    if (msg->flags & CANAL_IDFLAG_STATUS) {
+        uint32_t error_class = error_class_of(msg->id) & srv->cfg->error_mask;
+        return error_class ? error_class : NOT_FORWARDED;
+    }
+    f->id = (uint32_t)msg->id;
+    f->extended = (msg->flags & CANAL_IDFLAG_EXTENDED) != 0;
+    f->rtr = (msg->flags & CANAL_IDFLAG_RTR) != 0;
+    f->dlc = msg->sizeData <= 8 ? msg->sizeData : 8;
+    memcpy(f->data, msg->data, 8);
+    return 0;
+}
+
 static void rx_thread(void *arg)
 {
     rx_arg *a = arg;
@@ -314,29 +335,44 @@ static void rx_thread(void *arg)
             rc == CANAL_ERROR_RCV_EMPTY)
             continue;
         if (rc != CANAL_ERROR_SUCCESS) {
-            if (!failing)
-                log_line(srv, "%s: receive failed: %s", bus->name, Usb2canGetLastError());
+            if (!failing) {
+                char text[200];
+                snprintf(text, sizeof text, "bus %s: receive failed: %s", bus->name,
+                         Usb2canGetLastError());
+                u2c_mutex_lock(&srv->lock);
+                log_line(srv, "%s", text);
+                for (int i = 0; i < U2C_SERVE_CLIENTS_MAX; i++)
+                    if (srv->clients[i].used && srv->clients[i].bus == a->bus)
+                        reply_error(&srv->clients[i], text);
+                u2c_mutex_unlock(&srv->lock);
+                u2c_net_wake(srv->wake[1]);
+            }
             failing = true;
             u2c_sleep_ms(POLL_SLICE_MS);
             continue;
         }
         failing = false;
-        u2c_scand_frame f;
-        memset(&f, 0, sizeof f);
-        uint32_t error_class = 0;
-        if (msg.flags & CANAL_IDFLAG_STATUS) {
-            error_class = error_class_of(msg.id) & srv->cfg->error_mask;
-            if (error_class == 0)
-                continue;
-        } else {
-            f.id = (uint32_t)msg.id;
-            f.extended = (msg.flags & CANAL_IDFLAG_EXTENDED) != 0;
-            f.rtr = (msg.flags & CANAL_IDFLAG_RTR) != 0;
-            f.dlc = msg.sizeData <= 8 ? msg.sizeData : 8;
-            memcpy(f.data, msg.data, 8);
-        }
+        /* What waits behind this frame goes out in the same writes: fewer
+         * system calls per frame when the bus is busy, no delay when not. */
         u2c_mutex_lock(&srv->lock);
-        bool pending = deliver(srv, a->bus, &f, error_class, -1);
+        for (int batch = 0; batch < RX_BATCH; batch++) {
+            u2c_scand_frame f;
+            uint32_t error_class = frame_of(srv, &msg, &f);
+            if (error_class != NOT_FORWARDED)
+                (void)deliver(srv, a->bus, &f, error_class, -1, false);
+            if (batch + 1 == RX_BATCH || CanalReceive(bus->handle, &msg) != CANAL_ERROR_SUCCESS)
+                break;
+        }
+        uint64_t now = u2c_now_ns();
+        bool pending = false;
+        for (int i = 0; i < U2C_SERVE_CLIENTS_MAX; i++) {
+            client *c = &srv->clients[i];
+            if (!c->used || c->bus != a->bus || c->len == 0)
+                continue;
+            client_flush(srv, c, now);
+            if (c->used && c->len > 0)
+                pending = true;
+        }
         u2c_mutex_unlock(&srv->lock);
         if (pending)
             u2c_net_wake(srv->wake[1]);
@@ -380,7 +416,7 @@ static void do_send(server *srv, client *c, int index, const u2c_scand_frame *f)
         reply_error(c, text);
         return;
     }
-    deliver(srv, c->bus, f, 0, index);
+    deliver(srv, c->bus, f, 0, index, true);
 }
 
 static const char *mode_word(int mode)
