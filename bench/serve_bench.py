@@ -160,10 +160,11 @@ def main():
                             "127.0.0.1:%d" % port], stdout=subprocess.PIPE, text=True)
     while "listening" not in srv.stdout.readline():
         pass
+    baseline = "--baseline" in sys.argv  # the generator alone: what the bus and models cost
     stalled = connect(port, "VIRTUAL0")  # reads nothing until the end
     q = mp.Queue()
     readers = [mp.Process(target=reader, args=(i, port, seconds, 300 if i == 0 else 0, q))
-               for i in range(3)]
+               for i in range(0 if baseline else 3)]
     gen = mp.Process(target=generator, args=(port, seconds, rate, q))
     for p in readers:
         p.start()
@@ -171,7 +172,7 @@ def main():
     cpu0 = cpu_seconds(srv.pid)
     t0 = time.monotonic()
     gen.start()
-    results = [q.get(timeout=seconds + 60) for _ in range(4)]
+    results = [q.get(timeout=seconds + 60) for _ in range(1 + len(readers))]
     elapsed = time.monotonic() - t0
     cpu = cpu_seconds(srv.pid) - cpu0
     for p in readers + [gen]:
@@ -199,6 +200,12 @@ def main():
     srv.wait(timeout=20)
     gen_r = next(r for r in results if "generated" in r)
     rd = sorted((r for r in results if "frames" in r), key=lambda r: r["index"])
+    if baseline:
+        print("| baseline: the generator alone, no reader (%.1f s, %d frames) | server CPU %.2f s "
+              "(%.1f %% of a core), %.1f us per frame |"
+              % (elapsed, gen_r["generated"], cpu, 100 * cpu / elapsed,
+                 1e6 * cpu / max(1, gen_r["generated"])))
+        return
     total_bus = gen_r["generated"] + sum(r["sent"] for r in rd)
     lat = [x for r in rd for x in r["lat"]]
     wire_bits = sum(frame_bits(0x155, n.to_bytes(8, "big")) for n in range(gen_r["generated"]))
