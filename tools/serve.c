@@ -28,6 +28,12 @@ enum { MODE_NO_BUS, MODE_BCM, MODE_RAW, MODE_CONTROL };
 #define BCM_MIN_INTERVAL_NS NS_PER_MS
 #define BEACON_INTERVAL_NS (2000 * NS_PER_MS)
 #define RECV_CHUNK 4096
+/* Written before every frame, statistic and error element: python-can's
+ * reader drops one character from the front of what it keeps each time a
+ * read completes no element, so an element that reaches it in k + 1 reads
+ * needs k characters in front of its '<' to survive. */
+#define LEAD "   "
+#define LEAD_LEN (sizeof LEAD - 1)
 
 /* SocketCAN error classes (linux/can/error.h) for CANAL status messages. */
 #define CAN_ERR_CRTL 0x004u
@@ -147,7 +153,7 @@ static bool queue_put(client *c, const char *bytes, size_t len)
         return false;
     if (c->dropped > c->dropped_reported) {
         char report[80];
-        int n = snprintf(report, sizeof report, " < error queue full: %llu frames dropped >",
+        int n = snprintf(report, sizeof report, LEAD "< error queue full: %llu frames dropped >",
                          (unsigned long long)(c->dropped - c->dropped_reported));
         if (n > 0 && (size_t)n + len <= queue_free(c)) {
             queue_append(c, report, (size_t)n);
@@ -204,9 +210,9 @@ static void reply_ok(client *c)
 
 static void reply_error(client *c, const char *text)
 {
-    char element[U2C_SCAND_ELEMENT_MAX + 2];
-    element[0] = ' ';
-    if (u2c_scand_format_error(element + 1, sizeof element - 1, text) > 0)
+    char element[U2C_SCAND_ELEMENT_MAX + LEAD_LEN + 1];
+    memcpy(element, LEAD, LEAD_LEN);
+    if (u2c_scand_format_error(element + LEAD_LEN, sizeof element - LEAD_LEN, text) > 0)
         reply(c, element);
 }
 
@@ -251,8 +257,8 @@ static bool deliver(server *srv, int bus, const u2c_scand_frame *f, uint32_t err
     /* Each element is written with one space before it: python-can's reader
      * drops one character after the last whole element it parsed, so
      * without it a frame cut by a read boundary would lose its '<'. */
-    char raw[U2C_SCAND_FORMAT_MAX + 1] = " ";
-    char bcm[U2C_SCAND_FORMAT_MAX + 1] = " ";
+    char raw[U2C_SCAND_FORMAT_MAX + LEAD_LEN] = LEAD;
+    char bcm[U2C_SCAND_FORMAT_MAX + LEAD_LEN] = LEAD;
     size_t raw_len = 0, bcm_len = 0;
     bool pending = false;
     for (int i = 0; i < U2C_SERVE_CLIENTS_MAX; i++) {
@@ -261,17 +267,20 @@ static bool deliver(server *srv, int bus, const u2c_scand_frame *f, uint32_t err
             continue;
         if (c->mode == MODE_RAW) {
             if (raw_len == 0)
-                raw_len = 1 + (error_class ? u2c_scand_format_error_frame(raw + 1, sizeof raw - 1,
-                                                                          error_class, secs, usecs)
-                                           : u2c_scand_format_frame(raw + 1, sizeof raw - 1, f,
-                                                                    secs, usecs, false));
+                raw_len = LEAD_LEN +
+                          (error_class
+                               ? u2c_scand_format_error_frame(raw + LEAD_LEN, sizeof raw - LEAD_LEN,
+                                                              error_class, secs, usecs)
+                               : u2c_scand_format_frame(raw + LEAD_LEN, sizeof raw - LEAD_LEN, f,
+                                                        secs, usecs, false));
             queue_put(c, raw, raw_len);
         } else if (c->mode == MODE_BCM && error_class == 0) {
             bcm_sub *s = find_sub(c, f->id, f->extended);
             if (s == NULL || !sub_wants(s, f, now))
                 continue;
             if (bcm_len == 0)
-                bcm_len = 1 + u2c_scand_format_frame(bcm + 1, sizeof bcm - 1, f, secs, usecs, true);
+                bcm_len = LEAD_LEN + u2c_scand_format_frame(bcm + LEAD_LEN, sizeof bcm - LEAD_LEN,
+                                                            f, secs, usecs, true);
             queue_put(c, bcm, bcm_len);
         } else {
             continue;
@@ -736,10 +745,11 @@ static uint64_t run_timers(server *srv, uint64_t now)
                     CANAL_ERROR_SUCCESS) {
                     uint64_t v[4] = {st.cntReceiveData, st.cntReceiveFrames, st.cntTransmitData,
                                      st.cntTransmitFrames};
-                    char element[U2C_SCAND_FORMAT_MAX + 1] = " ";
-                    size_t n = u2c_scand_format_stat(element + 1, sizeof element - 1, v);
+                    char element[U2C_SCAND_FORMAT_MAX + LEAD_LEN] = LEAD;
+                    size_t n =
+                        u2c_scand_format_stat(element + LEAD_LEN, sizeof element - LEAD_LEN, v);
                     if (n)
-                        queue_put(c, element, n + 1);
+                        queue_put(c, element, n + LEAD_LEN);
                 }
                 c->stat_due_ns += c->stat_interval_ns;
                 if (c->stat_due_ns <= now)

@@ -184,7 +184,8 @@ def case_pythoncan():
     check(all(m.arbitration_id == 0x301 for m in got["a"]), "a saw its own burst")
     check(all(m.arbitration_id == 0x300 for m in got["b"]), "b saw its own burst")
     check([int.from_bytes(m.data, "big") for m in got["a"]] == list(range(n)), "a: lost or reordered")
-    check([int.from_bytes(m.data, "big") for m in got["b"]] == list(range(n)), "b: lost or reordered")
+    seq_b = [int.from_bytes(m.data, "big") for m in got["b"]]
+    check(seq_b == list(range(n)), "b: lost or reordered: %d frames, first wrong at %s" % (len(seq_b), next((i for i, v in enumerate(seq_b) if v != i), None)))
     for ident in (0x300, 0x301):
         seq = [int.from_bytes(m.data, "big") for m in got["c"] if m.arbitration_id == ident]
         check(seq == list(range(n)), "c: %x lost or reordered (%d)" % (ident, len(seq)))
