@@ -45,6 +45,7 @@ def reader(index, port, seconds, tx_rate, out):
     lat = []
     buf = ""
     tx_seq = 0
+    send_errors = 0
     start = time.monotonic()
     end = start + seconds
     next_tx = start
@@ -67,6 +68,7 @@ def reader(index, port, seconds, tx_rate, out):
         arrived = time.time()
         buf += data.decode("latin-1")
         cut = buf.rfind(">") + 1
+        send_errors += buf.count("< error send failed", 0, cut)
         for m in FRAME_RE.finditer(buf, 0, cut):
             ident, secs, usecs, payload = m.groups()
             seq = int(payload, 16)
@@ -83,7 +85,7 @@ def reader(index, port, seconds, tx_rate, out):
         buf = buf[cut:]
     s.close()
     out.put({"index": index, "frames": frames, "lost": lost, "reordered": reordered, "lat": lat,
-             "sent": tx_seq})
+             "sent": tx_seq, "send_errors": send_errors})
 
 
 def generator(port, seconds, rate, out):
@@ -211,6 +213,8 @@ def main():
     wire_bits = sum(frame_bits(0x155, n.to_bytes(8, "big")) for n in range(gen_r["generated"]))
     wire_bits += sum(frame_bits(0x2AA, n.to_bytes(8, "big")) for n in range(rd[0]["sent"]))
     bits = wire_bits / max(1, total_bus)
+    refused = gen_r["send_errors"] + sum(r["send_errors"] for r in rd)
+    on_bus = total_bus - refused  # refused frames never reached the bus
     print("## socketcand server (`bench/serve_bench.py`)\n")
     print("Run `bench/serve_bench.py build/linux-release/usb2can-cli --seconds %g --rate %g` "
           "on %s.\n" % (seconds, rate, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())))
@@ -219,15 +223,18 @@ def main():
           "VIRTUAL0 client (TX), %d generator sends refused by the adapter |"
           % (elapsed, gen_r["generated"], gen_r["generated"] / seconds, rd[0]["sent"] + rd[1]["sent"] + rd[2]["sent"], gen_r["send_errors"]))
     print("| bus load | %.1f %% of 1 Mbit/s: %d frames/s of %.1f bits on average (exact stuffing) |"
-          % (100.0 * wire_bits / seconds / 1e6, total_bus / seconds, bits))
+          % (100.0 * on_bus * bits / seconds / 1e6, on_bus / seconds, bits))
     for i, r in enumerate(rd):
         role = "reads and sends %d frames" % r["sent"] if r["sent"] else "reads"
-        print("| client %d (%s) | %d frames received, %d lost, %d reordered |"
+        print("| client %d (%s) | %d frames received, %d missing from the sequences, %d reordered |"
               % (i + 1, role, r["frames"], r["lost"], r["reordered"]))
+    print("| frames the adapters refused at CanalSend (queue full: never on the bus) | %d of the "
+          "generator's, %d of client 1's (error replies counted) |"
+          % (gen_r["send_errors"], rd[0]["send_errors"] if rd else 0))
     print("| client that stopped reading | %d frames kept in its socket buffers, %d dropped and reported "
           "to it (`< error queue full: N frames dropped >`) |" % (kept, dropped))
     print("| server CPU | %.2f s in %.1f s (%.1f %% of a core), %.1f us per frame received from the bus |"
-          % (cpu, elapsed, 100 * cpu / elapsed, 1e6 * cpu / max(1, total_bus)))
+          % (cpu, elapsed, 100 * cpu / elapsed, 1e6 * cpu / max(1, on_bus)))
     print("| added latency (server timestamp -> reader), %d samples | p50 %.0f us, p99 %.0f us |"
           % (len(lat), pct(lat, 50) * 1e6, pct(lat, 99) * 1e6))
 
