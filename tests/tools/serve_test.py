@@ -429,10 +429,28 @@ def case_allow():
           "127.0.0.1:29536 only")
 
 
+def case_beacon():
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    u.bind(("127.0.0.1", 42000))
+    u.settimeout(5)
+    srv = Server(["VIRTUAL0", "VIRTUAL1", "--name", "left", "--beacon"])
+    data, _ = u.recvfrom(2048)
+    text = data.decode()
+    check(text.startswith('<CANBeacon name="usb2can" type="adapter"'), "beacon: " + text)
+    check("<URL>can://127.0.0.1:%d</URL>" % srv.port in text, "beacon URL: " + text)
+    check('<Bus name="left"/><Bus name="VIRTUAL1"/></CANBeacon>' in text, "beacon buses: " + text)
+    import xml.dom.minidom
+    xml.dom.minidom.parseString(text)  # well-formed
+    u.close()
+    srv.stop()
+    print("beacon: " + text.replace("\n", " "))
+
+
 def main():
     global CLI
     CLI = sys.argv[1]
-    {"pythoncan": case_pythoncan, "bcm": case_bcm, "hostile": case_hostile, "mixed": case_mixed,
+    {"pythoncan": case_pythoncan, "bcm": case_bcm, "hostile": case_hostile, "mixed": case_mixed, "beacon": case_beacon,
      "allow": case_allow}[sys.argv[2]]()
     print("PASS")
 
