@@ -14,7 +14,6 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/time.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #endif
@@ -61,9 +60,9 @@ bool u2c_net_init(char *reason, size_t reason_size)
                 snprintf(reason, reason_size, "Winsock did not start (WSAStartup error %d)", rc);
         }
 #else
-        /* A peer that closes must not end the process: send uses MSG_NOSIGNAL,
-         * and this covers what else might write to a socket. */
-        signal(SIGPIPE, SIG_IGN);
+        /* Nothing to start. A peer that closes must not end the process, but
+         * a library may not change the program's SIGPIPE: every send here
+         * passes MSG_NOSIGNAL instead. */
         (void)reason;
         (void)reason_size;
 #endif

@@ -4,8 +4,9 @@
  * socketcand's beacon and python-can's client are).
  *
  * Contract: u2c_net_init must succeed once before any other call (Winsock's
- * WSAStartup; elsewhere it only makes a peer that closes not raise
- * SIGPIPE); it may be called any number of times and from any thread.
+ * WSAStartup; nothing elsewhere); it may be called any number of times and
+ * from any thread. No call raises SIGPIPE or changes its disposition (sends
+ * use MSG_NOSIGNAL), so the library can use this inside any program.
  * Sockets are non-blocking once u2c_net_set_nonblocking was called on
  * them; u2c_net_send and u2c_net_recv then never wait. Every failure leaves
  * a readable reason where the caller gave room for one. No call allocates
