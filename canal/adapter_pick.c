@@ -13,13 +13,26 @@ bool u2c_pick_only_adapter(char *serial, size_t serial_size)
     return false;
 }
 
+/* A listing's count, with its reason set as the last error when it failed. */
+static long listed(const char *function, long n, const char *reason)
+{
+    if (n < 0)
+        u2c_error_set("%s: %s", function, reason[0] ? reason : "adapter scan failed");
+    return n;
+}
+
 long u2c_list_adapters(usb2canAdapterInfo *list, long max)
 {
     char reason[U2C_ERROR_TEXT_MAX] = "";
-    long n = u2c_discover_list(list, max, reason, sizeof reason);
-    if (n < 0)
-        u2c_error_set("Usb2canListAdapters: %s", reason[0] ? reason : "adapter scan failed");
-    return n;
+    return listed("Usb2canListAdapters", u2c_discover_list(list, max, reason, sizeof reason),
+                  reason);
+}
+
+long u2c_list_adapters_ex(usb2canAdapterInfoEx *list, long max)
+{
+    char reason[U2C_ERROR_TEXT_MAX] = "";
+    return listed("Usb2canListAdaptersEx", u2c_discover_list_ex(list, max, reason, sizeof reason),
+                  reason);
 }
 
 void u2c_explain_link_failure(const char *serial, u2c_link_result result, const char *link_reason)

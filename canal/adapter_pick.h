@@ -26,6 +26,7 @@
 
 bool u2c_pick_only_adapter(char *serial, size_t serial_size);
 long u2c_list_adapters(usb2canAdapterInfo *list, long max);
+long u2c_list_adapters_ex(usb2canAdapterInfoEx *list, long max);
 void u2c_explain_link_failure(const char *serial, u2c_link_result result, const char *link_reason);
 
 #endif

@@ -5,11 +5,15 @@
  */
 #include "canal_api.h"
 
+#include <assert.h>
+
 #include <stdio.h>
 #include <string.h>
 
 #include "adapter_pick.h"
+#include "bitrate_scan.h"
 #include "canal.h"
+#include "canal_results.h"
 #include "cfg_parse.h"
 #include "driver_info.h"
 #include "environment.h"
@@ -18,6 +22,8 @@
 #include "last_error.h"
 #include "link_open.h"
 #include "link_socketcand.h"
+#include "link_virtual.h"
+#include "open_here.h"
 #include "thread_slots.h"
 #include "usb2can.h"
 #include "wait_policy.h"
@@ -58,7 +64,22 @@ static void release(long handle)
 
 /* --- open and close ------------------------------------------------------ */
 
-static u2c_channel *open_channel(const u2c_setup *setup, unsigned long flags)
+static void set_error_flags(u8d_model *m, uint64_t now_ns, void *ctx)
+{
+    (void)now_ns;
+    u8d_model_set_error_flags(m, *(const uint32_t *)ctx);
+}
+
+/* errorframes=N (the parser allows it only with a virtual serial). */
+static void apply_virtual_options(u2c_link *link, const u2c_setup *setup)
+{
+    unsigned slot = u2c_link_virtual_slot(link);
+    uint32_t every = setup->virtual_error_flags;
+    if (slot < USB2CAN_VIRTUAL_ADAPTERS)
+        (void)u2c_virtual_with_model(slot, set_error_flags, &every);
+}
+
+static u2c_channel *open_channel(const u2c_setup *setup, unsigned long flags, u2c_link **opened)
 {
     char serial[USB2CAN_SERIAL_MAX + 1];
     char reason[U2C_ERROR_TEXT_MAX];
@@ -79,17 +100,23 @@ static u2c_channel *open_channel(const u2c_setup *setup, unsigned long flags)
             return NULL;
         }
         int code = CANAL_ERROR_SUCCESS;
+        *opened = link;
         return u2c_channel_open(link, setup, flags, &code);
     }
     snprintf(serial, sizeof serial, "%s", setup->serial);
-    if (!serial[0] && !u2c_pick_only_adapter(serial, sizeof serial))
+    if (!serial[0] && !setup->location[0] && !u2c_pick_only_adapter(serial, sizeof serial))
         return NULL;
-    u2c_link *link = u2c_link_open(serial, &result, reason, sizeof reason);
+    u2c_link *link = u2c_link_open_at(serial, setup->location, &result, reason, sizeof reason);
     if (!link) {
-        u2c_explain_link_failure(serial, result, reason);
+        if (setup->location[0] || result == U2C_LINK_AMBIGUOUS)
+            u2c_error_set("%s", reason); /* about that location or those adapters */
+        else
+            u2c_explain_link_failure(serial, result, reason);
         return NULL;
     }
+    apply_virtual_options(link, setup);
     int code = CANAL_ERROR_SUCCESS;
+    *opened = link;
     return u2c_channel_open(link, setup, flags, &code);
 }
 
@@ -115,13 +142,16 @@ long CANAL_CALL CanalOpen(const char *pDevice, unsigned long flags)
         return 0;
     }
     u2c_keep_loaded_hold(); /* before the open can start a thread */
-    u2c_channel *ch = open_channel(&setup, flags);
+    u2c_link *link = NULL;
+    u2c_channel *ch = open_channel(&setup, flags, &link);
     if (!ch) {
         u2c_handles_cancel(&g_handles, reservation);
         u2c_keep_loaded_drop();
         return 0;
     }
-    return u2c_handles_publish(&g_handles, reservation, ch);
+    long handle = u2c_handles_publish(&g_handles, reservation, ch);
+    u2c_open_here_set_handle(link, handle); /* "open in this program (handle 3)" */
+    return handle;
 }
 
 /* Steps 2 and 3 of a close that begin_remove started: wakes the channel's
@@ -139,8 +169,15 @@ static bool finish_close(long handle, u2c_channel *ch, uint64_t deadline)
     return true;
 }
 
-int CANAL_CALL CanalClose(long handle)
+static int canal_close(long handle)
 {
+    /* Called from a DllMain or a static destructor after ExitProcess ended
+     * every other thread: a call they were inside never returns its use,
+     * and a lock they held is never released (the heap's too), so waiting
+     * for either would never end. Nothing is touched; Windows frees it all
+     * and closes the adapter's handle as the process ends. */
+    if (u2c_process_exiting())
+        return CANAL_ERROR_SUCCESS;
     u2c_error_clear();
     u2c_lookup_miss miss = U2C_MISS_UNKNOWN;
     u2c_channel *ch = u2c_handles_begin_remove(&g_handles, handle, &miss);
@@ -167,68 +204,87 @@ int u2c_api_close_all(unsigned long wait_ms)
     int left_open = 0;
     uint64_t deadline = u2c_deadline_after_ms(wait_ms);
     for (int i = 0; i < n; i++) {
-        u2c_channel *ch = u2c_handles_begin_remove(&g_handles, live[i], NULL);
-        if (ch && !finish_close(live[i], ch, deadline))
+        bool in_use = false;
+        u2c_channel *ch = u2c_handles_begin_remove_unused(&g_handles, live[i], &in_use);
+        if (in_use || (ch && !finish_close(live[i], ch, deadline)))
             left_open++;
     }
     return left_open;
 }
 
-/* --- frames ---------------------------------------------------------------- */
-
-int CANAL_CALL CanalSend(long handle, const canalMsg *pCanalMsg)
+/* Every code an export returns is one canal_results.h lists for it (and so
+ * one canal.h and docs/canal-semantics.md list): a build with assertions
+ * stops at the first that is not. */
+static int checked(u2c_canal_function fn, int code)
 {
-    u2c_error_clear();
-    if (!pCanalMsg)
-        return u2c_fail(CANAL_ERROR_PARAMETER, "CanalSend: the message pointer is NULL");
-    u2c_channel *ch = acquire(handle, "CanalSend");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
-    int code = u2c_channel_send(ch, pCanalMsg);
-    release(handle);
+    (void)fn; /* without assertions */
+    assert(code >= 0 && code < 64 && (u2c_results_of(fn) >> code & 1u) != 0);
     return code;
 }
 
-int CANAL_CALL CanalBlockingSend(long handle, const canalMsg *pCanalMsg, unsigned long timeout)
-{
-    u2c_error_clear();
-    if (!pCanalMsg)
-        return u2c_fail(CANAL_ERROR_PARAMETER, "CanalBlockingSend: the message pointer is NULL");
-    u2c_channel *ch = acquire(handle, "CanalBlockingSend");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
-    int code = u2c_channel_blocking_send(ch, pCanalMsg, timeout);
-    release(handle);
-    return code;
-}
+/* --- calls on an open channel ---------------------------------------------- */
 
-int CANAL_CALL CanalReceive(long handle, canalMsg *pCanalMsg)
-{
-    u2c_error_clear();
-    if (!pCanalMsg)
-        return u2c_fail(CANAL_ERROR_PARAMETER, "CanalReceive: the message pointer is NULL");
-    u2c_channel *ch = acquire(handle, "CanalReceive");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
-    int code = u2c_channel_receive(ch, pCanalMsg);
-    release(handle);
-    return code;
-}
+/* Defines the export `name` (parameters `params`, the first being `handle`)
+ * that works on an open channel: it clears the calling thread's last error,
+ * refuses a NULL `pointer` (PARAMETER, naming `what` it points to), acquires
+ * the channel as `ch` (NOT_OPEN with a reason when the handle is not open),
+ * returns what `call` returns and checks that code against canal_results.h. */
+#define CHANNEL_EXPORT(name, params, pointer, what, call)                                          \
+    int CANAL_CALL name params                                                                     \
+    {                                                                                              \
+        u2c_error_clear();                                                                         \
+        if (!(pointer))                                                                            \
+            return checked(U2C_FN_##name, u2c_fail(CANAL_ERROR_PARAMETER,                          \
+                                                   #name ": the " what " pointer is NULL"));       \
+        u2c_channel *ch = acquire(handle, #name);                                                  \
+        if (!ch)                                                                                   \
+            return checked(U2C_FN_##name, CANAL_ERROR_NOT_OPEN);                                   \
+        int code = (call);                                                                         \
+        release(handle);                                                                           \
+        return checked(U2C_FN_##name, code);                                                       \
+    }
+#define NO_POINTER 1
 
-int CANAL_CALL CanalBlockingReceive(long handle, canalMsg *pCanalMsg, unsigned long timeout)
+/* The receive wait policy (wait_policy.h) around a blocking receive. */
+static int receive_within(u2c_channel *ch, long handle, canalMsg *msg, unsigned long timeout)
 {
-    u2c_error_clear();
-    if (!pCanalMsg)
-        return u2c_fail(CANAL_ERROR_PARAMETER, "CanalBlockingReceive: the message pointer is NULL");
-    u2c_channel *ch = acquire(handle, "CanalBlockingReceive");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
     uint64_t deadline = u2c_receive_deadline(handle, timeout, u2c_now_ns());
-    int code = u2c_channel_receive_until(ch, pCanalMsg, deadline, timeout);
+    int code = u2c_channel_receive_until(ch, msg, deadline, timeout);
     u2c_receive_returned(handle, u2c_now_ns());
-    release(handle);
     return code;
 }
+
+/* A remote bus (socketcand) has the bit rate its server gave it. */
+static int set_bitrate(u2c_channel *ch, long handle, unsigned long baudrate)
+{
+    if (u2c_link_is_socketcand(u2c_channel_link(ch)))
+        return u2c_fail(CANAL_ERROR_NOT_SUPPORTED,
+                        "CanalSetBaudrate: handle %ld is a remote bus; its bit rate is set by "
+                        "the server that owns the adapter",
+                        handle);
+    return u2c_channel_set_bitrate(ch, baudrate);
+}
+
+CHANNEL_EXPORT(CanalSend, (long handle, const canalMsg *pCanalMsg), pCanalMsg, "message",
+               u2c_channel_send(ch, pCanalMsg))
+CHANNEL_EXPORT(CanalBlockingSend, (long handle, const canalMsg *pCanalMsg, unsigned long timeout),
+               pCanalMsg, "message", u2c_channel_blocking_send(ch, pCanalMsg, timeout))
+CHANNEL_EXPORT(CanalReceive, (long handle, canalMsg *pCanalMsg), pCanalMsg, "message",
+               u2c_channel_receive(ch, pCanalMsg))
+CHANNEL_EXPORT(CanalBlockingReceive, (long handle, canalMsg *pCanalMsg, unsigned long timeout),
+               pCanalMsg, "message", receive_within(ch, handle, pCanalMsg, timeout))
+CHANNEL_EXPORT(CanalGetStatus, (long handle, canalStatus *pCanalStatus), pCanalStatus, "status",
+               u2c_channel_get_status(ch, pCanalStatus))
+CHANNEL_EXPORT(CanalGetStatistics, (long handle, canalStatistics *pCanalStatistics),
+               pCanalStatistics, "statistics", u2c_channel_get_statistics(ch, pCanalStatistics))
+CHANNEL_EXPORT(CanalSetFilter, (long handle, unsigned long filter), NO_POINTER, "",
+               u2c_channel_set_filter(ch, filter))
+CHANNEL_EXPORT(CanalSetMask, (long handle, unsigned long mask), NO_POINTER, "",
+               u2c_channel_set_mask(ch, mask))
+CHANNEL_EXPORT(CanalSetFilters, (long handle, unsigned long count, const unsigned long *pairs),
+               NO_POINTER, "", u2c_channel_set_filters(ch, count, pairs))
+CHANNEL_EXPORT(CanalSetBaudrate, (long handle, unsigned long baudrate), NO_POINTER, "",
+               set_bitrate(ch, handle, baudrate))
 
 /* A count, not a code: an invalid handle has 0 frames (and a reason). */
 int CANAL_CALL CanalDataAvailable(long handle)
@@ -240,86 +296,6 @@ int CANAL_CALL CanalDataAvailable(long handle)
     int n = u2c_channel_data_available(ch);
     release(handle);
     return n;
-}
-
-/* --- state ----------------------------------------------------------------- */
-
-int CANAL_CALL CanalGetStatus(long handle, canalStatus *pCanalStatus)
-{
-    u2c_error_clear();
-    if (!pCanalStatus)
-        return u2c_fail(CANAL_ERROR_PARAMETER, "CanalGetStatus: the status pointer is NULL");
-    u2c_channel *ch = acquire(handle, "CanalGetStatus");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
-    int code = u2c_channel_get_status(ch, pCanalStatus);
-    release(handle);
-    return code;
-}
-
-int CANAL_CALL CanalGetStatistics(long handle, canalStatistics *pCanalStatistics)
-{
-    u2c_error_clear();
-    if (!pCanalStatistics)
-        return u2c_fail(CANAL_ERROR_PARAMETER,
-                        "CanalGetStatistics: the statistics pointer is NULL");
-    u2c_channel *ch = acquire(handle, "CanalGetStatistics");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
-    int code = u2c_channel_get_statistics(ch, pCanalStatistics);
-    release(handle);
-    return code;
-}
-
-int CANAL_CALL CanalSetFilter(long handle, unsigned long filter)
-{
-    u2c_error_clear();
-    u2c_channel *ch = acquire(handle, "CanalSetFilter");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
-    int code = u2c_channel_set_filter(ch, filter);
-    release(handle);
-    return code;
-}
-
-int CANAL_CALL CanalSetMask(long handle, unsigned long mask)
-{
-    u2c_error_clear();
-    u2c_channel *ch = acquire(handle, "CanalSetMask");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
-    int code = u2c_channel_set_mask(ch, mask);
-    release(handle);
-    return code;
-}
-
-int CANAL_CALL CanalSetFilters(long handle, unsigned long count, const unsigned long *pairs)
-{
-    u2c_error_clear();
-    u2c_channel *ch = acquire(handle, "CanalSetFilters");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
-    int code = u2c_channel_set_filters(ch, count, pairs);
-    release(handle);
-    return code;
-}
-
-int CANAL_CALL CanalSetBaudrate(long handle, unsigned long baudrate)
-{
-    u2c_error_clear();
-    u2c_channel *ch = acquire(handle, "CanalSetBaudrate");
-    if (!ch)
-        return CANAL_ERROR_NOT_OPEN;
-    if (u2c_link_is_socketcand(u2c_channel_link(ch))) {
-        release(handle);
-        return u2c_fail(CANAL_ERROR_NOT_SUPPORTED,
-                        "CanalSetBaudrate: handle %ld is a remote bus; its bit rate is set by "
-                        "the server that owns the adapter",
-                        handle);
-    }
-    int code = u2c_channel_set_bitrate(ch, baudrate);
-    release(handle);
-    return code;
 }
 
 unsigned long CANAL_CALL CanalGetLevel(long handle)
@@ -427,8 +403,26 @@ long CANAL_CALL Usb2canListAdapters(usb2canAdapterInfo *list, long max)
     return u2c_list_adapters(list, max);
 }
 
+long CANAL_CALL Usb2canListAdaptersEx(usb2canAdapterInfoEx *list, long max)
+{
+    u2c_error_clear();
+    return u2c_list_adapters_ex(list, max);
+}
+
 unsigned long CANAL_CALL Usb2canGetEnvironment(char *buf, unsigned long size)
 {
     u2c_error_clear();
     return (unsigned long)u2c_environment_text(buf, buf != NULL ? size : 0);
+}
+
+long CANAL_CALL Usb2canScanBitrate(const char *setup, const usb2canScanOptions *options,
+                                   usb2canScanResult *results, long max_results, long *count)
+{
+    u2c_error_clear();
+    return u2c_scan_run(setup, options, results, max_results, count);
+}
+
+int CANAL_CALL CanalClose(long handle)
+{
+    return checked(U2C_FN_CanalClose, canal_close(handle));
 }

@@ -11,10 +11,12 @@
 
 #include "channel.h"
 
-/* Closes every channel still open, as CanalClose does, waiting at most
- * wait_ms in all for callers still inside a call on them; returns how many
- * it had to leave open because a caller did not leave in time. For
- * unloading the library (dllmain.c) and tests. */
+/* Closes every channel no call is inside, as CanalClose does (wait_ms
+ * bounds the whole); returns how many it left open. A channel a thread is
+ * blocked in is left as it is, never woken: at exit that thread belongs to
+ * a program that is ending, and waking it would run the program's code
+ * again during exit (and could change its exit status). For unloading the
+ * library (dllmain.c) and tests. */
 int u2c_api_close_all(unsigned long wait_ms);
 
 /* Host-side diagnostics of an open handle (malformed packets, ring overruns...). */

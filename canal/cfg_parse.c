@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "link_virtual.h"
 #include "text.h"
 
 #if defined(__GNUC__)
@@ -33,11 +34,6 @@ typedef struct parser {
 static bool is_blank(char c)
 {
     return c == ' ' || c == '\t';
-}
-
-static char ascii_upper(char c)
-{
-    return (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c;
 }
 
 static bool is_serial_char(char c)
@@ -234,7 +230,7 @@ static bool parse_serial(parser *p, const token *t, u2c_setup *out)
                           (unsigned)i + 1, c);
     }
     for (size_t i = 0; i < t->len; i++)
-        out->serial[i] = ascii_upper(t->text[i]);
+        out->serial[i] = u2c_ascii_upper(t->text[i]);
     out->serial[t->len] = '\0';
     return true;
 }
@@ -261,13 +257,13 @@ typedef struct timing_field {
     uint32_t min, max;
 } timing_field;
 
-/* Limits of the 32 MHz STR75x CAN cell, as counts (docs/protocol.md, bit timing);
- * tseg1 at least 2 as for every C_CAN cell (Linux c_can: tseg1_min 2). */
+/* The fields in setup-string order, with the vendor cell's limits
+ * (u8d_bittiming_const); a CANalyze's brp rule is checked once it is known. */
 static const timing_field timing_fields[4] = {
-    {"tseg1", 2, 16},
-    {"tseg2", 1, 8},
-    {"sjw", 1, 4},
-    {"brp", 1, 1024},
+    {"tseg1", U8D_TSEG1_MIN, U8D_TSEG1_MAX},
+    {"tseg2", U8D_TSEG2_MIN, U8D_TSEG2_MAX},
+    {"sjw", U8D_SJW_MIN, U8D_SJW_MAX},
+    {"brp", U8D_BRP_MIN, U8D_BRP_MAX},
 };
 
 static bool parse_manual_timing(parser *p, unsigned first, u2c_setup *out)
@@ -343,14 +339,121 @@ static bool key_equals(const char *key, size_t len, const char *name)
     if (strlen(name) != len)
         return false;
     for (size_t i = 0; i < len; i++)
-        if (ascii_upper(key[i]) != ascii_upper(name[i]))
+        if (u2c_ascii_upper(key[i]) != u2c_ascii_upper(name[i]))
             return false;
+    return true;
+}
+
+/* Where each option was given (0 = not yet), for "already given" reasons. */
+typedef struct option_seen {
+    unsigned rxqueue, busoff, errorframes, location;
+} option_seen;
+
+static bool once(parser *p, const token *t, unsigned *seen, const char *key)
+{
+    if (*seen != 0)
+        return fail_token(p, t, "%s is already given in token %u", key, *seen);
+    *seen = t->pos;
+    return true;
+}
+
+static bool parse_rxqueue(parser *p, const token *t, const char *value, size_t value_len,
+                          u2c_setup *out)
+{
+    uint32_t capacity;
+    const char *problem = parse_u32(value, value_len, &capacity);
+    if (problem != NULL)
+        return fail_token(p, t, "rxqueue %s", problem);
+    if (capacity < U2C_RX_CAPACITY_MIN || capacity > U2C_RX_CAPACITY_MAX)
+        return fail_token(p, t, "rxqueue must be %u..%u frames", (unsigned)U2C_RX_CAPACITY_MIN,
+                          (unsigned)U2C_RX_CAPACITY_MAX);
+    out->rx_capacity = capacity;
+    return true;
+}
+
+/* busoff=off (the default) or busoff=auto:N (ms). */
+static bool parse_busoff(parser *p, const token *t, const char *value, size_t value_len,
+                         u2c_setup *out)
+{
+    if (key_equals(value, value_len, "off")) {
+        out->busoff_restart_ms = 0;
+        return true;
+    }
+    if (value_len < 5 || !key_equals(value, 5, "auto:"))
+        return fail_token(p, t,
+                          "busoff takes 'off' or 'auto:N' (restart N ms after bus-off, "
+                          "1..%u), e.g. busoff=auto:100",
+                          (unsigned)U2C_BUSOFF_RESTART_MAX_MS);
+    uint32_t ms;
+    const char *problem = parse_u32(value + 5, value_len - 5, &ms);
+    if (problem != NULL)
+        return fail_token(p, t, "busoff=auto:N: N %s", problem);
+    if (ms < 1 || ms > (uint32_t)U2C_BUSOFF_RESTART_MAX_MS)
+        return fail_token(p, t, "busoff=auto:N: N must be 1..%u ms",
+                          (unsigned)U2C_BUSOFF_RESTART_MAX_MS);
+    out->busoff_restart_ms = ms;
+    return true;
+}
+
+static bool parse_errorframes(parser *p, const token *t, const char *value, size_t value_len,
+                              u2c_setup *out)
+{
+    unsigned slot;
+    if (!u2c_virtual_serial_slot(out->serial, &slot))
+        return fail_token(p, t,
+                          "errorframes=N makes a virtual adapter a faulty node; %s is not a "
+                          "virtual adapter",
+                          out->serial[0] ? out->serial : "the only connected adapter");
+    uint32_t every;
+    const char *problem = parse_u32(value, value_len, &every);
+    if (problem != NULL)
+        return fail_token(p, t, "errorframes %s", problem);
+    if (every > (uint32_t)U2C_ERROR_FLAGS_MAX)
+        return fail_token(p, t, "errorframes must be 0 (off) .. %u", (unsigned)U2C_ERROR_FLAGS_MAX);
+    out->virtual_error_flags = every;
+    return true;
+}
+
+/* "1-4.2": a bus number, '-', then one to seven port numbers joined by '.'. */
+static bool location_well_formed(const char *text, size_t len)
+{
+    unsigned parts = 0;
+    size_t i = 0;
+    while (i < len) {
+        size_t digits = 0;
+        while (i < len && text[i] >= '0' && text[i] <= '9') {
+            i++;
+            digits++;
+        }
+        if (digits == 0 || digits > 3)
+            return false;
+        parts++;
+        if (i == len)
+            break;
+        if (text[i] != (parts == 1 ? '-' : '.'))
+            return false;
+        i++;
+        if (i == len)
+            return false;
+    }
+    return parts >= 2 && parts <= 8;
+}
+
+static bool parse_location(parser *p, const token *t, const char *value, size_t value_len,
+                           u2c_setup *out)
+{
+    if (!location_well_formed(value, value_len) || value_len >= sizeof out->location)
+        return fail_token(p, t,
+                          "location must be a USB port path as usb2can-cli list shows "
+                          "it: the bus, '-', then ports joined by '.' (e.g. 1-4.2)");
+    memcpy(out->location, value, value_len);
+    out->location[value_len] = '\0';
     return true;
 }
 
 static bool parse_options(parser *p, unsigned first, u2c_setup *out)
 {
-    unsigned rxqueue_token = 0;
+    option_seen seen = {0, 0, 0, 0};
     for (unsigned i = first; i < p->count; i++) {
         const token *t = &p->tok[i];
         if (!token_is_option(t))
@@ -369,19 +472,23 @@ static bool parse_options(parser *p, unsigned first, u2c_setup *out)
         }
         if (key_len == 0)
             return fail_token(p, t, "option has no name before '='");
-        if (!key_equals(t->text, key_len, "rxqueue"))
-            return fail_token(p, t, "unknown option (known: rxqueue=N)");
-        if (rxqueue_token != 0)
-            return fail_token(p, t, "rxqueue is already given in token %u", rxqueue_token);
-        rxqueue_token = t->pos;
-        uint32_t capacity;
-        const char *problem = parse_u32(value, value_len, &capacity);
-        if (problem != NULL)
-            return fail_token(p, t, "rxqueue %s", problem);
-        if (capacity < U2C_RX_CAPACITY_MIN || capacity > U2C_RX_CAPACITY_MAX)
-            return fail_token(p, t, "rxqueue must be %u..%u frames", U2C_RX_CAPACITY_MIN,
-                              U2C_RX_CAPACITY_MAX);
-        out->rx_capacity = capacity;
+        bool ok;
+        if (key_equals(t->text, key_len, "rxqueue"))
+            ok = once(p, t, &seen.rxqueue, "rxqueue") && parse_rxqueue(p, t, value, value_len, out);
+        else if (key_equals(t->text, key_len, "busoff"))
+            ok = once(p, t, &seen.busoff, "busoff") && parse_busoff(p, t, value, value_len, out);
+        else if (key_equals(t->text, key_len, "errorframes"))
+            ok = once(p, t, &seen.errorframes, "errorframes") &&
+                 parse_errorframes(p, t, value, value_len, out);
+        else if (key_equals(t->text, key_len, "location"))
+            ok = once(p, t, &seen.location, "location") &&
+                 parse_location(p, t, value, value_len, out);
+        else
+            return fail_token(p, t,
+                              "unknown option (known: rxqueue=N, busoff=auto:N, "
+                              "errorframes=N, location=1-4.2)");
+        if (!ok)
+            return false;
     }
     return true;
 }

@@ -24,6 +24,12 @@
  * - mask;filter: both or neither, see rx_filter_mask_accepts (rx_filter.h).
  * - options: rxqueue=N, the RX ring's capacity in frames
  *   (U2C_RX_CAPACITY_MIN..U2C_RX_CAPACITY_MAX, default U2C_RX_CAPACITY_DEFAULT).
+ *   busoff=off|auto:N (1..U2C_BUSOFF_RESTART_MAX_MS): re-open the controller
+ *   N ms after a bus-off (channel.h); errorframes=N, only on a virtual
+ *   adapter's serial: its model becomes a faulty node destroying every N-th
+ *   frame (0 = off); location=1-4.2, the adapter's USB port path (bus, then
+ *   ports) as usb2can-cli list shows it, to pick one of adapters that report
+ *   the same serial (or none).
  *   Keys are case-insensitive; unknown or repeated keys are refused.
  */
 #ifndef USB2CAN_CFG_PARSE_H

@@ -4,16 +4,25 @@
  * under the loader lock. What happens here:
  * - Windows: DllMain names the module to keep_loaded.h (an open channel
  *   keeps the DLL loaded through FreeLibrary) and, on FreeLibrary, frees the
- *   per-thread blocks of threads that outlive the DLL (thread_state.h).
- * - POSIX: a destructor closes every channel the program left open when
- *   libusb2can.so is unloaded (dlclose) or the process exits, so no thread
- *   of the library runs once its code is unmapped.
+ *   per-thread blocks of threads that outlive the DLL (thread_state.h). It
+ *   does not call DisableThreadLibraryCalls: the DLL has static TLS (MinGW's
+ *   TLS support is always linked in), and for such a DLL Windows refuses
+ *   that call, so thread attach and detach notifications arrive anyway; they
+ *   return at once.
+ * - POSIX: a destructor closes every channel the program left open and no
+ *   call is inside when libusb2can.so is unloaded (dlclose) or the process
+ *   exits, which joins the library's threads before its code is unmapped.
+ *   A channel a thread is blocked in (say CanalBlockingReceive with no
+ *   timeout) is left alone, never woken: the destructor cannot tell exit
+ *   from dlclose, and at exit waking that thread would run the program's
+ *   code again while it ends (a worker's exit(7) could end with another
+ *   status). At dlclose such a thread is inside code being unmapped, which
+ *   only the host can avoid (close first).
  */
 #include "canal_api.h"
 #include "keep_loaded.h"
 
-/* How long unloading waits for callers still inside a call on a channel
- * (a blocked call is woken at once; this only bounds a stuck caller). */
+/* Bounds the closes at unload (they take only channels no call is inside). */
 #define UNLOAD_WAIT_MS 5000ul
 
 #if defined(_WIN32)
@@ -25,10 +34,8 @@ BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, LPVOID reserved);
 
 BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, LPVOID reserved)
 {
-    if (reason == DLL_PROCESS_ATTACH) {
-        DisableThreadLibraryCalls(instance);
+    if (reason == DLL_PROCESS_ATTACH)
         u2c_keep_loaded_set_module(instance);
-    }
     /* Only on FreeLibrary, which cannot happen while a channel is open (see
      * keep_loaded.h): at process exit the other threads are already gone,
      * possibly holding the heap lock, and the memory goes anyway. */

@@ -1,5 +1,16 @@
 #include "driver_info.h"
 
+#include "channel_setup.h"
+#include "u8d_codec.h"
+
+/* One string, laid out as the XML reads. */
+/* clang-format off */
+
+/* One optional uint32 item of the manual bit timing, with its limits. */
+#define TIMING_ITEM(pos, min, max, description)                                                    \
+    "    <item pos=\"" pos "\" type=\"uint32\" optional=\"true\" min=\"" U8D_TEXT(min) "\" "        \
+    "max=\"" U8D_TEXT(max) "\" description=\"" description "\" />\n"
+
 /* Attribute values hold no '&', '<' or '"'; element text holds no markup at
  * all, because VSCP's expat handler keeps only the last chunk of a text node. */
 static const char driver_info[] =
@@ -34,17 +45,21 @@ static const char driver_info[] =
     "      <choice value=\"0\" description=\"Manual bit timing (enter tseg1, tseg2, sjw and "
     "brp next)\" />\n"
     "    </item>\n"
-    "    <item pos=\"2\" type=\"uint32\" optional=\"true\" min=\"1\" max=\"16\" "
-    "description=\"tseg1 in time quanta (propagation plus phase 1), 1 to 16. Only when the bit "
-    "rate is 0; leave empty otherwise. Bit rate = 32 MHz / (brp x (1 + tseg1 + tseg2)).\" />\n"
-    "    <item pos=\"3\" type=\"uint32\" optional=\"true\" min=\"1\" max=\"8\" "
-    "description=\"tseg2 in time quanta (phase 2), 1 to 8. Only when the bit rate is 0.\" />\n"
-    "    <item pos=\"4\" type=\"uint32\" optional=\"true\" min=\"1\" max=\"4\" "
-    "description=\"sjw, synchronisation jump width in time quanta, 1 to 4 and at most tseg2. "
-    "Only when the bit rate is 0.\" />\n"
-    "    <item pos=\"5\" type=\"uint32\" optional=\"true\" min=\"1\" max=\"1024\" "
-    "description=\"brp, prescaler of the 32 MHz CAN clock, 1 to 1024. Only when the bit rate "
-    "is 0.\" />\n"
+    TIMING_ITEM("2", U8D_TSEG1_MIN, U8D_TSEG1_MAX,
+                "tseg1 in time quanta (propagation plus phase 1), " U8D_TEXT(U8D_TSEG1_MIN)
+                " to " U8D_TEXT(U8D_TSEG1_MAX) ". Only when the bit rate is 0; leave empty "
+                "otherwise. Bit rate = 32 MHz / (brp x (1 + tseg1 + tseg2)).")
+    TIMING_ITEM("3", U8D_TSEG2_MIN, U8D_TSEG2_MAX,
+                "tseg2 in time quanta (phase 2), " U8D_TEXT(U8D_TSEG2_MIN) " to "
+                U8D_TEXT(U8D_TSEG2_MAX) ". Only when the bit rate is 0.")
+    TIMING_ITEM("4", U8D_SJW_MIN, U8D_SJW_MAX,
+                "sjw, synchronisation jump width in time quanta, " U8D_TEXT(U8D_SJW_MIN)
+                " to " U8D_TEXT(U8D_SJW_MAX) " and at most tseg2. Only when the bit rate is 0.")
+    TIMING_ITEM("5", U8D_BRP_MIN, U8D_BRP_MAX,
+                "brp, prescaler of the 32 MHz CAN clock, " U8D_TEXT(U8D_BRP_MIN) " to "
+                U8D_TEXT(U8D_BRP_MAX) " (a CANalyze: even, at most "
+                U8D_TEXT(U8D_CANALYZE_BRP_MAX) "). Only when the bit rate is 0.")
+
     "    <item pos=\"6\" type=\"uint32\" optional=\"true\" description=\"Acceptance mask "
     "(decimal or 0x-hex). Compared value: the id, plus 0x80000000 for extended and 0x40000000 "
     "for remote frames; a frame passes when (value XOR filter) AND mask is 0; mask 0 passes "
@@ -52,8 +67,12 @@ static const char driver_info[] =
     "    <item pos=\"7\" type=\"uint32\" optional=\"true\" description=\"Acceptance filter "
     "(decimal or 0x-hex), required when a mask is given.\" />\n"
     "    <item pos=\"8\" type=\"string\" optional=\"true\" description=\"Options as key=value, "
-    "separated by semicolons: rxqueue=N sets the receive queue to N frames (64 to 1048576, "
-    "default 4096).\" />\n"
+    "separated by semicolons: rxqueue=N sets the receive queue to N frames (" U8D_TEXT(
+        U2C_RX_CAPACITY_MIN) " to " U8D_TEXT(U2C_RX_CAPACITY_MAX) ", default " U8D_TEXT(
+        U2C_RX_CAPACITY_DEFAULT) "); busoff=auto:N re-opens the controller N ms after bus-off "
+    "(1 to " U8D_TEXT(U2C_BUSOFF_RESTART_MAX_MS) "; default off: bus-off lasts until the "
+    "program re-opens); errorframes=N (virtual adapters only) makes the adapter a faulty node "
+    "destroying every N-th frame.\" />\n"
     "  </items>\n"
     "  <flags>\n"
     "    <bit pos=\"0\" width=\"1\" type=\"bool\" description=\"Silent: listen only, never "
@@ -67,6 +86,7 @@ static const char driver_info[] =
     "sets this).\" />\n"
     "  </flags>\n"
     "</config>\n";
+/* clang-format on */
 
 const char *u2c_driver_info_xml(void)
 {

@@ -153,6 +153,24 @@ void *u2c_handles_begin_remove(u2c_handle_table *t, long handle, u2c_lookup_miss
     return obj;
 }
 
+void *u2c_handles_begin_remove_unused(u2c_handle_table *t, long handle, bool *in_use)
+{
+    void *obj = NULL;
+    *in_use = false;
+    u2c_mutex_lock(&t->lock);
+    u2c_handle_slot *s = slot_of(t, handle);
+    if (s && s->state == U2C_SLOT_LIVE) {
+        if (s->users == 0) {
+            s->state = U2C_SLOT_CLOSING;
+            obj = s->obj;
+        } else {
+            *in_use = true;
+        }
+    }
+    u2c_mutex_unlock(&t->lock);
+    return obj;
+}
+
 bool u2c_handles_wait_unused_until(u2c_handle_table *t, long handle, uint64_t deadline_ns)
 {
     bool unused = true;

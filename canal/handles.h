@@ -80,6 +80,10 @@ void u2c_handles_release(u2c_handle_table *t, long handle);
 /* Close, step 1: the handle stops resolving; returns its object, or NULL
  * when the handle is not live (*miss says why). */
 void *u2c_handles_begin_remove(u2c_handle_table *t, long handle, u2c_lookup_miss *miss);
+/* Close, step 1, only for a handle no call is using (unloading): as
+ * begin_remove when the handle is live and has no user; NULL otherwise,
+ * with *in_use true when it is live but a call is inside. */
+void *u2c_handles_begin_remove_unused(u2c_handle_table *t, long handle, bool *in_use);
 /* Close, step 2: waits until no user holds the handle any more. */
 void u2c_handles_wait_unused(u2c_handle_table *t, long handle);
 /* The same with a deadline on u2c_now_ns: false if users remain then. */

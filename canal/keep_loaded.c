@@ -81,8 +81,5 @@ void u2c_keep_loaded_drop(void)
 
 unsigned u2c_keep_loaded_count(void)
 {
-    u2c_mutex_lock(&keep_loaded.lock);
-    unsigned n = keep_loaded.holds;
-    u2c_mutex_unlock(&keep_loaded.lock);
-    return n;
+    return u2c_locked_read(&keep_loaded.lock, &keep_loaded.holds);
 }

@@ -38,6 +38,12 @@ static u2c_link *open_by_factory(const char *serial, u2c_link_result *result, ch
 u2c_link *u2c_link_open(const char *serial, u2c_link_result *result, char *reason,
                         size_t reason_size)
 {
+    return u2c_link_open_at(serial, NULL, result, reason, reason_size);
+}
+
+u2c_link *u2c_link_open_at(const char *serial, const char *location, u2c_link_result *result,
+                           char *reason, size_t reason_size)
+{
     u2c_link_result dummy;
     char scratch[1];
     if (result == NULL)
@@ -47,6 +53,10 @@ u2c_link *u2c_link_open(const char *serial, u2c_link_result *result, char *reaso
         reason_size = sizeof scratch;
     }
     reason[0] = '\0';
+    if (location != NULL && location[0] == '\0')
+        location = NULL;
+    if (location != NULL && (serial == NULL || serial[0] == '\0'))
+        return u2c_link_open_libusb_at("", location, result, reason, reason_size);
     if (serial == NULL || serial[0] == '\0') {
         *result = U2C_LINK_NOT_FOUND;
         snprintf(reason, reason_size, "no serial number given; name the adapter, e.g. ED000200");
@@ -57,11 +67,19 @@ u2c_link *u2c_link_open(const char *serial, u2c_link_result *result, char *reaso
     u2c_link *link = open_by_factory(serial, result, reason, reason_size);
     if (link != NULL || *result != U2C_LINK_NOT_FOUND)
         return link;
-    if (u2c_virtual_serial_slot(serial, NULL))
-        return u2c_link_open_virtual(serial, result, reason, reason_size);
+    if (u2c_virtual_serial_slot(serial, NULL)) {
+        if (location == NULL)
+            return u2c_link_open_virtual(serial, result, reason, reason_size);
+        *result = U2C_LINK_NOT_FOUND;
+        snprintf(reason, reason_size, "%s is a virtual adapter: it has no USB location", serial);
+        return NULL;
+    }
 #if defined(_WIN32)
-    /* An unplug often reaches libusb as an I/O error there; SetupAPI tells. */
+    /* An unplug often reaches libusb as an I/O error there; SetupAPI tells.
+     * It learns first how Windows names this adapter when its instance ID
+     * carries no serial, so that the check identifies it as the open did. */
+    u2c_discover_learn_serials();
     u2c_link_libusb_set_presence_probe(u2c_discover_attached);
 #endif
-    return u2c_link_open_libusb(serial, result, reason, reason_size);
+    return u2c_link_open_libusb_at(serial, location, result, reason, reason_size);
 }

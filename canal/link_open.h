@@ -20,6 +20,12 @@
 u2c_link *u2c_link_open(const char *serial, u2c_link_result *result, char *reason,
                         size_t reason_size);
 
+/* The same at a USB location ("1-4.2", NULL or "": any; link_libusb.h,
+ * u2c_link_open_libusb_at): with an empty serial it opens whatever adapter
+ * is there, which is how one without a serial is named. */
+u2c_link *u2c_link_open_at(const char *serial, const char *location, u2c_link_result *result,
+                           char *reason, size_t reason_size);
+
 /* Test and benchmark hook: u2c_link_open asks this factory first. It returns
  * a link for the serials it serves, or NULL with *result U2C_LINK_NOT_FOUND
  * for every other serial, which then opens as usual. NULL removes it. The

@@ -2,17 +2,31 @@
 
 #include <stdio.h>
 
-#include "usb2can.h"
 #include "canal.h"
+#include "u8d_codec.h"
+#include "usb2can.h"
 
-#define WARNING_LIMIT 96
-#define PASSIVE_LIMIT 128
+/* The adapter's GET_STATUS word has the layout CanalGetStatus reports (the
+ * vendor DLL passed it through), so the wire bits are canal.h's. */
+_Static_assert(U8D_STATUS_BUS_OFF == CANAL_STATUS_BUS_OFF, "bus-off bit");
+_Static_assert(U8D_STATUS_PASSIVE == CANAL_STATUS_PASSIVE, "error-passive bit");
+_Static_assert(U8D_STATUS_BUS_WARN == CANAL_STATUS_BUS_WARN, "bus-warning bit");
+
+#define WARNING_LIMIT U8D_ERR_WARNING_LIMIT
+#define PASSIVE_LIMIT U8D_ERR_PASSIVE_LIMIT
 #define REC_PASSIVE_FLAG 0x80u
 #define REC_COUNT_MASK 0x7Fu
 
 void u2c_bus_state_init(u2c_bus_state *s)
 {
     *s = (u2c_bus_state){0};
+}
+
+/* A state code other than BUSOFF: the level it names, and the bus is on. */
+static void set_code_level(u2c_bus_state *s, u2c_bus_level level)
+{
+    s->code_level = level;
+    s->bus_off = false;
 }
 
 void u2c_bus_state_apply(u2c_bus_state *s, uint8_t code, uint8_t rec_raw, uint8_t tec)
@@ -23,17 +37,14 @@ void u2c_bus_state_apply(u2c_bus_state *s, uint8_t code, uint8_t rec_raw, uint8_
     s->seen_status = true;
     switch (code) {
     case CANAL_STATUSMSG_OK:
-        s->code_level = U2C_BUS_ACTIVE;
-        s->bus_off = false;
+        set_code_level(s, U2C_BUS_ACTIVE);
         break;
     case CANAL_STATUSMSG_BUSLIGHT:
-        s->code_level = U2C_BUS_WARNING;
-        s->bus_off = false;
+        set_code_level(s, U2C_BUS_WARNING);
         s->warnings++;
         break;
     case CANAL_STATUSMSG_BUSHEAVY:
-        s->code_level = U2C_BUS_PASSIVE;
-        s->bus_off = false;
+        set_code_level(s, U2C_BUS_PASSIVE);
         break;
     case CANAL_STATUSMSG_BUSOFF:
         s->bus_off = true;
@@ -58,10 +69,10 @@ void u2c_bus_state_apply_word(u2c_bus_state *s, uint32_t word)
 {
     s->tec = (uint8_t)(word & 0xFFu);
     s->rec_raw = (uint8_t)((word >> 8) & REC_COUNT_MASK);
-    s->bus_off = (word & U2C_STATUS_WORD_BUS_OFF) != 0;
-    if (word & U2C_STATUS_WORD_PASSIVE)
+    s->bus_off = (word & U8D_STATUS_BUS_OFF) != 0;
+    if (word & U8D_STATUS_PASSIVE)
         s->code_level = U2C_BUS_PASSIVE;
-    else if (word & U2C_STATUS_WORD_WARN)
+    else if (word & U8D_STATUS_BUS_WARN)
         s->code_level = U2C_BUS_WARNING;
     else
         s->code_level = U2C_BUS_ACTIVE;
@@ -105,11 +116,11 @@ uint32_t u2c_bus_state_word(const u2c_bus_state *s)
     uint32_t word = (uint32_t)s->tec | (uint32_t)(s->rec_raw & REC_COUNT_MASK) << 8;
     u2c_bus_level level = level_of(s);
     if (level >= U2C_BUS_WARNING)
-        word |= U2C_STATUS_WORD_WARN;
+        word |= CANAL_STATUS_BUS_WARN;
     if (level >= U2C_BUS_PASSIVE)
-        word |= U2C_STATUS_WORD_PASSIVE;
+        word |= CANAL_STATUS_PASSIVE;
     if (s->bus_off)
-        word |= U2C_STATUS_WORD_BUS_OFF;
+        word |= CANAL_STATUS_BUS_OFF;
     return word;
 }
 

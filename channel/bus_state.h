@@ -4,9 +4,10 @@
  *
  * Contract: a pure value type fed with each status record (code, the REC
  * byte whose bit 7 flags receive-passive, TEC). The status word uses the
- * vendor DLL's layout: TEC in bits 0..7, REC in bits 8..15, 0x20000000 bus
- * warning, 0x40000000 error passive, 0x80000000 bus off. Warning and passive
- * follow the error counters (>= 96, >= 128, or the receive-passive flag) and
+ * vendor DLL's layout: TEC in bits 0..7, REC in bits 8..15 and canal.h's
+ * CANAL_STATUS_BUS_WARN, _PASSIVE and _BUS_OFF bits. Warning and passive
+ * follow the error counters (U8D_ERR_WARNING_LIMIT, U8D_ERR_PASSIVE_LIMIT,
+ * or the receive-passive flag) and
  * the last state code (BUSLIGHT, BUSHEAVY; OK clears the code's part);
  * bus-off is set by BUSOFF and cleared by any other state code. Counters:
  * every BUSLIGHT is a bus warning, every BUSOFF a bus-off, every OVERRUN an
@@ -25,10 +26,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#define U2C_STATUS_WORD_WARN 0x20000000u
-#define U2C_STATUS_WORD_PASSIVE 0x40000000u
-#define U2C_STATUS_WORD_BUS_OFF 0x80000000u
 
 typedef enum u2c_bus_level {
     U2C_BUS_ACTIVE = 0,

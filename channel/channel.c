@@ -6,45 +6,19 @@
 #include "channel_impl.h"
 #include "last_error.h"
 
-/* Bits of the CanalOpen flags that set the controller's mode on the wire. */
-#define OPEN_MODE_BITS (U8D_OPEN_SILENT | U8D_OPEN_LOOPBACK | U8D_OPEN_ONE_SHOT)
-
-static const char *link_result_text(int r)
-{
-    switch (r) {
-    case U2C_LINK_OK:
-        return "ok";
-    case U2C_LINK_TIMEOUT:
-        return "no reply within " U8D_TEXT(U8D_CMD_TIMEOUT_MS) " ms";
-    case U2C_LINK_GONE:
-        return "the adapter is gone (unplugged?)";
-    case U2C_LINK_IO:
-        return "USB transfer error";
-    case U2C_LINK_NOT_FOUND:
-        return "adapter not found";
-    case U2C_LINK_BUSY:
-        return "adapter in use";
-    case U2C_LINK_ACCESS:
-        return "adapter not accessible";
-    case U2C_LINK_NO_MEMORY:
-        return "out of memory";
-    case U2C_LINK_PROTOCOL:
-        return "malformed reply";
-    default:
-        return "unknown link error";
-    }
-}
-
 /* One command exchange within timeout_ms; a CANAL code with the reason set
  * on failure. */
 static int exchange_within(u2c_channel *ch, const uint8_t request[U8D_CMD_SIZE], const char *what,
                            uint8_t reply[U8D_CMD_SIZE], unsigned timeout_ms)
 {
     int r = ch->link->ops->command(ch->link, request, reply, timeout_ms);
+    if (r == U2C_LINK_TIMEOUT)
+        return u2c_fail(CANAL_ERROR_TIMEOUT, "adapter %s: %s failed: no reply within %u ms",
+                        ch->link->serial, what, timeout_ms);
     if (r != U2C_LINK_OK)
-        return u2c_fail(r == U2C_LINK_TIMEOUT ? CANAL_ERROR_TIMEOUT : CANAL_ERROR_COMMUNICATION,
-                        "adapter %s: %s failed: %s", ch->link->serial, what, link_result_text(r));
-    u8d_status st = u8d_check_reply(reply, U8D_CMD_SIZE, request[2]);
+        return u2c_fail(CANAL_ERROR_COMMUNICATION, "adapter %s: %s failed: %s", ch->link->serial,
+                        what, u2c_link_result_text(r));
+    u8d_status st = u8d_check_reply(reply, U8D_CMD_SIZE, request[U8D_CMD_OFF_CODE]);
     if (st != U8D_OK)
         return u2c_fail(CANAL_ERROR_HARDWARE, "adapter %s: %s refused: %s", ch->link->serial, what,
                         u8d_status_text(st));
@@ -147,6 +121,7 @@ static void on_gone(void *ctx, const char *reason)
     u2c_cond_broadcast(&ch->rx_cond);
     u2c_cond_broadcast(&ch->tx_cond);
     u2c_rx_event_set(&ch->event);
+    u2c_cond_broadcast(&ch->restart_cond);
     u2c_mutex_unlock(&ch->lock);
 }
 
@@ -154,6 +129,7 @@ static void free_channel(u2c_channel *ch)
 {
     u2c_rx_event_destroy(&ch->event);
     u2c_rx_ring_free(&ch->ring);
+    u2c_cond_destroy(&ch->restart_cond);
     u2c_cond_destroy(&ch->tx_cond);
     u2c_cond_destroy(&ch->rx_cond);
     u2c_mutex_destroy(&ch->lock);
@@ -193,7 +169,7 @@ static int start_link(u2c_channel *ch)
     int r = ch->link->ops->start(ch->link, &ch->sink);
     if (r != U2C_LINK_OK)
         return u2c_fail(CANAL_ERROR_COMMUNICATION, "adapter %s: cannot start streaming: %s",
-                        ch->link->serial, link_result_text(r));
+                        ch->link->serial, u2c_link_result_text(r));
     return CANAL_ERROR_SUCCESS;
 }
 
@@ -212,6 +188,47 @@ static int bring_up(u2c_channel *ch, const u2c_setup *setup)
     return code;
 }
 
+/* busoff=auto:N, contract in channel.h. */
+static void restart_main(void *arg)
+{
+    u2c_channel *ch = arg;
+    uint64_t wait_ns = (uint64_t)ch->setup.busoff_restart_ms * 1000000u;
+    u2c_mutex_lock(&ch->lock);
+    while (!ch->closing && !ch->gone) {
+        if (ch->bus_off_since_ns == 0) {
+            (void)u2c_cond_wait_until(&ch->restart_cond, &ch->lock, U2C_DEADLINE_NEVER);
+            continue;
+        }
+        uint64_t due = ch->bus_off_since_ns + wait_ns;
+        if (u2c_now_ns() < due) {
+            (void)u2c_cond_wait_until(&ch->restart_cond, &ch->lock, due);
+            continue;
+        }
+        u2c_mutex_unlock(&ch->lock);
+        u2c_mutex_lock(&ch->cmd_lock);
+        int code = command_open(ch, &ch->setup.timing);
+        u2c_mutex_unlock(&ch->cmd_lock);
+        u2c_mutex_lock(&ch->lock);
+        ch->bus_off_since_ns = 0;
+        if (code == CANAL_ERROR_SUCCESS)
+            u2c_channel_note_restart(ch);
+    }
+    u2c_mutex_unlock(&ch->lock);
+    u2c_error_clear();
+}
+
+static void stop_restarts(u2c_channel *ch)
+{
+    if (!ch->restart_started)
+        return;
+    u2c_mutex_lock(&ch->lock);
+    ch->closing = true;
+    u2c_cond_broadcast(&ch->restart_cond);
+    u2c_mutex_unlock(&ch->lock);
+    u2c_thread_join(&ch->restart_thread);
+    ch->restart_started = false;
+}
+
 u2c_channel *u2c_channel_open(u2c_link *link, const u2c_setup *setup, unsigned long flags,
                               int *code)
 {
@@ -225,16 +242,25 @@ u2c_channel *u2c_channel_open(u2c_link *link, const u2c_setup *setup, unsigned l
     u2c_mutex_init(&ch->lock);
     u2c_cond_init(&ch->rx_cond);
     u2c_cond_init(&ch->tx_cond);
+    u2c_cond_init(&ch->restart_cond);
     ch->link = link;
     ch->setup = *setup;
     /* The wire always asks for status records, as the Linux driver does
      * (u32 flags = USB_8DEV_STATUS_FRAME); whether they reach the caller is
      * the caller's flag 0x08. */
-    ch->open_flags = (uint32_t)(flags & OPEN_MODE_BITS) | U8D_OPEN_STATUS_FRAMES;
+    ch->open_flags = (uint32_t)(flags & U8D_OPEN_MODE_BITS) | U8D_OPEN_STATUS_FRAMES;
     ch->deliver_status = (flags & U8D_OPEN_STATUS_FRAMES) != 0;
     ch->diag.bitrate = setup->bitrate;
 
     *code = bring_up(ch, setup);
+    if (*code == CANAL_ERROR_SUCCESS && setup->busoff_restart_ms != 0) {
+        if (u2c_thread_start(&ch->restart_thread, restart_main, ch) == 0) {
+            ch->restart_started = true;
+        } else {
+            *code = u2c_fail(CANAL_ERROR_INIT_FAIL, "cannot start the busoff=auto thread");
+            ch->link->ops->stop(ch->link);
+        }
+    }
     if (*code != CANAL_ERROR_SUCCESS) {
         link->ops->destroy(link);
         free_channel(ch);
@@ -250,6 +276,7 @@ void u2c_channel_shutdown(u2c_channel *ch)
     u2c_cond_broadcast(&ch->rx_cond);
     u2c_cond_broadcast(&ch->tx_cond);
     u2c_rx_event_set(&ch->event);
+    u2c_cond_broadcast(&ch->restart_cond);
     u2c_mutex_unlock(&ch->lock);
 }
 
@@ -347,6 +374,7 @@ static void drain_link(u2c_channel *ch)
 
 void u2c_channel_close(u2c_channel *ch)
 {
+    stop_restarts(ch);
     drain_tx(ch);
     drain_link(ch);
     u2c_mutex_lock(&ch->lock);
@@ -444,22 +472,24 @@ int u2c_channel_get_statistics(u2c_channel *ch, canalStatistics *out)
     return code;
 }
 
-int u2c_channel_set_filter(u2c_channel *ch, unsigned long filter)
+/* Sets one word of the CANAL filter rule (the filter or the mask). */
+static int set_rule_word(u2c_channel *ch, uint32_t *word, unsigned long value)
 {
     u2c_mutex_lock(&ch->lock);
-    ch->filter.filter = (uint32_t)filter;
+    *word = (uint32_t)value;
     int code = u2c_channel_dead_code(ch);
     u2c_mutex_unlock(&ch->lock);
     return code;
 }
 
+int u2c_channel_set_filter(u2c_channel *ch, unsigned long filter)
+{
+    return set_rule_word(ch, &ch->filter.filter, filter);
+}
+
 int u2c_channel_set_mask(u2c_channel *ch, unsigned long mask)
 {
-    u2c_mutex_lock(&ch->lock);
-    ch->filter.mask = (uint32_t)mask;
-    int code = u2c_channel_dead_code(ch);
-    u2c_mutex_unlock(&ch->lock);
-    return code;
+    return set_rule_word(ch, &ch->filter.mask, mask);
 }
 
 int u2c_channel_set_filters(u2c_channel *ch, unsigned long count, const unsigned long *values)

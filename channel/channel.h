@@ -40,6 +40,15 @@
  *   no caller is inside any more, u2c_channel_close (drain, CLOSE, stop the
  *   link, free everything; a CANalyze first gets every OUT transfer in
  *   flight completed, as it drops a pending frame at CLOSE).
+ * - busoff=auto:N (setup.busoff_restart_ms): N ms after a BUSOFF status
+ *   record the channel sends OPEN again with the same timing and flags (what
+ *   the Linux driver's restart does: usb_8dev.c, usb_8dev_set_mode,
+ *   CAN_MODE_START sends the open command), counts it
+ *   (diag.busoff_restarts) and, with flag 0x08, delivers a status message
+ *   (code OK, data[3] = restarts so far, saturating at 255). The adapter's
+ *   re-initialisation drops the frame it was sending, as SocketCAN's restart
+ *   does. A helper thread exists only with this option. Without it bus-off
+ *   lasts until the program re-opens or calls CanalSetBaudrate.
  * - Once the link reports the device gone, queued frames are still handed
  *   out; after that every call fails with COMMUNICATION and the reason.
  */
@@ -65,10 +74,11 @@ typedef struct u2c_channel_diag {
     uint32_t rx_queued;
     uint32_t rx_capacity;
     uint32_t tx_queued;
-    uint32_t rx_waiters; /* threads blocked in CanalBlockingReceive now */
-    uint32_t tx_waiters; /* threads blocked in CanalBlockingSend (or close) now */
-    uint32_t bitrate;    /* bit/s currently configured */
-    u8d_version version; /* as the adapter reported it at open */
+    uint32_t rx_waiters;      /* threads blocked in CanalBlockingReceive now */
+    uint32_t tx_waiters;      /* threads blocked in CanalBlockingSend (or close) now */
+    uint32_t bitrate;         /* bit/s currently configured */
+    uint64_t busoff_restarts; /* re-opens by busoff=auto:N */
+    u8d_version version;      /* as the adapter reported it at open */
     u8d_flavor flavor;
     char last_malformed[96]; /* what was wrong with the last malformed packet */
 } u2c_channel_diag;

@@ -71,11 +71,22 @@ struct u2c_channel {
     uint32_t tx_stat_at_open;   /* vendor: GET_STATISTICS(2) right after that OPEN */
     uint64_t status_asked_ns;   /* vendor: when GET_STATUS was last asked (or OPEN) */
     u2c_channel_diag diag;
+
+    /* busoff=auto:N (setup.busoff_restart_ms > 0): a thread re-opens the
+     * controller that long after the bus-off record came. */
+    u2c_thread restart_thread;
+    bool restart_started;
+    u2c_cond restart_cond;     /* a bus-off came, or closing/gone */
+    uint64_t bus_off_since_ns; /* when the pending bus-off came; 0 = none */
 };
 
 /* Sink callbacks (channel_rx.c, channel_tx.c). */
 void u2c_channel_on_in_packet(void *ctx, const uint8_t *bytes, size_t len);
 int u2c_channel_on_next_out(void *ctx, uint8_t record[U8D_TX_RECORD_SIZE]);
+
+/* Lock held: a status message (with flag 0x08) telling that busoff=auto
+ * re-opened the controller: code OK, data[3] = restarts so far (1..255). */
+void u2c_channel_note_restart(u2c_channel *ch);
 
 /* Lock held: the CANAL code for a channel that cannot do I/O any more
  * (0 when it still can), with the reason set. */

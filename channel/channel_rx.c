@@ -4,8 +4,8 @@
 
 #include "channel_impl.h"
 #include "last_error.h"
+#include "usb2can.h"
 
-#define ID_MASK_29 0x1FFFFFFFu
 #define STATUS_MSG_SIZE 4
 
 /* Lock held. */
@@ -38,7 +38,7 @@ static void take_can_frame(u2c_channel *ch, const u8d_rx_record *rec)
     canalMsg m;
     memset(&m, 0, sizeof m);
     m.flags = (ext ? CANAL_IDFLAG_EXTENDED : 0) | (rtr ? CANAL_IDFLAG_RTR : 0);
-    m.id = f->id & ID_MASK_29;
+    m.id = f->id & USB2CAN_EXT_ID_MAX;
     m.sizeData = dlc;
     if (!rtr)
         memcpy(m.data, f->data, dlc);
@@ -56,7 +56,13 @@ static void take_status(u2c_channel *ch, const u8d_rx_record *rec)
     bool counters_valid = ch->flavor != U8D_FLAVOR_CANALYZE;
     const uint8_t d[3] = {raw[0], counters_valid ? raw[1] : 0, counters_valid ? raw[2] : 0};
     ch->diag.status_records++;
-    u2c_bus_state_apply_at(&ch->bus, d[0], d[1], d[2], u2c_now_ns());
+    uint64_t now = u2c_now_ns();
+    u2c_bus_state_apply_at(&ch->bus, d[0], d[1], d[2], now);
+    if (d[0] == CANAL_STATUSMSG_BUSOFF && ch->setup.busoff_restart_ms != 0 &&
+        ch->bus_off_since_ns == 0) {
+        ch->bus_off_since_ns = now;
+        u2c_cond_broadcast(&ch->restart_cond);
+    }
     if (!ch->deliver_status)
         return;
     canalMsg m;
@@ -67,6 +73,21 @@ static void take_status(u2c_channel *ch, const u8d_rx_record *rec)
     m.data[0] = d[0];
     m.data[1] = d[1];
     m.data[2] = d[2];
+    m.timestamp = (unsigned long)ch->last_us;
+    queue_message(ch, &m);
+}
+
+void u2c_channel_note_restart(u2c_channel *ch)
+{
+    ch->diag.busoff_restarts++;
+    if (!ch->deliver_status)
+        return;
+    canalMsg m;
+    memset(&m, 0, sizeof m);
+    m.flags = CANAL_IDFLAG_STATUS;
+    m.id = CANAL_STATUSMSG_OK;
+    m.sizeData = STATUS_MSG_SIZE;
+    m.data[3] = (unsigned char)(ch->diag.busoff_restarts > 255 ? 255 : ch->diag.busoff_restarts);
     m.timestamp = (unsigned long)ch->last_us;
     queue_message(ch, &m);
 }

@@ -16,9 +16,12 @@
 #include "u8d_codec.h"
 #include "usb2can.h"
 
-#define U2C_RX_CAPACITY_DEFAULT 4096u
-#define U2C_RX_CAPACITY_MIN 64u
-#define U2C_RX_CAPACITY_MAX 1048576u
+/* Plain numbers: the driver-info XML spells them. */
+#define U2C_RX_CAPACITY_DEFAULT 4096
+#define U2C_RX_CAPACITY_MIN 64
+#define U2C_RX_CAPACITY_MAX 1048576
+#define U2C_BUSOFF_RESTART_MAX_MS 60000
+#define U2C_ERROR_FLAGS_MAX 1000000
 
 /* A remote bus: 16 characters of bus name, '@', 63 of host, ':' and 5 of port. */
 #define U2C_REMOTE_MAX 86
@@ -35,6 +38,13 @@ typedef struct u2c_setup {
     uint32_t mask;                       /* see rx_filter_mask_accepts */
     uint32_t filter;
     uint32_t rx_capacity; /* frames in the RX ring (rxqueue=N) */
+    /* busoff=auto:N: re-open the controller N ms after it reported bus-off
+     * (0 = never, the default: bus-off lasts until the program acts). */
+    uint32_t busoff_restart_ms;
+    /* errorframes=N, virtual adapters only: the adapter's model destroys
+     * every N-th frame on the bus (u8d_model_set_error_flags); 0 = off. */
+    uint32_t virtual_error_flags;
+    char location[32];    /* USB port path "1-4.2" (location=...); "" = any */
 } u2c_setup;
 
 #endif

@@ -3,9 +3,7 @@
 
 #include "channel_impl.h"
 #include "last_error.h"
-
-#define STD_ID_MAX 0x7FFu
-#define EXT_ID_MAX 0x1FFFFFFFu
+#include "usb2can.h"
 
 /* Only EXT and RTR reach the wire; SEND, STATUS and other bits are ignored
  * as the vendor DLL ignores them (python-can always sets SEND). */
@@ -23,9 +21,9 @@ static int frame_from_msg(const u2c_channel *ch, const canalMsg *m, u8d_frame *f
     if (m->sizeData > 8)
         return u2c_fail(CANAL_ERROR_PARAMETER, "sizeData %u is more than 8 bytes",
                         (unsigned)m->sizeData);
-    if (ext && m->id > EXT_ID_MAX)
+    if (ext && m->id > USB2CAN_EXT_ID_MAX)
         return u2c_fail(CANAL_ERROR_CAN_ID, "extended id 0x%lX is wider than 29 bits", m->id);
-    if (!ext && m->id > STD_ID_MAX)
+    if (!ext && m->id > USB2CAN_STD_ID_MAX)
         return u2c_fail(CANAL_ERROR_CAN_ID,
                         "standard id 0x%lX is wider than 11 bits (set CANAL_IDFLAG_EXTENDED "
                         "for a 29-bit id)",

@@ -2,8 +2,10 @@
 
 #include <stdio.h>
 
+#include "usb2can.h"
+
 /* Bits of a CanalSetFilters pair that take part in matching. */
-#define PAIR_BITS (RX_FILTER_KEY_EXT | 0x1FFFFFFFu)
+#define PAIR_BITS (RX_FILTER_KEY_EXT | USB2CAN_EXT_ID_MAX)
 
 void rx_filter_init(rx_filter *f)
 {
@@ -43,7 +45,7 @@ static bool pair_list_accepts(const rx_filter *f, uint32_t id, bool extended)
 {
     if (f->pair_count == 0)
         return true;
-    uint32_t key = (id & 0x1FFFFFFFu) | (extended ? RX_FILTER_KEY_EXT : 0);
+    uint32_t key = (id & USB2CAN_EXT_ID_MAX) | (extended ? RX_FILTER_KEY_EXT : 0);
     for (uint32_t i = 0; i < f->pair_count; i++)
         if (((key ^ f->pair_id[i]) & f->pair_mask[i]) == 0)
             return true;
@@ -58,7 +60,8 @@ bool rx_filter_accepts(const rx_filter *f, uint32_t id, bool extended, bool remo
 
 bool rx_filter_mask_accepts(uint32_t mask, uint32_t filter, uint32_t id, bool extended, bool rtr)
 {
-    uint32_t key = extended ? ((id & 0x1FFFFFFFu) | RX_FILTER_KEY_EXT) : (id & 0x7FFu);
+    uint32_t key =
+        extended ? ((id & USB2CAN_EXT_ID_MAX) | RX_FILTER_KEY_EXT) : (id & USB2CAN_STD_ID_MAX);
     if (rtr)
         key |= RX_FILTER_KEY_RTR;
     return ((key ^ filter) & mask) == 0;

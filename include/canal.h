@@ -155,42 +155,58 @@ typedef void *CANAL_RECEIVE_HANDLE; /* a Win32 HANDLE */
 typedef void *CANAL_RECEIVE_HANDLE; /* NULL: no waitable object on this OS */
 #endif
 
-/* Ordinals 1..18 follow the vendor's usb2can.def. */
+/* Ordinals 1..18 follow the vendor's usb2can.def. Each call's "Returns:"
+ * line lists every code it can return (canal/canal_results.h is the list,
+ * tests check this header against it); docs/canal-semantics.md says when. */
 /* Opens an adapter (setup string: docs/setup-string.md). Returns a handle > 0,
  * or 0 with the reason in Usb2canGetLastError(). Blocks for USB commands
- * (at most about 1 s each). Details of every call: docs/canal-semantics.md. */
+ * (at most about 1 s each). */
 CANAL_API long CANAL_CALL CanalOpen(const char *pDevice, unsigned long flags);
 /* Wakes calls blocked on the handle, lets queued frames leave (2 s at most),
- * closes the adapter. Returns CANAL_ERROR_SUCCESS or NOT_OPEN. Blocks. */
+ * closes the adapter. Closing a closed handle again succeeds. Blocks.
+ * Returns: SUCCESS, NOT_OPEN. */
 CANAL_API int CANAL_CALL CanalClose(long handle);
 /* CANAL_LEVEL_STANDARD (1) for an open handle, 0 otherwise. Never blocks. */
 CANAL_API unsigned long CANAL_CALL CanalGetLevel(long handle);
-/* Queues one frame and returns at once: SUCCESS, FIFO_FULL (queue of 1024
- * full), PARAMETER, CAN_ID, NOT_OPEN or COMMUNICATION. Never waits for USB. */
+/* Queues one frame and returns at once; FIFO_FULL when the queue of 1024 is
+ * full, NOT_SUPPORTED for a remote frame to a CANalyze. Never waits for USB.
+ * Returns: SUCCESS, CAN_ID, FIFO_FULL, NOT_SUPPORTED, NOT_OPEN, PARAMETER, COMMUNICATION. */
 CANAL_API int CANAL_CALL CanalSend(long handle, const canalMsg *pCanalMsg);
 /* Like CanalSend, but waits for room in the queue (not for the bus) up to
- * timeout ms (0 = forever); TIMEOUT after the whole time has passed. */
+ * timeout ms (0 = forever); TIMEOUT after the whole time has passed.
+ * Returns: SUCCESS, CAN_ID, NOT_SUPPORTED, TIMEOUT, NOT_OPEN, PARAMETER, COMMUNICATION. */
 CANAL_API int CANAL_CALL CanalBlockingSend(long handle, const canalMsg *pCanalMsg,
                                            unsigned long timeout);
-/* Takes the oldest received message: SUCCESS or FIFO_EMPTY. Never blocks. */
+/* Takes the oldest received message. Never blocks.
+ * Returns: SUCCESS, FIFO_EMPTY, NOT_OPEN, PARAMETER, COMMUNICATION. */
 CANAL_API int CANAL_CALL CanalReceive(long handle, canalMsg *pCanalMsg);
 /* Waits up to timeout ms (0 = forever, see docs/canal-semantics.md for
- * truncated remainders) for a message: SUCCESS, TIMEOUT, NOT_OPEN, COMMUNICATION. */
+ * truncated remainders) for a message.
+ * Returns: SUCCESS, TIMEOUT, NOT_OPEN, PARAMETER, COMMUNICATION. */
 CANAL_API int CANAL_CALL CanalBlockingReceive(long handle, canalMsg *pCanalMsg,
                                               unsigned long timeout);
 /* Number of messages queued (0 for an invalid handle). Never blocks. */
 CANAL_API int CANAL_CALL CanalDataAvailable(long handle);
-/* Fills bus state and error counters kept from status records; no USB
- * traffic. Returns a CANAL_ERROR_* code. Never blocks. */
+/* Fills bus state and error counters kept from status records. On vendor
+ * firmware it may also ask the adapter for fresh counters (GET_STATUS, at
+ * most every 500 ms), waiting up to 200 ms for the reply.
+ * Returns: SUCCESS, NOT_OPEN, PARAMETER, COMMUNICATION. */
 CANAL_API int CANAL_CALL CanalGetStatus(long handle, canalStatus *pCanalStatus);
-/* Fills counters cumulative since open (never reset). Never blocks. */
+/* Fills counters cumulative since open (never reset). Never blocks.
+ * Returns: SUCCESS, NOT_OPEN, PARAMETER, COMMUNICATION. */
 CANAL_API int CANAL_CALL CanalGetStatistics(long handle, canalStatistics *pCanalStatistics);
-/* Set the filter / the mask of the CANAL rule ((key ^ filter) & mask) == 0
- * on an open channel. Return a CANAL_ERROR_* code. Never block. */
+/* Sets the filter of the CANAL rule ((key ^ filter) & mask) == 0 on an open
+ * channel. Never blocks.
+ * Returns: SUCCESS, NOT_OPEN, COMMUNICATION. */
 CANAL_API int CANAL_CALL CanalSetFilter(long handle, unsigned long filter);
+/* Sets the mask of that rule. Never blocks.
+ * Returns: SUCCESS, NOT_OPEN, COMMUNICATION. */
 CANAL_API int CANAL_CALL CanalSetMask(long handle, unsigned long mask);
-/* Re-opens the adapter at baudrate kbit/s (CLOSE, then OPEN): SUCCESS,
- * BAUDRATE (rate impossible, nothing sent) or HARDWARE. Blocks for USB. */
+/* Re-opens the adapter at baudrate kbit/s (CLOSE, then OPEN): BAUDRATE for
+ * a rate it cannot make (nothing sent), HARDWARE if the adapter refuses (the
+ * old rate is restored), TIMEOUT if it does not answer, NOT_SUPPORTED on a
+ * remote bus (BUS@HOST: its server owns the rate). Blocks for USB.
+ * Returns: SUCCESS, BAUDRATE, HARDWARE, TIMEOUT, NOT_SUPPORTED, NOT_OPEN, COMMUNICATION. */
 CANAL_API int CANAL_CALL CanalSetBaudrate(long handle, unsigned long baudrate);
 /* CANAL version 1.0.14 and this library's version (bytes major, minor,
  * patch). Never block. */
@@ -204,10 +220,11 @@ CANAL_API const char *CANAL_CALL CanalGetVendorString(void);
 CANAL_API CANAL_RECEIVE_HANDLE CANAL_CALL CanalGetReceiveHandle(long handle);
 /* XML describing the setup string and flags (static text). Never blocks. */
 CANAL_API const char *CANAL_CALL CanalGetDriverInfo(void);
-/* 8devices' newer export (returns a CANAL_ERROR_* code, never blocks; an odd
- * count is PARAMETER): `pairs` holds `count` values, read as (id, mask)
- * pairs (so count is even: 2 per filter, as 8devices' python-can passes it);
- * bit 31 of an id selects extended frames. count 0 accepts everything. */
+/* 8devices' newer export (never blocks; an odd count is PARAMETER): `pairs`
+ * holds `count` values, read as (id, mask) pairs (so count is even: 2 per
+ * filter, as 8devices' python-can passes it); bit 31 of an id selects
+ * extended frames. count 0 accepts everything.
+ * Returns: SUCCESS, NOT_OPEN, PARAMETER, COMMUNICATION. */
 CANAL_API int CANAL_CALL CanalSetFilters(long handle, unsigned long count,
                                          const unsigned long *pairs);
 

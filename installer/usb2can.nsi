@@ -8,16 +8,20 @@
 ; libraries, README, docs, LICENSE, a python-can example and the uninstaller.
 ;
 ; The uninstaller removes exactly the files listed here (one list serves
-; both, see U2C_PROGRAM_FILES) and only folders that are then empty. A
+; both, see U2C_PAYLOAD_FILES) and only folders that are then empty. A
 ; usb2can.dll found in a system folder without a usb2can installation (the
 ; vendor's DLL, say) is kept in $INSTDIR\backup and put back on uninstall.
 ;
-; makensis -DVERSION=X.Y.Z -DPAYLOAD=<staged files> -DOUTFILE=<setup.exe>
-;          [-DCLI_X64] [-DCLI_X86] usb2can.nsi       (scripts/make-installer.sh)
+;   makensis -DPRODUCT=usb2can -DVERSION=X.Y.Z -DPUBLISHER=... -DCOPYRIGHT=...
+;            -DPAYLOAD=<staged files> -DPAYLOAD_LIST=<payload.nsh>
+;            -DOUTFILE=<setup.exe> usb2can.nsi
+; as scripts/make-installer.sh runs it: the product, version, publisher and
+; copyright are CMakeLists.txt's (the DLL's version resource says the same),
+; the payload and its file list scripts/lib/package.sh's.
 
-!ifdef VERSION & PAYLOAD & OUTFILE
+!ifdef PRODUCT & VERSION & PUBLISHER & COPYRIGHT & PAYLOAD & PAYLOAD_LIST & OUTFILE
 !else
-  !error "define VERSION, PAYLOAD and OUTFILE (see scripts/make-installer.sh)"
+  !error "define PRODUCT, VERSION, PUBLISHER, COPYRIGHT, PAYLOAD, PAYLOAD_LIST and OUTFILE (see scripts/make-installer.sh)"
 !endif
 
 Unicode true
@@ -29,8 +33,6 @@ SetCompressor /SOLID lzma
 !include x64.nsh
 !include FileFunc.nsh
 
-!define PRODUCT "usb2can"
-!define PUBLISHER "usb2can contributors"
 !define UNINST_KEY "Software\Microsoft\Windows\CurrentVersion\Uninstall\${PRODUCT}"
 !define UNINSTALLER "uninstall.exe"
 ; Exit code of installer and uninstaller when a file was in use and is only
@@ -50,7 +52,7 @@ VIAddVersionKey "ProductVersion" "${VERSION}"
 VIAddVersionKey "FileVersion" "${VERSION}"
 VIAddVersionKey "FileDescription" "${PRODUCT} ${VERSION} setup"
 VIAddVersionKey "CompanyName" "${PUBLISHER}"
-VIAddVersionKey "LegalCopyright" "Copyright (c) 2026 ${PUBLISHER}, MIT License"
+VIAddVersionKey "LegalCopyright" "${COPYRIGHT}"
 
 LicenseData "${PAYLOAD}/LICENSE"
 Page license
@@ -60,47 +62,14 @@ UninstPage uninstConfirm
 UninstPage instfiles
 
 ; ---------------------------------------------------------------------------
-; The files under $INSTDIR, listed once. ACTION is U2C_INSTALL_FILE or
-; U2C_REMOVE_FILE; DIR is relative to $INSTDIR and to the payload.
-!macro U2C_PROGRAM_FILES ACTION
-  !insertmacro ${ACTION} "" "LICENSE"
-  !insertmacro ${ACTION} "" "README.md"
-  !insertmacro ${ACTION} "" "example_python_can.py"
-  !insertmacro ${ACTION} "docs" "adapters.md"
-  !insertmacro ${ACTION} "docs" "architecture.md"
-  !insertmacro ${ACTION} "docs" "benchmarks.md"
-  !insertmacro ${ACTION} "docs" "bug-reports.md"
-  !insertmacro ${ACTION} "docs" "canal-semantics.md"
-  !insertmacro ${ACTION} "docs" "protocol.md"
-  !insertmacro ${ACTION} "docs" "python-can.md"
-  !insertmacro ${ACTION} "docs" "setup-string.md"
-  !insertmacro ${ACTION} "docs" "testing.md"
-  !insertmacro ${ACTION} "docs" "troubleshooting.md"
-  !insertmacro ${ACTION} "docs" "virtual-adapters.md"
-  !insertmacro ${ACTION} "docs" "windows.md"
-  !insertmacro ${ACTION} "include" "canal.h"
-  !insertmacro ${ACTION} "include" "usb2can.h"
-  !insertmacro ${ACTION} "lib\x64" "usb2can.lib"
-  !insertmacro ${ACTION} "lib\x64" "libusb2can.dll.a"
-  !insertmacro ${ACTION} "lib\x86" "usb2can.lib"
-  !insertmacro ${ACTION} "lib\x86" "libusb2can.dll.a"
-  !ifdef CLI_X64
-    !insertmacro ${ACTION} "x64" "usb2can-cli.exe"
-  !endif
-  !ifdef CLI_X86
-    !insertmacro ${ACTION} "x86" "usb2can-cli.exe"
-  !endif
-!macroend
+; The files under $INSTDIR, listed once (U2C_PAYLOAD_FILES, written from the
+; payload) for the installer and the uninstaller. ACTION is U2C_INSTALL_FILE
+; or U2C_REMOVE_FILE; DIR is relative to $INSTDIR and to the payload.
+!include "${PAYLOAD_LIST}"
 
 ; Folders under $INSTDIR, deepest first, removed on uninstall when empty.
 !macro U2C_REMOVE_EMPTY_FOLDERS
-  RMDir "$INSTDIR\lib\x64"
-  RMDir "$INSTDIR\lib\x86"
-  RMDir "$INSTDIR\lib"
-  RMDir "$INSTDIR\include"
-  RMDir "$INSTDIR\docs"
-  RMDir "$INSTDIR\x64"
-  RMDir "$INSTDIR\x86"
+  !insertmacro U2C_PAYLOAD_FOLDERS
   RMDir "$INSTDIR\backup\x64"
   RMDir "$INSTDIR\backup\x86"
   RMDir "$INSTDIR\backup"
@@ -159,16 +128,16 @@ UninstPage instfiles
   ${EndIf}
 !macroend
 
-; A usb2can.dll without usb2can's version resource is somebody else's (the
-; vendor's, say): keep it to put back on uninstall; if it cannot be kept,
-; change nothing. One of ours (an earlier version that is still in use, its
-; deletion pending) is simply replaced.
+; A usb2can.dll whose version resource does not name exactly our product
+; and company is somebody else's (the vendor's, say): keep it to put back on
+; uninstall; if it cannot be kept, change nothing. One of ours (an earlier
+; version that is still in use, its deletion pending) is simply replaced.
 !macro U2C_BACKUP_FOREIGN_DLL SYSTEM_DIR ARCH
   ${If} ${FileExists} "${SYSTEM_DIR}\usb2can.dll"
     Push "${SYSTEM_DIR}\usb2can.dll"
-    Call ProductNameOf
+    Call IsOurDll
     Pop $0
-    ${If} $0 != "${PRODUCT}"
+    ${If} $0 != 1
       CreateDirectory "$INSTDIR\backup\${ARCH}"
       !insertmacro U2C_COPY_FILE "${SYSTEM_DIR}\usb2can.dll" "$INSTDIR\backup\${ARCH}\usb2can.dll"
       ${If} $0 = 0
@@ -247,34 +216,75 @@ Function .onInit
   !insertmacro U2C_NATIVE_REGISTRY_VIEW
 FunctionEnd
 
-; Pops a file name, pushes the ProductName of its version resource (US
-; English, Unicode: the block canal/version.rc.in writes), or "".
-Function ProductNameOf
-  Exch $0 ; file
+; Pops a file name (file-system redirection off, as the system folders are
+; read), pushes 1 when its version resource (US English, Unicode: the block
+; canal/version.rc.in writes) names exactly, case included, our ProductName
+; (PRODUCT) and CompanyName (PUBLISHER, both from CMakeLists.txt), else 0.
+; version.dll is not called while redirection is off: a 32-bit installer
+; could then load System32's 64-bit version.dll and read nothing, taking our
+; own older DLL for a foreign one. So the file is copied
+; (redirection still off, to reach the real System32) and the copy is read
+; with redirection on.
+Function IsOurDll
+  Exch $0 ; file, then the verdict
   Push $1
   Push $2
   Push $3
   Push $4
-  StrCpy $4 ""
-  System::Call 'version::GetFileVersionInfoSizeW(w r0, *i .r1) i .r1'
-  ${If} $1 > 0
-    System::Alloc $1
-    Pop $2
-    System::Call 'version::GetFileVersionInfoW(w r0, i 0, i r1, p r2) i .r3'
-    ${If} $3 <> 0
-      System::Call 'version::VerQueryValueW(p r2, w "\StringFileInfo\040904b0\ProductName", *p .r3, *i .r1) i .r1'
-      ${If} $1 <> 0
-        System::Call '*$3(&w64 .r4)'
-      ${EndIf}
+  Push $5
+  Push $6
+  StrCpy $4 "" ; ProductName
+  StrCpy $6 "" ; CompanyName
+  InitPluginsDir
+  StrCpy $5 "$PLUGINSDIR\version-probe.dll"
+  System::Call 'kernel32::CopyFileW(w r0, w r5, i 0) i .r1'
+  ${If} $1 <> 0
+    ${If} ${RunningX64}
+      ${EnableX64FSRedirection}
     ${EndIf}
-    System::Free $2
+    System::Call 'version::GetFileVersionInfoSizeW(w r5, *i .r1) i .r1'
+    ${If} $1 > 0
+      System::Alloc $1
+      Pop $2
+      System::Call 'version::GetFileVersionInfoW(w r5, i 0, i r1, p r2) i .r3'
+      ${If} $3 <> 0
+        System::Call 'version::VerQueryValueW(p r2, w "\StringFileInfo\040904b0\ProductName", *p .r3, *i .r1) i .r1'
+        ${If} $1 <> 0
+          System::Call '*$3(&w64 .r4)'
+        ${EndIf}
+        System::Call 'version::VerQueryValueW(p r2, w "\StringFileInfo\040904b0\CompanyName", *p .r3, *i .r1) i .r1'
+        ${If} $1 <> 0
+          System::Call '*$3(&w64 .r6)'
+        ${EndIf}
+      ${EndIf}
+      System::Free $2
+    ${EndIf}
+    ${If} ${RunningX64}
+      ${DisableX64FSRedirection}
+    ${EndIf}
+    Delete $5
   ${EndIf}
-  StrCpy $0 $4
+  StrCpy $0 0
+  ${If} $4 S== "${PRODUCT}"
+  ${AndIf} $6 S== "${PUBLISHER}"
+    StrCpy $0 1
+  ${EndIf}
+  Pop $6
+  Pop $5
   Pop $4
   Pop $3
   Pop $2
   Pop $1
   Exch $0
+FunctionEnd
+
+; On ARM64 Windows (where ${RunningX64} is true too) the x64 DLL went to
+; System32 and the x86 DLL to SysWOW64; there is no ARM64 usb2can.dll.
+Function ExplainArm64
+  ${If} ${IsNativeARM64}
+    DetailPrint "ARM64 Windows: installed the x64 usb2can.dll in System32 and the x86 one in SysWOW64; ARM64-native programs cannot load either"
+    MessageBox MB_ICONINFORMATION "This is ARM64 Windows. usb2can installed its x64 usb2can.dll (System32) for x64 programs, which Windows runs under emulation, and its x86 usb2can.dll (SysWOW64) for 32-bit programs. There is no ARM64 usb2can.dll: ARM64-native programs cannot load either of them." /SD IDOK
+  ${EndIf}
 FunctionEnd
 
 ; Runs the uninstaller of an earlier installation in place and waits for it,
@@ -313,7 +323,8 @@ Section "usb2can"
   Call RemovePrevious
   !insertmacro U2C_FOR_EACH_SYSTEM_DIR U2C_BACKUP_FOREIGN_DLL
   !insertmacro U2C_FOR_EACH_SYSTEM_DIR U2C_INSTALL_SYSTEM_DLL
-  !insertmacro U2C_PROGRAM_FILES U2C_INSTALL_FILE
+  Call ExplainArm64
+  !insertmacro U2C_PAYLOAD_FILES U2C_INSTALL_FILE
   SetOutPath "$INSTDIR"
   WriteUninstaller "$INSTDIR\${UNINSTALLER}"
 
@@ -347,7 +358,7 @@ FunctionEnd
 
 Section "Uninstall"
   !insertmacro U2C_FOR_EACH_SYSTEM_DIR U2C_REMOVE_SYSTEM_DLL
-  !insertmacro U2C_PROGRAM_FILES U2C_REMOVE_FILE
+  !insertmacro U2C_PAYLOAD_FILES U2C_REMOVE_FILE
   Delete "$INSTDIR\${UNINSTALLER}"
   !insertmacro U2C_REMOVE_EMPTY_FOLDERS
   DeleteRegKey HKLM "${UNINST_KEY}"

@@ -107,14 +107,6 @@ static void set_v(bool report, const char *fmt, va_list ap)
         emit(error_text);
 }
 
-void u2c_error_set(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    set_v(true, fmt, ap);
-    va_end(ap);
-}
-
 void u2c_error_clear(void)
 {
     u2c_thread_state_get()->error_text[0] = '\0';
@@ -125,20 +117,11 @@ const char *u2c_error_get(void)
     return u2c_thread_state_get()->error_text;
 }
 
-int u2c_fail(int code, const char *fmt, ...)
+int u2c_error_code(bool report, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    set_v(true, fmt, ap);
-    va_end(ap);
-    return code;
-}
-
-int u2c_note(int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    set_v(false, fmt, ap);
+    set_v(report, fmt, ap);
     va_end(ap);
     return code;
 }

@@ -32,14 +32,20 @@
 #define U2C_PRINTF(fmt, args)
 #endif
 
-void u2c_error_set(const char *fmt, ...) U2C_PRINTF(1, 2);
+#include <stdbool.h>
+
+/* Sets the calling thread's reason (sent on, as above, when `report`) and
+ * returns code. Called through the three macros below. */
+int u2c_error_code(bool report, int code, const char *fmt, ...) U2C_PRINTF(3, 4);
+
+/* Sets the reason. */
+#define u2c_error_set(...) ((void)u2c_error_code(true, 0, __VA_ARGS__))
+/* Sets the reason and returns code, for `return u2c_fail(CANAL_ERROR_X, ...)`. */
+#define u2c_fail(code, ...) u2c_error_code(true, (code), __VA_ARGS__)
+/* The same for a routine result: the reason is kept, not reported. */
+#define u2c_note(code, ...) u2c_error_code(false, (code), __VA_ARGS__)
+
 void u2c_error_clear(void);
 const char *u2c_error_get(void);
-
-/* Sets the reason and returns code, for `return u2c_fail(CANAL_ERROR_X, ...)`. */
-int u2c_fail(int code, const char *fmt, ...) U2C_PRINTF(2, 3);
-
-/* The same for a routine result: the reason is kept, not reported. */
-int u2c_note(int code, const char *fmt, ...) U2C_PRINTF(2, 3);
 
 #endif

@@ -114,8 +114,31 @@ __attribute__((noreturn))
 void u2c_thread_exit_unpin(void *pin);
 #endif
 
+/* Whether the process is ending and its other threads may be gone: Windows,
+ * after ExitProcess ended every other thread and DLLs are being detached
+ * (RtlDllShutdownInProgress), when a lock such a thread held is never
+ * released. Always false elsewhere (there exit runs with every thread alive). */
+bool u2c_process_exiting(void);
+
 /* Sleeps at least ms milliseconds (tests and tools only, never the data
  * path); 0 yields the processor. */
 void u2c_sleep_ms(unsigned ms);
+
+/* *value read under m, for a counter another thread updates under m. */
+static inline unsigned u2c_locked_read(u2c_mutex *m, const unsigned *value)
+{
+    u2c_mutex_lock(m);
+    unsigned n = *value;
+    u2c_mutex_unlock(m);
+    return n;
+}
+
+/* For the two halves: defines void u2c_<name>(type *x) as the one statement
+ * `call`. */
+#define U2C_OSAL_FORWARD(name, type, call)                                                         \
+    void u2c_##name(type *x)                                                                       \
+    {                                                                                              \
+        call;                                                                                      \
+    }
 
 #endif

@@ -1,5 +1,7 @@
 #include "osal.h"
 
+#include "thread_box.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <time.h>
@@ -11,23 +13,14 @@ uint64_t u2c_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-void u2c_mutex_init(u2c_mutex *m)
-{
-    pthread_mutex_init(&m->m, NULL);
-}
-void u2c_mutex_destroy(u2c_mutex *m)
-{
-    pthread_mutex_destroy(&m->m);
-}
-void u2c_mutex_lock(u2c_mutex *m)
-{
-    pthread_mutex_lock(&m->m);
-}
-void u2c_mutex_unlock(u2c_mutex *m)
-{
-    pthread_mutex_unlock(&m->m);
-}
+/* The calls that are one pthread call each. */
+#define FORWARD U2C_OSAL_FORWARD
+FORWARD(mutex_init, u2c_mutex, pthread_mutex_init(&x->m, NULL))
+FORWARD(mutex_destroy, u2c_mutex, pthread_mutex_destroy(&x->m))
+FORWARD(mutex_lock, u2c_mutex, pthread_mutex_lock(&x->m))
+FORWARD(mutex_unlock, u2c_mutex, pthread_mutex_unlock(&x->m))
 
+/* Timed waits run on the monotonic clock (u2c_now_ns). */
 void u2c_cond_init(u2c_cond *c)
 {
     pthread_condattr_t attr;
@@ -36,18 +29,9 @@ void u2c_cond_init(u2c_cond *c)
     pthread_cond_init(&c->cv, &attr);
     pthread_condattr_destroy(&attr);
 }
-void u2c_cond_destroy(u2c_cond *c)
-{
-    pthread_cond_destroy(&c->cv);
-}
-void u2c_cond_signal(u2c_cond *c)
-{
-    pthread_cond_signal(&c->cv);
-}
-void u2c_cond_broadcast(u2c_cond *c)
-{
-    pthread_cond_broadcast(&c->cv);
-}
+FORWARD(cond_destroy, u2c_cond, pthread_cond_destroy(&x->cv))
+FORWARD(cond_signal, u2c_cond, pthread_cond_signal(&x->cv))
+FORWARD(cond_broadcast, u2c_cond, pthread_cond_broadcast(&x->cv))
 
 bool u2c_cond_wait_until(u2c_cond *c, u2c_mutex *m, uint64_t deadline_ns)
 {
@@ -63,28 +47,19 @@ bool u2c_cond_wait_until(u2c_cond *c, u2c_mutex *m, uint64_t deadline_ns)
     return u2c_now_ns() < deadline_ns;
 }
 
-struct thread_start {
-    u2c_thread_fn fn;
-    void *arg;
-};
-
-static void *thread_trampoline(void *p)
+static void *thread_trampoline(void *box)
 {
-    struct thread_start start = *(struct thread_start *)p;
-    free(p);
-    start.fn(start.arg);
+    u2c_thread_box_run(box);
     return NULL;
 }
 
 int u2c_thread_start(u2c_thread *t, u2c_thread_fn fn, void *arg)
 {
-    struct thread_start *start = malloc(sizeof *start);
-    if (!start)
+    u2c_thread_box *box = u2c_thread_box_new(fn, arg);
+    if (box == NULL)
         return -1;
-    start->fn = fn;
-    start->arg = arg;
-    if (pthread_create(&t->t, NULL, thread_trampoline, start) != 0) {
-        free(start);
+    if (pthread_create(&t->t, NULL, thread_trampoline, box) != 0) {
+        free(box);
         return -1;
     }
     return 0;
@@ -93,6 +68,11 @@ int u2c_thread_start(u2c_thread *t, u2c_thread_fn fn, void *arg)
 void u2c_thread_join(u2c_thread *t)
 {
     pthread_join(t->t, NULL);
+}
+
+bool u2c_process_exiting(void)
+{
+    return false;
 }
 
 void u2c_thread_detach(u2c_thread *t)

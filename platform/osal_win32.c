@@ -7,10 +7,10 @@
  */
 #include "osal.h"
 
-#include <process.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "thread_box.h"
 #include "thread_state.h"
 #include "win_timers.h"
 
@@ -26,22 +26,13 @@ uint64_t u2c_now_ns(void)
     return sec * 1000000000ULL + rem * 1000000000ULL / (uint64_t)freq.QuadPart;
 }
 
-void u2c_mutex_init(u2c_mutex *m)
-{
-    InitializeSRWLock(&m->lock);
-}
-void u2c_mutex_destroy(u2c_mutex *m)
-{
-    (void)m;
-}
-void u2c_mutex_lock(u2c_mutex *m)
-{
-    AcquireSRWLockExclusive(&m->lock);
-}
-void u2c_mutex_unlock(u2c_mutex *m)
-{
-    ReleaseSRWLockExclusive(&m->lock);
-}
+/* The calls that are one Win32 call each; an SRW lock and a condition
+ * variable need no destroying. */
+#define FORWARD U2C_OSAL_FORWARD
+FORWARD(mutex_init, u2c_mutex, InitializeSRWLock(&x->lock))
+FORWARD(mutex_destroy, u2c_mutex, (void)x)
+FORWARD(mutex_lock, u2c_mutex, AcquireSRWLockExclusive(&x->lock))
+FORWARD(mutex_unlock, u2c_mutex, ReleaseSRWLockExclusive(&x->lock))
 
 void u2c_cond_init(u2c_cond *c)
 {
@@ -49,10 +40,7 @@ void u2c_cond_init(u2c_cond *c)
     InitializeSRWLock(&c->timed_lock);
     c->timed = NULL;
 }
-void u2c_cond_destroy(u2c_cond *c)
-{
-    (void)c;
-}
+FORWARD(cond_destroy, u2c_cond, (void)x)
 /* --- condition variables --------------------------------------------------- */
 
 struct u2c_timed_waiter {
@@ -143,32 +131,29 @@ bool u2c_cond_wait_until(u2c_cond *c, u2c_mutex *m, uint64_t deadline_ns)
     return u2c_now_ns() < deadline_ns;
 }
 
-struct thread_start {
-    u2c_thread_fn fn;
-    void *arg;
-};
-
-static unsigned __stdcall thread_trampoline(void *p)
+static DWORD WINAPI thread_trampoline(LPVOID box)
 {
-    struct thread_start start = *(struct thread_start *)p;
-    free(p);
-    start.fn(start.arg);
+    u2c_thread_box_run(box);
     return 0;
 }
 
 int u2c_thread_start(u2c_thread *t, u2c_thread_fn fn, void *arg)
 {
-    struct thread_start *start = malloc(sizeof *start);
-    if (!start)
+    u2c_thread_box *box = u2c_thread_box_new(fn, arg);
+    if (box == NULL)
         return -1;
-    start->fn = fn;
-    start->arg = arg;
-    uintptr_t h = _beginthreadex(NULL, 0, thread_trampoline, start, 0, NULL);
-    if (h == 0) {
-        free(start);
+    /* CreateThread, not _beginthreadex: a thread of the library may end in
+     * FreeLibraryAndExitThread (u2c_thread_exit_unpin), and under UCRT
+     * _beginthreadex takes a reference on the module that started it that
+     * only its own thread end drops, so the DLL would never unload. The CRT
+     * the library uses (msvcrt.dll or UCRT) sets up per-thread data on
+     * first use in any thread and frees it when the thread ends. */
+    HANDLE h = CreateThread(NULL, 0, thread_trampoline, box, 0, NULL);
+    if (h == NULL) {
+        free(box);
         return -1;
     }
-    t->handle = (HANDLE)h;
+    t->handle = h;
     return 0;
 }
 
@@ -197,6 +182,17 @@ void u2c_module_unpin(void *pin)
 {
     if (pin != NULL)
         FreeLibrary(pin);
+}
+
+typedef BOOLEAN(NTAPI *shutdown_query_fn)(void);
+
+bool u2c_process_exiting(void)
+{
+    /* ntdll is always loaded; the lookup takes no lock another thread
+     * could have left held. */
+    shutdown_query_fn query = (shutdown_query_fn)(void (*)(void))GetProcAddress(
+        GetModuleHandleW(L"ntdll.dll"), "RtlDllShutdownInProgress");
+    return query != NULL && query();
 }
 
 void u2c_thread_detach(u2c_thread *t)

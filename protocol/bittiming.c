@@ -4,25 +4,38 @@
 
 #include <stdio.h>
 
-/* The vendor firmware's CAN cell is a C_CAN: tseg1 (prop + phase 1) of at
- * least 2 tq, as the Linux c_can driver's tseg1_min (drivers/net/can/c_can/
- * c_can_main.c, c_can_bittiming_const). */
-#define TSEG1_MIN 2u
-#define TSEG1_MAX 16u
-#define TSEG2_MIN 1u
-#define TSEG2_MAX 8u
-#define SJW_MIN 1u
-#define SJW_MAX 4u
-#define BRP_MIN 1u
-#define BRP_MAX 1024u
+#define TSEG1_MIN ((unsigned)U8D_TSEG1_MIN)
+#define TSEG1_MAX ((unsigned)U8D_TSEG1_MAX)
+#define TSEG2_MIN ((unsigned)U8D_TSEG2_MIN)
+#define TSEG2_MAX ((unsigned)U8D_TSEG2_MAX)
+#define SJW_MIN ((unsigned)U8D_SJW_MIN)
+#define SJW_MAX ((unsigned)U8D_SJW_MAX)
+#define BRP_MIN ((unsigned)U8D_BRP_MIN)
+#define BRP_MAX ((unsigned)U8D_BRP_MAX)
 #define TQ_PER_BIT_MIN 8u
 #define TQ_PER_BIT_MAX (1u + TSEG1_MAX + TSEG2_MAX)
 #define PPM 1000000u
-/* CANalyze: 48 MHz CAN clock; the host's brp (for 32 MHz) times 1.5 lands in
- * bxCAN's 10-bit prescaler field (kkuchera/canalyze-fw src/usbd_8dev_if.c
- * ~66 TQ_SCALE, ~255 brp *= TQ_SCALE; HAL_CAN_Init writes Prescaler - 1). */
-#define CZ_CLOCK_HZ 48000000u
+/* CANalyze: the host's brp (for 32 MHz) times 1.5 lands in bxCAN's 10-bit
+ * prescaler field (kkuchera/canalyze-fw src/usbd_8dev_if.c ~66 TQ_SCALE,
+ * ~255 brp *= TQ_SCALE; HAL_CAN_Init writes Prescaler - 1). */
 #define CZ_PRESCALER_MAX 1024u
+
+/* Both cells take the same segment limits; the CANalyze's brp must be even
+ * (see u8d_codec.h). */
+#define CELL_LIMITS(cell, brp_min, brp_max, brp_inc)                                               \
+    {                                                                                              \
+        cell, U8D_CAN_CLOCK_HZ, U8D_TSEG1_MIN, U8D_TSEG1_MAX, U8D_TSEG2_MIN, U8D_TSEG2_MAX,        \
+            U8D_SJW_MIN, U8D_SJW_MAX, brp_min, brp_max, brp_inc                                    \
+    }
+static const u8d_bittiming_const vendor_limits =
+    CELL_LIMITS("STR75x C_CAN at 32 MHz (vendor firmware)", U8D_BRP_MIN, U8D_BRP_MAX, 1);
+static const u8d_bittiming_const canalyze_limits =
+    CELL_LIMITS("STM32 bxCAN at 48 MHz, brp scaled by 1.5 (CANalyze)", 2, U8D_CANALYZE_BRP_MAX, 2);
+
+const u8d_bittiming_const *u8d_bittiming_limits(u8d_flavor flavor)
+{
+    return flavor == U8D_FLAVOR_CANALYZE ? &canalyze_limits : &vendor_limits;
+}
 
 _Static_assert(PPM % U8D_BITRATE_TOLERANCE_PPM == 0, "tolerance check divides PPM by it");
 
@@ -171,12 +184,14 @@ uint32_t u8d_bittiming_bitrate_on(u8d_flavor flavor, const u8d_bittiming *bt)
     if (bt == NULL || bt->brp == 0)
         return 0;
     uint32_t divisor = u8d_canalyze_brp(bt->brp) * (1u + bt->tseg1 + bt->tseg2);
-    return (CZ_CLOCK_HZ + divisor / 2) / divisor;
+    return (U8D_CANALYZE_CLOCK_HZ + divisor / 2) / divisor;
 }
 
 static bool brp_exact_on(u8d_flavor flavor, uint32_t brp)
 {
-    return flavor != U8D_FLAVOR_CANALYZE || (brp % 2u == 0 && brp <= U8D_CANALYZE_BRP_MAX);
+    const u8d_bittiming_const *limits = u8d_bittiming_limits(flavor);
+    return brp >= limits->brp_min && brp <= limits->brp_max &&
+           (brp - limits->brp_min) % limits->brp_inc == 0;
 }
 
 u8d_status u8d_bittiming_check_on(u8d_flavor flavor, const u8d_bittiming *bt, char *reason,
@@ -191,7 +206,7 @@ u8d_status u8d_bittiming_check_on(u8d_flavor flavor, const u8d_bittiming *bt, ch
                  "this timing would run at %u bit/s instead of %u; it reproduces only an even "
                  "brp of at most %u",
                  (unsigned)bt->brp, (unsigned)u8d_bittiming_bitrate_on(flavor, bt),
-                 (unsigned)u8d_bittiming_bitrate(bt), U8D_CANALYZE_BRP_MAX);
+                 (unsigned)u8d_bittiming_bitrate(bt), (unsigned)U8D_CANALYZE_BRP_MAX);
     return U8D_ERR_RANGE;
 }
 

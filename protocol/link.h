@@ -35,17 +35,35 @@
 #include "u8d_codec.h"
 #include "usb2can.h"
 
+/* What a link call returns, and its readable text, one list. */
+#define U2C_LINK_RESULTS(X)                                                                        \
+    X(U2C_LINK_OK, 0, "ok")                                                                        \
+    X(U2C_LINK_TIMEOUT, -1, "no reply within the timeout")                                         \
+    X(U2C_LINK_GONE, -2, "the adapter is gone (unplugged?)") /* or the link torn down */           \
+    X(U2C_LINK_IO, -3, "USB transfer error")                                                       \
+    X(U2C_LINK_NOT_FOUND, -4, "adapter not found")   /* no adapter with that serial */             \
+    X(U2C_LINK_BUSY, -5, "adapter in use")           /* by another program or handle */            \
+    X(U2C_LINK_ACCESS, -6, "adapter not accessible") /* e.g. the vendor's driver bound */          \
+    X(U2C_LINK_NO_MEMORY, -7, "out of memory")                                                     \
+    X(U2C_LINK_PROTOCOL, -8, "malformed reply")                                                    \
+    X(U2C_LINK_AMBIGUOUS, -9, "several adapters have that serial") /* name one by location */
+
 typedef enum u2c_link_result {
-    U2C_LINK_OK = 0,
-    U2C_LINK_TIMEOUT = -1,   /* no reply within the timeout */
-    U2C_LINK_GONE = -2,      /* device unplugged or link torn down */
-    U2C_LINK_IO = -3,        /* transfer error */
-    U2C_LINK_NOT_FOUND = -4, /* no adapter with that serial */
-    U2C_LINK_BUSY = -5,      /* in use by another program or handle */
-    U2C_LINK_ACCESS = -6,    /* driver not usable (e.g. vendor driver bound) */
-    U2C_LINK_NO_MEMORY = -7,
-    U2C_LINK_PROTOCOL = -8, /* malformed reply */
+#define U2C_LINK_RESULT_ENUM(name, value, text) name = value,
+    U2C_LINK_RESULTS(U2C_LINK_RESULT_ENUM)
+#undef U2C_LINK_RESULT_ENUM
 } u2c_link_result;
+
+/* Never NULL, also for values outside the list. */
+static inline const char *u2c_link_result_text(int result)
+{
+#define U2C_LINK_RESULT_TEXT(name, value, text)                                                    \
+    if (result == (value))                                                                         \
+        return text;
+    U2C_LINK_RESULTS(U2C_LINK_RESULT_TEXT)
+#undef U2C_LINK_RESULT_TEXT
+    return "unknown link error";
+}
 
 typedef struct u2c_link_sink {
     void *ctx;
@@ -68,6 +86,14 @@ typedef struct u2c_link_ops {
     void (*destroy)(u2c_link *link);
     int (*flush_out)(u2c_link *link, unsigned timeout_ms); /* optional */
 } u2c_link_ops;
+
+/* An ops table from its functions, in the order of u2c_link_ops (flush_out
+ * may be NULL). */
+#define U2C_LINK_OPS(command_fn, start_fn, kick_out_fn, stop_fn, destroy_fn, flush_out_fn)         \
+    {                                                                                              \
+        .command = (command_fn), .start = (start_fn), .kick_out = (kick_out_fn),                   \
+        .stop = (stop_fn), .destroy = (destroy_fn), .flush_out = (flush_out_fn)                    \
+    }
 
 struct u2c_link {
     const u2c_link_ops *ops;

@@ -3,20 +3,9 @@
 
 #include <string.h>
 
-#define STD_ID_MAX 0x7FFu
-#define EXT_ID_MAX 0x1FFFFFFFu
-#define VENDOR_TS_MASK 0x1FFFFFFFu /* the firmware masks the top byte with 0x1F */
-#define CAN_FLAGS_KNOWN (U8D_FLAG_EXT | U8D_FLAG_RTR)
-#define OPEN_FLAGS_KNOWN                                                                           \
-    (U8D_OPEN_SILENT | U8D_OPEN_LOOPBACK | U8D_OPEN_ONE_SHOT | U8D_OPEN_STATUS_FRAMES)
+#include "usb2can.h"
 
-/* Command layout. */
-#define CMD_OFF_CHANNEL 1
-#define CMD_OFF_COMMAND 2
-#define CMD_OFF_OPT1 3
-#define CMD_OFF_OPT2 4
-#define CMD_OFF_DATA 5
-#define CMD_DATA_SIZE 10
+#define CAN_FLAGS_KNOWN (U8D_FLAG_EXT | U8D_FLAG_RTR)
 
 /* TX record layout. */
 #define TX_OFF_FLAGS 1
@@ -37,68 +26,19 @@
 #define VENDOR_TICK_US_DEN 16u
 #define CANALYZE_TICK_US 1000u
 
-static uint32_t get_be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-    return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | (uint32_t)p[0];
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
 const char *u8d_status_text(u8d_status st)
 {
-    switch (st) {
-    case U8D_OK:
-        return "ok";
-    case U8D_ERR_SHORT:
-        return "packet shorter than one record";
-    case U8D_ERR_LENGTH:
-        return "packet length is not a whole number of records or is too long";
-    case U8D_ERR_MARKER:
-        return "start or end marker wrong";
-    case U8D_ERR_DLC:
-        return "data length code greater than 8";
-    case U8D_ERR_TYPE:
-        return "unknown record type or flags";
-    case U8D_ERR_RESULT:
-        return "device reported failure (result code not 0)";
-    case U8D_ERR_MISMATCH:
-        return "reply belongs to another command";
-    case U8D_ERR_RANGE:
-        return "value out of range";
-    case U8D_ERR_ARG:
-        return "missing argument (NULL pointer)";
-    }
+#define U8D_STATUS_TEXT(name, text)                                                                \
+    if (st == name)                                                                                \
+        return text;
+    U8D_STATUS_LIST(U8D_STATUS_TEXT)
+#undef U8D_STATUS_TEXT
     return "unknown codec status";
 }
 
 static bool id_fits(uint32_t id, uint8_t flags)
 {
-    return id <= ((flags & U8D_FLAG_EXT) ? EXT_ID_MAX : STD_ID_MAX);
+    return id <= ((flags & U8D_FLAG_EXT) ? USB2CAN_EXT_ID_MAX : USB2CAN_STD_ID_MAX);
 }
 
 /* --- commands ------------------------------------------------------------ */
@@ -110,14 +50,14 @@ void u8d_encode_command(uint8_t out[U8D_CMD_SIZE], uint8_t cmd, uint8_t opt1, ui
         return;
     }
     out[0] = U8D_CMD_START;
-    out[CMD_OFF_CHANNEL] = 0;
-    out[CMD_OFF_COMMAND] = cmd;
-    out[CMD_OFF_OPT1] = opt1;
-    out[CMD_OFF_OPT2] = opt2;
+    out[U8D_CMD_OFF_CHANNEL] = 0;
+    out[U8D_CMD_OFF_CODE] = cmd;
+    out[U8D_CMD_OFF_OPT1] = opt1;
+    out[U8D_CMD_OFF_OPT2] = opt2;
     if (data != NULL) {
-        memcpy(out + CMD_OFF_DATA, data, CMD_DATA_SIZE);
+        memcpy(out + U8D_CMD_OFF_DATA, data, U8D_CMD_DATA_SIZE);
     } else {
-        memset(out + CMD_OFF_DATA, 0, CMD_DATA_SIZE);
+        memset(out + U8D_CMD_OFF_DATA, 0, U8D_CMD_DATA_SIZE);
     }
     out[U8D_CMD_SIZE - 1] = U8D_CMD_END;
 }
@@ -127,17 +67,30 @@ u8d_status u8d_encode_open(uint8_t out[U8D_CMD_SIZE], const u8d_bittiming *bt, u
     if (out == NULL || bt == NULL) {
         return U8D_ERR_ARG;
     }
-    if (u8d_bittiming_check(bt, NULL, 0) != U8D_OK || (flags & ~OPEN_FLAGS_KNOWN) != 0) {
+    if (u8d_bittiming_check(bt, NULL, 0) != U8D_OK || (flags & ~U8D_OPEN_FLAGS_KNOWN) != 0) {
         return U8D_ERR_RANGE;
     }
-    uint8_t data[CMD_DATA_SIZE] = {0};
+    uint8_t data[U8D_CMD_DATA_SIZE] = {0};
     data[0] = bt->tseg1;
     data[1] = bt->tseg2;
     data[2] = bt->sjw;
-    put_be16(data + 3, bt->brp);
-    put_be32(data + 5, flags);
+    u8d_put_be16(data + 3, bt->brp);
+    u8d_put_be32(data + 5, flags);
     u8d_encode_command(out, U8D_CMD_OPEN, U8D_SPEED_MANUAL, 0, data);
     return U8D_OK;
+}
+
+/* One record of exactly `size` bytes between its start and end markers. */
+static u8d_status check_framed(const uint8_t *p, size_t len, size_t size, uint8_t start,
+                               uint8_t end)
+{
+    if (len < size) {
+        return U8D_ERR_SHORT;
+    }
+    if (len > size) {
+        return U8D_ERR_LENGTH;
+    }
+    return p[0] == start && p[size - 1] == end ? U8D_OK : U8D_ERR_MARKER;
 }
 
 u8d_status u8d_check_command(const uint8_t *cmd, size_t len)
@@ -145,16 +98,7 @@ u8d_status u8d_check_command(const uint8_t *cmd, size_t len)
     if (cmd == NULL) {
         return U8D_ERR_ARG;
     }
-    if (len < U8D_CMD_SIZE) {
-        return U8D_ERR_SHORT;
-    }
-    if (len > U8D_CMD_SIZE) {
-        return U8D_ERR_LENGTH;
-    }
-    if (cmd[0] != U8D_CMD_START || cmd[U8D_CMD_SIZE - 1] != U8D_CMD_END) {
-        return U8D_ERR_MARKER;
-    }
-    return U8D_OK;
+    return check_framed(cmd, len, U8D_CMD_SIZE, U8D_CMD_START, U8D_CMD_END);
 }
 
 void u8d_decode_open(const uint8_t cmd[U8D_CMD_SIZE], u8d_bittiming *bt, uint32_t *flags)
@@ -162,7 +106,7 @@ void u8d_decode_open(const uint8_t cmd[U8D_CMD_SIZE], u8d_bittiming *bt, uint32_
     if (cmd == NULL) {
         return;
     }
-    const uint8_t *data = cmd + CMD_OFF_DATA;
+    const uint8_t *data = cmd + U8D_CMD_OFF_DATA;
     if (bt != NULL) {
         bt->tseg1 = data[0];
         bt->tseg2 = data[1];
@@ -170,7 +114,7 @@ void u8d_decode_open(const uint8_t cmd[U8D_CMD_SIZE], u8d_bittiming *bt, uint32_
         bt->brp = (uint16_t)(data[3] << 8 | data[4]);
     }
     if (flags != NULL) {
-        *flags = get_be32(data + 5);
+        *flags = u8d_get_be32(data + 5);
     }
 }
 
@@ -180,10 +124,10 @@ u8d_status u8d_check_reply(const uint8_t *reply, size_t len, uint8_t cmd)
     if (st != U8D_OK) {
         return st;
     }
-    if (reply[CMD_OFF_COMMAND] != cmd) {
+    if (reply[U8D_CMD_OFF_CODE] != cmd) {
         return U8D_ERR_MISMATCH;
     }
-    if (reply[CMD_OFF_OPT1] != U8D_RESULT_OK) {
+    if (reply[U8D_CMD_OFF_OPT1] != U8D_RESULT_OK) {
         return U8D_ERR_RESULT;
     }
     return U8D_OK;
@@ -191,17 +135,17 @@ u8d_status u8d_check_reply(const uint8_t *reply, size_t len, uint8_t cmd)
 
 uint32_t u8d_reply_be32(const uint8_t reply[U8D_CMD_SIZE])
 {
-    return reply != NULL ? get_be32(reply + CMD_OFF_DATA) : 0;
+    return reply != NULL ? u8d_get_be32(reply + U8D_CMD_OFF_DATA) : 0;
 }
 
 u8d_version u8d_reply_version(const uint8_t reply[U8D_CMD_SIZE])
 {
     u8d_version v = {0, 0, 0, 0};
     if (reply != NULL) {
-        v.fw_major = reply[CMD_OFF_DATA];
-        v.fw_minor = reply[CMD_OFF_DATA + 1];
-        v.hw_major = reply[CMD_OFF_DATA + 2];
-        v.hw_minor = reply[CMD_OFF_DATA + 3];
+        v.fw_major = reply[U8D_CMD_OFF_DATA];
+        v.fw_minor = reply[U8D_CMD_OFF_DATA + 1];
+        v.hw_major = reply[U8D_CMD_OFF_DATA + 2];
+        v.hw_minor = reply[U8D_CMD_OFF_DATA + 3];
     }
     return v;
 }
@@ -239,7 +183,7 @@ u8d_status u8d_encode_tx(uint8_t out[U8D_TX_RECORD_SIZE], const u8d_frame *f)
     }
     out[0] = U8D_DATA_START;
     out[TX_OFF_FLAGS] = f->flags;
-    put_be32(out + TX_OFF_ID, f->id);
+    u8d_put_be32(out + TX_OFF_ID, f->id);
     out[TX_OFF_DLC] = f->dlc;
     memset(out + TX_OFF_DATA, 0, 8);
     if (!(f->flags & U8D_FLAG_RTR)) {
@@ -254,17 +198,12 @@ u8d_status u8d_decode_tx(const uint8_t *in, size_t len, u8d_frame *f)
     if (in == NULL || f == NULL) {
         return U8D_ERR_ARG;
     }
-    if (len < U8D_TX_RECORD_SIZE) {
-        return U8D_ERR_SHORT;
-    }
-    if (len > U8D_TX_RECORD_SIZE) {
-        return U8D_ERR_LENGTH;
-    }
-    if (in[0] != U8D_DATA_START || in[U8D_TX_RECORD_SIZE - 1] != U8D_DATA_END) {
-        return U8D_ERR_MARKER;
+    u8d_status framed = check_framed(in, len, U8D_TX_RECORD_SIZE, U8D_DATA_START, U8D_DATA_END);
+    if (framed != U8D_OK) {
+        return framed;
     }
     f->flags = in[TX_OFF_FLAGS];
-    f->id = get_be32(in + TX_OFF_ID);
+    f->id = u8d_get_be32(in + TX_OFF_ID);
     f->dlc = in[TX_OFF_DLC];
     memcpy(f->data, in + TX_OFF_DATA, 8);
     return check_frame(f);
@@ -278,13 +217,13 @@ void u8d_encode_rx(uint8_t out[U8D_RX_RECORD_SIZE], const u8d_rx_record *r, u8d_
     out[0] = U8D_DATA_START;
     out[RX_OFF_TYPE] = r->type;
     out[RX_OFF_FLAGS] = r->frame.flags;
-    put_be32(out + RX_OFF_ID, r->frame.id);
+    u8d_put_be32(out + RX_OFF_ID, r->frame.id);
     out[RX_OFF_DLC] = r->frame.dlc;
     memcpy(out + RX_OFF_DATA, r->frame.data, 8);
     if (flavor == U8D_FLAVOR_CANALYZE) {
-        put_le32(out + RX_OFF_TIMESTAMP, r->timestamp);
+        u8d_put_le32(out + RX_OFF_TIMESTAMP, r->timestamp);
     } else {
-        put_be32(out + RX_OFF_TIMESTAMP, r->timestamp & VENDOR_TS_MASK);
+        u8d_put_be32(out + RX_OFF_TIMESTAMP, r->timestamp & U8D_VENDOR_TS_MASK);
     }
     out[U8D_RX_RECORD_SIZE - 1] = U8D_DATA_END;
 }
@@ -320,7 +259,7 @@ u8d_status u8d_decode_rx_record(const uint8_t *in, u8d_flavor flavor, u8d_rx_rec
     if (st != U8D_OK) {
         return st;
     }
-    uint32_t id = get_be32(in + RX_OFF_ID);
+    uint32_t id = u8d_get_be32(in + RX_OFF_ID);
     /* Status records carry no id (vendor: 0, CANalyze: a stale one). */
     if (type == U8D_TYPE_CAN && !id_fits(id, flags)) {
         return U8D_ERR_RANGE;
@@ -331,9 +270,9 @@ u8d_status u8d_decode_rx_record(const uint8_t *in, u8d_flavor flavor, u8d_rx_rec
     r->frame.dlc = in[RX_OFF_DLC] & 0x0Fu; /* the Linux driver's msg->dlc & 0xF */
     memcpy(r->frame.data, in + RX_OFF_DATA, 8);
     if (flavor == U8D_FLAVOR_CANALYZE) {
-        r->timestamp = get_le32(in + RX_OFF_TIMESTAMP);
+        r->timestamp = u8d_get_le32(in + RX_OFF_TIMESTAMP);
     } else {
-        r->timestamp = get_be32(in + RX_OFF_TIMESTAMP) & VENDOR_TS_MASK;
+        r->timestamp = u8d_get_be32(in + RX_OFF_TIMESTAMP) & U8D_VENDOR_TS_MASK;
     }
     return U8D_OK;
 }
@@ -396,7 +335,7 @@ uint64_t u8d_clock_to_us(u8d_clock *c, uint32_t raw)
         return 0;
     }
     bool canalyze = c->flavor == U8D_FLAVOR_CANALYZE;
-    uint32_t mask = canalyze ? UINT32_MAX : VENDOR_TS_MASK;
+    uint32_t mask = canalyze ? UINT32_MAX : U8D_VENDOR_TS_MASK;
     raw &= mask;
     if (c->started) {
         /* Modular difference: one wrap between two records is taken as forward time. */

@@ -34,6 +34,39 @@
 #define U8D_USB_ID_TEXT U8D_TEXT(U8D_USB_VID_DIGITS) ":" U8D_TEXT(U8D_USB_PID_DIGITS)
 #define U8D_PRODUCT_STRING "USB2CAN converter"
 
+/* Byte order on the wire: big-endian except the CANalyze timestamp. */
+static inline uint32_t u8d_get_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+static inline uint32_t u8d_get_le32(const uint8_t *p)
+{
+    return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | (uint32_t)p[0];
+}
+static inline void u8d_put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+static inline void u8d_put_le32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+static inline void u8d_put_be16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+/* The vendor firmware's timestamp: a tick count whose top byte it masks
+ * with 0x1F, so 29 bits on the wire. */
+#define U8D_VENDOR_TS_MASK 0x1FFFFFFFu
+
 /* Record sizes and markers. */
 #define U8D_CMD_SIZE 16
 /* How long a host waits for a command's reply (the kernel driver and the
@@ -48,7 +81,16 @@
 #define U8D_DATA_START 0x55
 #define U8D_DATA_END 0xAA
 
-/* Commands (byte 2 of a command). */
+/* Command layout: start marker, channel, command, opt1, opt2, 10 data
+ * bytes, end marker. Replies have the same layout; opt1 is the result. */
+#define U8D_CMD_OFF_CHANNEL 1
+#define U8D_CMD_OFF_CODE 2
+#define U8D_CMD_OFF_OPT1 3
+#define U8D_CMD_OFF_OPT2 4
+#define U8D_CMD_OFF_DATA 5
+#define U8D_CMD_DATA_SIZE 10
+
+/* Commands (byte U8D_CMD_OFF_CODE of a command). */
 enum u8d_command {
     U8D_CMD_RESET = 1,
     U8D_CMD_OPEN = 2,
@@ -74,6 +116,9 @@ enum u8d_command {
 #define U8D_OPEN_LOOPBACK 0x02u
 #define U8D_OPEN_ONE_SHOT 0x04u
 #define U8D_OPEN_STATUS_FRAMES 0x08u
+/* The flags that choose the controller's mode (the rest asks for status records). */
+#define U8D_OPEN_MODE_BITS (U8D_OPEN_SILENT | U8D_OPEN_LOOPBACK | U8D_OPEN_ONE_SHOT)
+#define U8D_OPEN_FLAGS_KNOWN (U8D_OPEN_MODE_BITS | U8D_OPEN_STATUS_FRAMES)
 
 /* Frame flags on the wire. */
 #define U8D_FLAG_EXT 0x01u
@@ -96,22 +141,33 @@ enum u8d_stat_index {
     U8D_STAT_RESET = 7,
 };
 
+/* The CAN error-counter thresholds (ISO 11898-1): warning at 96, error
+ * passive at 128, bus off above 255. Status records carry TEC and REC. */
+#define U8D_ERR_WARNING_LIMIT 96u
+#define U8D_ERR_PASSIVE_LIMIT 128u
+
 /* GET_STATUS word bits. */
 #define U8D_STATUS_BUS_OFF 0x80000000u
 #define U8D_STATUS_PASSIVE 0x40000000u
 #define U8D_STATUS_BUS_WARN 0x20000000u
 
+/* Codec results and their readable text, one list. */
+#define U8D_STATUS_LIST(X)                                                                         \
+    X(U8D_OK, "ok")                                                                                \
+    X(U8D_ERR_SHORT, "packet shorter than one record")                                             \
+    X(U8D_ERR_LENGTH, "packet length is not a whole number of records or is too long")            \
+    X(U8D_ERR_MARKER, "start or end marker wrong")                                                 \
+    X(U8D_ERR_DLC, "data length code greater than 8") /* TX only: RX keeps the raw 4 bits */       \
+    X(U8D_ERR_TYPE, "unknown record type or flags")                                                \
+    X(U8D_ERR_RESULT, "device reported failure (result code not 0)")                               \
+    X(U8D_ERR_MISMATCH, "reply belongs to another command")                                        \
+    X(U8D_ERR_RANGE, "value out of range") /* id, bit timing, flags */                             \
+    X(U8D_ERR_ARG, "missing argument (NULL pointer)")
+
 typedef enum u8d_status {
-    U8D_OK = 0,
-    U8D_ERR_SHORT,    /* fewer bytes than one record */
-    U8D_ERR_LENGTH,   /* length is not a whole number of records, or too long */
-    U8D_ERR_MARKER,   /* start or end marker wrong */
-    U8D_ERR_DLC,      /* dlc > 8 (TX only: RX records carry the raw 4-bit dlc) */
-    U8D_ERR_TYPE,     /* unknown record type or flags */
-    U8D_ERR_RESULT,   /* command reply with opt1 != 0 */
-    U8D_ERR_MISMATCH, /* command reply for another command */
-    U8D_ERR_RANGE,    /* a parameter out of its range (id, bit timing, flags) */
-    U8D_ERR_ARG,      /* a NULL pointer where a value is required */
+#define U8D_STATUS_ENUM(name, text) name,
+    U8D_STATUS_LIST(U8D_STATUS_ENUM)
+#undef U8D_STATUS_ENUM
 } u8d_status;
 
 /* A readable reason for a status ("RX record 2: end marker 0x00, want 0xAA" is
@@ -140,15 +196,47 @@ typedef enum u8d_flavor {
     U8D_FLAVOR_CANALYZE,   /* fw 0.1: LE32 milliseconds, one record per packet */
 } u8d_flavor;
 
-/* Bit timing at the 32 MHz CAN clock, values as counts (not register values). */
+/* Bit timing at the 32 MHz CAN clock, values as counts (not register
+ * values); their limits are u8d_bittiming_const below. */
 typedef struct u8d_bittiming {
-    uint8_t tseg1; /* 1..16 (prop + phase1) */
-    uint8_t tseg2; /* 1..8 */
-    uint8_t sjw;   /* 1..4, <= tseg2 */
-    uint16_t brp;  /* 1..1024 */
+    uint8_t tseg1; /* prop + phase 1 */
+    uint8_t tseg2; /* phase 2 */
+    uint8_t sjw;   /* resynchronisation jump width, <= tseg2 */
+    uint16_t brp;  /* prescaler */
 } u8d_bittiming;
 
+/* The bit-timing limits of each firmware's CAN cell, in the spirit of the
+ * kernel's can_bittiming_const, written once: the codec checks against
+ * them, the setup-string parser and CanalGetDriverInfo state them, and
+ * docs/setup-string.md's table is checked against them by a test. As
+ * plain numbers first, so the driver-info XML can spell them.
+ * Vendor firmware: an STR75x C_CAN cell. tseg1 at least 2 tq, as the
+ * Linux c_can driver's tseg1_min (drivers/net/can/c_can/c_can_main.c). */
+#define U8D_TSEG1_MIN 2
+#define U8D_TSEG1_MAX 16
+#define U8D_TSEG2_MIN 1
+#define U8D_TSEG2_MAX 8
+#define U8D_SJW_MIN 1
+#define U8D_SJW_MAX 4
+#define U8D_BRP_MIN 1
+#define U8D_BRP_MAX 1024
+/* A CANalyze scales the brp by 1.5 (see the _on functions): only an even brp
+ * of at most this runs at the rate asked for. */
+#define U8D_CANALYZE_BRP_MAX 682
+
+typedef struct u8d_bittiming_const {
+    const char *cell; /* what the limits come from */
+    uint32_t clock_hz; /* the clock the host's brp counts in */
+    uint8_t tseg1_min, tseg1_max;
+    uint8_t tseg2_min, tseg2_max;
+    uint8_t sjw_min, sjw_max; /* and sjw <= tseg2 */
+    uint16_t brp_min, brp_max, brp_inc;
+} u8d_bittiming_const;
+
+/* The vendor adapter's CAN clock; the host always states timing for it. */
 #define U8D_CAN_CLOCK_HZ 32000000u
+/* A CANalyze's CAN clock (kkuchera/canalyze-fw: 48 MHz APB1). */
+#define U8D_CANALYZE_CLOCK_HZ 48000000u
 
 /* --- commands ------------------------------------------------------------ */
 
@@ -250,14 +338,16 @@ uint64_t u8d_clock_to_us(u8d_clock *c, uint32_t raw);
  * 125, 250, 500, 800, 1000), sjw 1 as in the table; false (and *bt untouched)
  * for any other rate or a NULL bt. */
 bool u8d_bittiming_standard(unsigned kbps, u8d_bittiming *bt);
-/* Range checks for manual values: tseg1 2..16 (the vendor firmware's C_CAN
- * cell; the Linux c_can driver's tseg1_min), tseg2 1..8, sjw 1..4 and
- * <= tseg2, brp 1..1024. On failure returns U8D_ERR_RANGE (U8D_ERR_ARG for a
+/* The limits of a firmware's cell (never NULL; an unknown flavour gets the
+ * vendor's). */
+const u8d_bittiming_const *u8d_bittiming_limits(u8d_flavor flavor);
+/* Range checks for manual values against the vendor limits (tseg2 <= sjw
+ * too). On failure returns U8D_ERR_RANGE (U8D_ERR_ARG for a
  * NULL bt) and, when reason is not NULL, names the field, its value and the
  * allowed range. reason may be NULL. */
 u8d_status u8d_bittiming_check(const u8d_bittiming *bt, char *reason, size_t reason_size);
-/* Any rate in bit/s: the timing with the smallest rate error (brp 1..1024,
- * 8..25 tq per bit), ties broken towards the sample point nearest 87.5 % (CiA),
+/* Any rate in bit/s: the timing with the smallest rate error (any brp of the
+ * limits, 8 tq per bit up to the most the limits allow), ties broken towards the sample point nearest 87.5 % (CiA),
  * then towards more tq per bit; sjw 1 as in the firmware table, so a standard
  * rate yields exactly the table's timing. Succeeds when the error is at most
  * U8D_BITRATE_TOLERANCE_PPM; otherwise U8D_ERR_RANGE with *bt holding the best
@@ -291,7 +381,6 @@ u8d_status u8d_bittiming_for_kbps(unsigned long kbps, u8d_bittiming *bt, uint32_
  * table's 5), check_on refuses an odd or too large brp with a reason naming
  * the rate it would really run at, and bitrate_on gives the rate the
  * adapter really runs at for any timing. */
-#define U8D_CANALYZE_BRP_MAX 682u
 /* The prescaler a CANalyze programs for a host brp (0 for brp 0). */
 uint32_t u8d_canalyze_brp(uint16_t brp);
 uint32_t u8d_bittiming_bitrate_on(u8d_flavor flavor, const u8d_bittiming *bt);

@@ -71,34 +71,106 @@ install_packages() {
   fi
 }
 
-fetch_sources() {
+# The Windows builds link libusb 1.0.28 (1.0.27 fixed the multi-GUID
+# DeviceInterfaceGUIDs read, a sync-transfer completion race and waits on
+# unconfigured devices during enumeration). Debian 12 carries 1.0.26, Debian 13
+# (trixie) 1.0.28: its upstream tarball is fetched from trixie's source index
+# through a private apt configuration (the machine's sources stay as they are),
+# and apt checks it against the SHA256 of that index, whose signature apt has
+# verified with the trixie keys of debian-archive-keyring. The packaging diff is
+# not needed. The Linux .so keeps the system's libusb.
+libusb_version=1.0.28
+libusb_debian_version=2:1.0.28-1
+libusb_src=libusb-$libusb_version
+
+trixie_apt() {
+  local dir=$build_root/deps/apt
+  # APT::Sandbox::User=root: the files land under the build root, which apt's
+  # unprivileged _apt user may not be able to write.
+  apt-get -o Dir::Etc::SourceList="$dir/none.list" -o Dir::Etc::SourceParts="$dir/sources.list.d" \
+    -o Dir::State::Lists="$dir/lists" -o Dir::Cache="$dir/cache" -o APT::Sandbox::User=root "$@"
+}
+
+fetch_libusb_source() {
+  local srcdir=$build_root/deps/src dir=$build_root/deps/apt
+  if [ -f "$srcdir/$libusb_src/configure" ]; then return; fi
+  mkdir -p "$srcdir" "$dir/sources.list.d" "$dir/lists/partial" "$dir/cache/archives/partial" "$dir/uris"
+  : >"$dir/none.list"
+  cat >"$dir/sources.list.d/trixie-src.sources" <<EOS
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-trixie-stable.gpg /usr/share/keyrings/debian-archive-trixie-automatic.gpg
+EOS
+  log "fetching trixie's source index (libusb $libusb_version)"
+  trixie_apt -o Acquire::Retries=3 update >"$dir/update.log" 2>&1 ||
+    { cat "$dir/update.log" >&2; exit 1; }
+  # One line per file of the source package: 'URI' name size SHA256:hex
+  local line uri name hash
+  line=$(cd "$dir/uris" && trixie_apt --print-uris source "libusb-1.0=$libusb_debian_version" 2>/dev/null |
+    grep "libusb-1.0_$libusb_version.orig.tar.bz2' ") ||
+    { echo "bootstrap: libusb-1.0 $libusb_debian_version is not in trixie's source index" >&2; exit 1; }
+  read -r uri name _ hash <<<"$line"
+  uri=${uri//\'/}
+  log "downloading $name ($hash, checked by apt)"
+  /usr/lib/apt/apt-helper -o Acquire::Retries=3 -o APT::Sandbox::User=root download-file "$uri" "$srcdir/$name" "$hash" ||
+    { echo "bootstrap: could not fetch $uri with $hash" >&2; exit 1; }
+  rm -rf "${srcdir:?}/$libusb_src"
+  tar -C "$srcdir" -xjf "$srcdir/$name"
+  [ -f "$srcdir/$libusb_src/configure" ] ||
+    { echo "bootstrap: $name holds no $libusb_src/configure" >&2; exit 1; }
+}
+
+fetch_cmocka_source() {
   local srcdir=$build_root/deps/src
-  if [ -d "$srcdir/libusb" ] && [ -d "$srcdir/cmocka" ]; then return; fi
+  if [ -d "$srcdir/cmocka" ]; then return; fi
   mkdir -p "$srcdir"
-  if ! (cd "$srcdir" && apt-get source --download-only libusb-1.0 cmocka >/dev/null 2>&1); then
+  if ! (cd "$srcdir" && apt-get source --download-only cmocka >/dev/null 2>&1); then
     enable_i386_and_sources
     apt-get update -o Acquire::Retries=3 || true
   fi
-  (cd "$srcdir" && apt-get source libusb-1.0 cmocka >/dev/null)
-  mv "$srcdir"/libusb-1.0-*/ "$srcdir/libusb"
+  (cd "$srcdir" && apt-get source cmocka >/dev/null)
   mv "$srcdir"/cmocka-*/ "$srcdir/cmocka"
 }
 
-cross_build() {
-  local arch=$1 host=$1-w64-mingw32 prefix=$build_root/deps/$1
-  if [ -f "$prefix/lib/libusb-1.0.a" ] && [ -f "$prefix/lib/libcmocka-static.a" ]; then
-    log "$arch: cached libusb and cmocka in $prefix"
+# The version a prefix holds ("" when none), from its pkg-config file.
+installed_libusb_version() {
+  local pc=$1/lib/pkgconfig/libusb-1.0.pc
+  [ -f "$1/lib/libusb-1.0.a" ] && [ -f "$pc" ] || return 0
+  sed -n 's/^Version: *//p' "$pc"
+}
+
+cross_build_libusb() {
+  local arch=$1 host=$1-w64-mingw32 prefix=$build_root/deps/$1 have
+  have=$(installed_libusb_version "$prefix")
+  if [ "$have" = "$libusb_version" ]; then
+    log "$arch: cached libusb $have in $prefix"
     return
   fi
-  fetch_sources
+  [ -z "$have" ] || log "$arch: cached libusb $have is not $libusb_version: rebuilding"
+  fetch_libusb_source
   local work=$build_root/deps/work-$arch
   rm -rf "$work" && mkdir -p "$work"
-  log "$arch: cross-building libusb"
-  cp -a "$build_root/deps/src/libusb" "$work/libusb"
+  rm -rf "$prefix/include/libusb-1.0" "$prefix"/lib/libusb-1.0.* "$prefix/lib/pkgconfig/libusb-1.0.pc"
+  log "$arch: cross-building libusb $libusb_version"
+  cp -a "$build_root/deps/src/$libusb_src" "$work/libusb"
   (cd "$work/libusb" && ./configure --host="$host" --prefix="$prefix" \
       --disable-shared --enable-static >"$work/libusb.log" 2>&1 &&
     make -j"$(nproc)" >>"$work/libusb.log" 2>&1 && make install >>"$work/libusb.log" 2>&1) ||
     { tail -30 "$work/libusb.log" >&2; exit 1; }
+  rm -rf "$work"
+}
+
+cross_build_cmocka() {
+  local arch=$1 host=$1-w64-mingw32 prefix=$build_root/deps/$1
+  if [ -f "$prefix/lib/libcmocka-static.a" ]; then
+    log "$arch: cached cmocka in $prefix"
+    return
+  fi
+  fetch_cmocka_source
+  local work=$build_root/deps/work-cmocka-$arch
+  rm -rf "$work" && mkdir -p "$work"
   log "$arch: cross-building cmocka"
   cmake -S "$build_root/deps/src/cmocka" -B "$work/cmocka" -G Ninja \
       -DCMAKE_SYSTEM_NAME=Windows -DCMAKE_C_COMPILER="$host-gcc" \
@@ -108,6 +180,11 @@ cross_build() {
     cmake --install "$work/cmocka" >>"$work/cmocka.log" 2>&1 ||
     { tail -30 "$work/cmocka.log" >&2; exit 1; }
   rm -rf "$work"
+}
+
+cross_build() {
+  cross_build_libusb "$1"
+  cross_build_cmocka "$1"
 }
 
 install_packages

@@ -52,6 +52,8 @@ static void append_label(char *text, size_t size, const u2c_found_adapter *a)
 /* What a "connected:" list says about an adapter in one word or two. */
 static const char *short_state(const u2c_found_adapter *a)
 {
+    if (a->open_here)
+        return "open in this program";
     if (has_flag(a, USB2CAN_ADAPTER_IN_USE))
         return "in use";
     if (a->info.driver[0] != '\0')
@@ -122,6 +124,11 @@ static int append_unavailable(char *reason, size_t reason_size, const u2c_found_
     if (!has_flag(a, USB2CAN_ADAPTER_USABLE)) {
         append(reason, reason_size, " %s", a->problem);
         verdict = U2C_DISCOVER_DRIVER;
+    } else if (a->open_here && a->open_handle > 0) {
+        append(reason, reason_size, " is already open in this program (handle %ld)",
+               a->open_handle);
+    } else if (a->open_here) {
+        append(reason, reason_size, " is already open in this program");
     } else {
         append(reason, reason_size, " is in use by another program");
     }
@@ -247,23 +254,42 @@ int u2c_discover_explain(const char *serial, char *reason, size_t reason_size)
     return verdict;
 }
 
-long u2c_discover_list(usb2canAdapterInfo *list, long max, char *reason, size_t reason_size)
+/* Copies a fresh scan into whichever list the caller gave (info, ex or none). */
+static long list_into(usb2canAdapterInfo *info, usb2canAdapterInfoEx *ex, long max, char *reason,
+                      size_t reason_size)
 {
     set_text(reason, reason_size, "");
     if (max < 0) {
         append(reason, reason_size, "max is negative (%ld)", max);
         return -1;
     }
-    if (max > 0 && list == NULL) {
+    if (max > 0 && info == NULL && ex == NULL) {
         append(reason, reason_size, "list is NULL but max is %ld", max);
         return -1;
     }
     u2c_scan *scan = new_scan(reason, reason_size);
     if (scan == NULL)
         return -1;
-    for (size_t i = 0; i < scan->count && (long)i < max; i++)
-        list[i] = scan->adapter[i].info;
+    for (size_t i = 0; i < scan->count && (long)i < max; i++) {
+        if (info != NULL)
+            info[i] = scan->adapter[i].info;
+        if (ex != NULL) {
+            memset(&ex[i], 0, sizeof ex[i]);
+            ex[i].info = scan->adapter[i].info;
+            snprintf(ex[i].location, sizeof ex[i].location, "%.31s", scan->adapter[i].port_path);
+        }
+    }
     long total = (long)(scan->hardware_total + USB2CAN_VIRTUAL_ADAPTERS);
     free(scan);
     return total;
+}
+
+long u2c_discover_list(usb2canAdapterInfo *list, long max, char *reason, size_t reason_size)
+{
+    return list_into(list, NULL, max, reason, reason_size);
+}
+
+long u2c_discover_list_ex(usb2canAdapterInfoEx *list, long max, char *reason, size_t reason_size)
+{
+    return list_into(NULL, list, max, reason, reason_size);
 }

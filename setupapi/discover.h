@@ -37,6 +37,9 @@
 typedef struct u2c_found_adapter {
     usb2canAdapterInfo info;
     char location[160]; /* serial-less adapters: Windows instance ID, or "USB port 1-1.4" */
+    char port_path[64]; /* USB location "1-1.4" where known (Linux), else "" */
+    bool open_here;     /* this process has it open (open_here.h) */
+    long open_handle;   /* then its CANAL handle, 0 while CanalOpen runs */
     char problem[224];  /* when not USABLE: the clause after its name, e.g. "has no driver ..." */
     char filters[128];  /* Windows: "has filter drivers (upper: 'x')", or "" */
 } u2c_found_adapter;
@@ -85,8 +88,17 @@ int u2c_discover_explain(const char *serial, char *reason, size_t reason_size);
 /* Whether Windows lists a USB2CAN with this serial (case-insensitive) as
  * present right now: one SetupAPI query, nothing opened, no lock of this
  * library taken, so the USB link may ask from its event thread
- * (link_libusb.h, u2c_link_libusb_set_presence_probe). */
+ * (link_libusb.h, u2c_link_libusb_set_presence_probe). An adapter whose
+ * instance ID Windows made from its port (no serial, a serial Windows
+ * rejects, or one another device repeats) is recognised by the serial its
+ * descriptor gave when a scan or u2c_discover_learn_serials last read it:
+ * the way the open identified it. */
 bool u2c_discover_attached(const char *serial);
+/* Reads, through the parent hubs, the descriptor serial of every present
+ * adapter whose instance ID carries none, and remembers it for
+ * u2c_discover_attached (a process-wide table behind a lock). Run before an
+ * open, on the opening thread; it opens no adapter. */
+void u2c_discover_learn_serials(void);
 #endif
 
 int u2c_decide_only_serial(const u2c_scan *scan, char *out, size_t out_size, char *reason,
@@ -96,5 +108,7 @@ int u2c_decide_explain(const u2c_scan *scan, const char *serial, char *reason, s
 /* Copies up to max entries of a fresh scan into list; returns how many exist,
  * or -1 with a reason (bad arguments, failed scan). list may be NULL when max is 0. */
 long u2c_discover_list(usb2canAdapterInfo *list, long max, char *reason, size_t reason_size);
+/* The same with each adapter's USB location (port_path). */
+long u2c_discover_list_ex(usb2canAdapterInfoEx *list, long max, char *reason, size_t reason_size);
 
 #endif

@@ -1,39 +1,16 @@
 #include "discover_rules.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
 #include "usb2can.h"
-
-static char ascii_upper(char c)
-{
-    return (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c;
-}
-
-void u2c_copy_upper(char *dst, size_t dst_size, const char *src)
-{
-    if (dst_size == 0)
-        return;
-    size_t i = 0;
-    for (; src[i] != '\0' && i + 1 < dst_size; i++)
-        dst[i] = ascii_upper(src[i]);
-    dst[i] = '\0';
-}
-
-int u2c_compare_nocase(const char *a, const char *b)
-{
-    for (;; a++, b++) {
-        unsigned char ca = (unsigned char)ascii_upper(*a);
-        unsigned char cb = (unsigned char)ascii_upper(*b);
-        if (ca != cb || ca == '\0')
-            return (int)ca - (int)cb;
-    }
-}
 
 static bool starts_with_nocase(const char *text, const char *prefix)
 {
     for (; *prefix != '\0'; text++, prefix++) {
-        if (ascii_upper(*text) != ascii_upper(*prefix))
+        if (u2c_ascii_upper(*text) != u2c_ascii_upper(*prefix))
             return false;
     }
     return true;
@@ -87,29 +64,28 @@ bool u2c_windows_driver_usable(const char *service, bool has_interface_guid, boo
         snprintf(problem, problem_size, "has no driver installed; bind it to WinUSB with Zadig");
         return false;
     }
-    if (is_service(service, "WinUSB")) {
-        if (has_interface_guid)
+    /* The drivers libusb can use, what each needs besides, and what to say
+     * when that is missing. */
+    static const struct {
+        const char *service;
+        bool needs_interface_guid; /* otherwise: needs libusbK.dll */
+        const char *problem;
+    } usable[] = {
+        {"WinUSB", true,
+         "is bound to WinUSB without a DeviceInterfaceGUIDs entry; reinstall WinUSB with Zadig"},
+        {"libusb0", false,
+         "is bound to libusb-win32 (libusb0), which libusb reaches only through libusbK.dll, "
+         "and libusbK.dll is not installed; pick WinUSB in Zadig (or install libusbK.dll)"},
+        {"libusbK", false,
+         "is bound to libusbK, but libusbK.dll is not installed; reinstall libusbK with Zadig, "
+         "or pick WinUSB there"},
+    };
+    for (size_t i = 0; i < sizeof usable / sizeof usable[0]; i++) {
+        if (!is_service(service, usable[i].service))
+            continue;
+        if (usable[i].needs_interface_guid ? has_interface_guid : libusbk_dll)
             return true;
-        snprintf(problem, problem_size,
-                 "is bound to WinUSB without a DeviceInterfaceGUIDs entry; "
-                 "reinstall WinUSB with Zadig");
-        return false;
-    }
-    if (is_service(service, "libusb0")) {
-        if (libusbk_dll)
-            return true;
-        snprintf(problem, problem_size,
-                 "is bound to libusb-win32 (libusb0), which libusb reaches only through "
-                 "libusbK.dll, and libusbK.dll is not installed; pick WinUSB in Zadig (or "
-                 "install libusbK.dll)");
-        return false;
-    }
-    if (is_service(service, "libusbK")) {
-        if (libusbk_dll)
-            return true;
-        snprintf(problem, problem_size,
-                 "is bound to libusbK, but libusbK.dll is not installed; reinstall libusbK "
-                 "with Zadig, or pick WinUSB there");
+        snprintf(problem, problem_size, "%s", usable[i].problem);
         return false;
     }
     snprintf(problem, problem_size,
@@ -209,4 +185,52 @@ bool u2c_linux_driver_usable(const char *driver, const char *interface_name, boo
         return false;
     }
     return true;
+}
+
+bool u2c_windows_port_number(const char *location_information, const char *location_paths,
+                             long address, unsigned *port)
+{
+    static const char prefix[] = "Port_#";
+    if (location_information != NULL &&
+        strncmp(location_information, prefix, sizeof prefix - 1) == 0) {
+        *port = (unsigned)strtoul(location_information + sizeof prefix - 1, NULL, 10);
+        return true;
+    }
+    if (location_paths != NULL && location_paths[0] != '\0') {
+        const char *last = NULL;
+        for (const char *p = strstr(location_paths, "#USB("); p != NULL; p = strstr(p + 1, "#USB("))
+            last = p;
+        if (last != NULL) {
+            *port = (unsigned)strtoul(last + 5, NULL, 10);
+            return true;
+        }
+    }
+    if (address >= 0) {
+        *port = (unsigned)address;
+        return true;
+    }
+    return false;
+}
+
+bool u2c_windows_is_root_hub(const char *instance_id)
+{
+    const char *tail = instance_id != NULL ? strchr(instance_id, '\\') : NULL;
+    if (tail == NULL)
+        return false;
+    char upper[16];
+    u2c_copy_upper(upper, sizeof upper, tail + 1);
+    return strncmp(upper, "ROOT_HUB", 8) == 0;
+}
+
+void u2c_format_port_path(char *out, size_t size, unsigned bus, const unsigned *ports,
+                          unsigned depth)
+{
+    if (size == 0)
+        return;
+    out[0] = '\0';
+    if (depth == 0 || depth > 7)
+        return;
+    int used = snprintf(out, size, "%u", bus);
+    for (unsigned i = 0; i < depth && used > 0 && (size_t)used < size; i++)
+        used += snprintf(out + used, size - (size_t)used, "%c%u", i == 0 ? '-' : '.', ports[i]);
 }

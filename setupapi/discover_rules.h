@@ -79,10 +79,27 @@ bool u2c_linux_driver_in_use(const char *driver);
  */
 void u2c_clean_description(char *dst, size_t dst_size, const char *raw);
 
-/* Copies src upper-cased (ASCII) into dst, truncating to dst_size - 1 characters. */
-void u2c_copy_upper(char *dst, size_t dst_size, const char *src);
+/*
+ * Windows: the port a device sits on at its parent hub, read the way libusb
+ * 1.0.26 reads it, so that a location discovery shows is the one libusb
+ * matches: SPDRP_LOCATION_INFORMATION when it reads "Port_#0004.Hub_#0003",
+ * else the last "#USB(4)" of the first SPDRP_LOCATION_PATHS entry, else
+ * SPDRP_ADDRESS. location_information and location_paths may be NULL or "";
+ * address < 0 when there is none. False when none of them gives a port.
+ */
+bool u2c_windows_port_number(const char *location_information, const char *location_paths,
+                             long address, unsigned *port);
 
-/* Case-insensitive (ASCII) comparison of two strings; < 0, 0 or > 0. */
-int u2c_compare_nocase(const char *a, const char *b);
+/* Windows: whether an instance ID names a USB root hub ("USB\ROOT_HUB30\..."),
+ * where libusb's port path stops. */
+bool u2c_windows_is_root_hub(const char *instance_id);
+
+/* "1-4.2" from a bus number and the ports from the root down; "" when
+ * depth is 0 or more than 7. */
+void u2c_format_port_path(char *out, size_t size, unsigned bus, const unsigned *ports,
+                          unsigned depth);
+
+/* u2c_copy_upper and u2c_compare_nocase: text.h. */
+#include "text.h"
 
 #endif

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "discover_rules.h"
+#include "open_here.h"
 #include "usb_enum_lock.h"
 
 #define SYSFS_DEVICES "/sys/bus/usb/devices/"
@@ -117,6 +118,8 @@ static void describe(libusb_device *device, const struct libusb_device_descripto
         u2c_copy_upper(a->info.serial, sizeof a->info.serial, serial);
     else
         snprintf(a->location, sizeof a->location, "USB port %s", name);
+    snprintf(a->port_path, sizeof a->port_path, "%s", name);
+    a->open_here = u2c_open_here_find(NULL, name, &a->open_handle);
 
     char product[128];
     read_sysfs_line(name, "product", product, sizeof product);
@@ -126,7 +129,7 @@ static void describe(libusb_device *device, const struct libusb_device_descripto
     if (u2c_linux_driver_usable(a->info.driver, interface_name, node_accessible(node), node,
                                 a->problem, sizeof a->problem))
         a->info.flags |= USB2CAN_ADAPTER_USABLE;
-    if (u2c_linux_driver_in_use(a->info.driver))
+    if (u2c_linux_driver_in_use(a->info.driver) || a->open_here)
         a->info.flags |= USB2CAN_ADAPTER_IN_USE;
     if (a->info.serial[0] == '\0')
         a->info.flags |= USB2CAN_ADAPTER_NO_SERIAL;

@@ -23,7 +23,9 @@
 #include <string.h>
 
 #include "discover_rules.h"
+#include "open_here.h"
 #include "osal.h"
+#include "usb_enum_lock.h"
 
 /* GUID_DEVINTERFACE_USB_DEVICE, under our own name: libusb's static
  * library already defines that symbol. */
@@ -61,7 +63,9 @@ static void read_list_property(HDEVINFO set, SP_DEVINFO_DATA *device, DWORD prop
 
 /* Whether the device's DeviceInterfaceGUIDs (or DeviceInterfaceGUID) names
  * an interface GUID, as libusb needs to open a WinUSB device. The value may
- * hold any number of GUIDs (libusb takes the first), so it is read whole. */
+ * hold any number of GUIDs, so it is read whole: libusb 1.0.27 and later
+ * (the Windows builds link 1.0.28, link_libusb.c checks) read the list and
+ * take the first; 1.0.26 failed on a second one. */
 static bool has_interface_guid(HDEVINFO set, SP_DEVINFO_DATA *device)
 {
     HKEY key = SetupDiOpenDevRegKey(set, device, DICS_FLAG_GLOBAL, 0, DIREG_DEV, KEY_READ);
@@ -127,17 +131,22 @@ static bool interface_path_of(const GUID *guid, const char *instance_id, char *p
     return found;
 }
 
+/* The probe holds the device unshared for a moment: inside the enumeration
+ * lock, so that it never overlaps an open by another thread of this
+ * process (which WinUSB would then refuse as "in use"). */
 static bool held_by_another_program(const char *instance_id)
 {
     char path[2 * MAX_PATH];
     if (!interface_path_of(&usb_device_interface, instance_id, path, sizeof path))
         return false;
+    u2c_usb_enum_lock();
     HANDLE handle = CreateFileA(path, 0, 0, NULL, OPEN_EXISTING, 0, NULL);
-    if (handle != INVALID_HANDLE_VALUE) {
+    DWORD error = handle == INVALID_HANDLE_VALUE ? GetLastError() : ERROR_SUCCESS;
+    if (handle != INVALID_HANDLE_VALUE)
         CloseHandle(handle);
+    u2c_usb_enum_unlock();
+    if (error == ERROR_SUCCESS)
         return false;
-    }
-    DWORD error = GetLastError();
     return error == ERROR_ACCESS_DENIED || error == ERROR_SHARING_VIOLATION || error == ERROR_BUSY;
 }
 
@@ -200,10 +209,48 @@ static bool serial_from_hub(const char *instance_id, char *serial, size_t size)
     return ok;
 }
 
+/* Port-made instance IDs and the serial their descriptor gave, as the last
+ * scan or u2c_discover_learn_serials read it. */
+#define LEARNED_MAX 32
+
 static struct {
-    u2c_mutex lock; /* guards reader */
+    u2c_mutex lock; /* guards everything below */
     u2c_serial_reader reader;
+    struct {
+        char instance_id[INSTANCE_ID_SIZE];
+        char serial[U2C_SERIAL_TEXT];
+    } learned[LEARNED_MAX];
+    unsigned next_learned; /* the slot a new instance ID takes when all are used */
 } serial_source = {.lock = U2C_MUTEX_INITIALIZER, .reader = serial_from_hub};
+
+static void learn_locked(const char *instance_id, const char *serial)
+{
+    size_t slot = LEARNED_MAX;
+    for (size_t i = 0; i < LEARNED_MAX && slot == LEARNED_MAX; i++)
+        if (u2c_compare_nocase(serial_source.learned[i].instance_id, instance_id) == 0 ||
+            serial_source.learned[i].instance_id[0] == '\0')
+            slot = i;
+    if (slot == LEARNED_MAX)
+        slot = serial_source.next_learned++ % LEARNED_MAX;
+    snprintf(serial_source.learned[slot].instance_id, INSTANCE_ID_SIZE, "%s", instance_id);
+    u2c_copy_upper(serial_source.learned[slot].serial, U2C_SERIAL_TEXT, serial);
+}
+
+/* The serial learned for a port-made instance ID; false when none is. */
+static bool learned_serial(const char *instance_id, char *serial, size_t size)
+{
+    bool found = false;
+    u2c_mutex_lock(&serial_source.lock);
+    for (size_t i = 0; i < LEARNED_MAX && !found; i++) {
+        if (serial_source.learned[i].instance_id[0] != '\0' &&
+            u2c_compare_nocase(serial_source.learned[i].instance_id, instance_id) == 0) {
+            snprintf(serial, size, "%s", serial_source.learned[i].serial);
+            found = true;
+        }
+    }
+    u2c_mutex_unlock(&serial_source.lock);
+    return found;
+}
 
 void u2c_hw_set_serial_reader(u2c_serial_reader reader)
 {
@@ -225,6 +272,85 @@ static void read_missing_serial(const char *instance_id, u2c_found_adapter *a)
         strpbrk(serial, "; ") != NULL)
         return;
     u2c_copy_upper(a->info.serial, sizeof a->info.serial, serial);
+    u2c_mutex_lock(&serial_source.lock);
+    learn_locked(instance_id, a->info.serial);
+    u2c_mutex_unlock(&serial_source.lock);
+}
+
+/* GUID_DEVINTERFACE_USB_HOST_CONTROLLER, under our own name too. */
+static const GUID usb_host_controller_interface = {
+    0x3ABF6F2D, 0x71C4, 0x462A, {0x8A, 0x92, 0x1E, 0x68, 0x61, 0xE6, 0xAF, 0x27}};
+
+static bool port_of(DEVINST devinst, unsigned *port)
+{
+    char information[128] = "", paths[512] = "";
+    ULONG length = sizeof information - 1;
+    CM_Get_DevNode_Registry_PropertyA(devinst, CM_DRP_LOCATION_INFORMATION, NULL, information,
+                                      &length, 0);
+    length = sizeof paths - 2;
+    CM_Get_DevNode_Registry_PropertyA(devinst, CM_DRP_LOCATION_PATHS, NULL, paths, &length, 0);
+    ULONG address = 0;
+    length = sizeof address;
+    long known_address = CM_Get_DevNode_Registry_PropertyA(devinst, CM_DRP_ADDRESS, NULL, &address,
+                                                           &length, 0) == CR_SUCCESS
+                             ? (long)address
+                             : -1;
+    return u2c_windows_port_number(information, paths, known_address, port);
+}
+
+/* libusb 1.0.26 numbers buses by the order in which SetupAPI lists the
+ * host controllers' device interfaces, from 1. */
+static unsigned bus_of_host_controller(DEVINST controller)
+{
+    HDEVINFO set = SetupDiGetClassDevsA(&usb_host_controller_interface, NULL, NULL,
+                                        DIGCF_PRESENT | DIGCF_DEVICEINTERFACE);
+    if (set == INVALID_HANDLE_VALUE)
+        return 0;
+    unsigned bus = 0;
+    SP_DEVICE_INTERFACE_DATA iface = {.cbSize = sizeof iface};
+    for (DWORD i = 0; bus == 0 && SetupDiEnumDeviceInterfaces(
+                                      set, NULL, &usb_host_controller_interface, i, &iface);
+         i++) {
+        SP_DEVINFO_DATA data = {.cbSize = sizeof data};
+        if (SetupDiGetDeviceInterfaceDetailA(set, &iface, NULL, 0, NULL, &data) ||
+            GetLastError() == ERROR_INSUFFICIENT_BUFFER)
+            if (data.DevInst == controller)
+                bus = (unsigned)i + 1;
+    }
+    SetupDiDestroyDeviceInfoList(set);
+    return bus;
+}
+
+/* "1-4.2" as libusb reports the device's place (libusb_get_bus_number and
+ * libusb_get_port_numbers): the ports from the root hub down, each read as
+ * libusb reads it; "" when the chain cannot be followed to a root hub. */
+static void port_path_of(DEVINST devinst, char *out, size_t size)
+{
+    unsigned up[7];
+    unsigned depth = 0;
+    out[0] = '\0';
+    for (DEVINST d = devinst;;) {
+        DEVINST parent;
+        char parent_id[INSTANCE_ID_SIZE];
+        if (depth == 7 || !port_of(d, &up[depth]) || CM_Get_Parent(&parent, d, 0) != CR_SUCCESS ||
+            CM_Get_Device_IDA(parent, parent_id, sizeof parent_id, 0) != CR_SUCCESS)
+            return;
+        depth++;
+        if (u2c_windows_is_root_hub(parent_id)) {
+            DEVINST controller;
+            if (CM_Get_Parent(&controller, parent, 0) != CR_SUCCESS)
+                return;
+            unsigned bus = bus_of_host_controller(controller);
+            if (bus == 0)
+                return;
+            unsigned ports[7];
+            for (unsigned i = 0; i < depth; i++)
+                ports[i] = up[depth - 1 - i];
+            u2c_format_port_path(out, size, bus, ports, depth);
+            return;
+        }
+        d = parent;
+    }
 }
 
 static void describe(HDEVINFO set, SP_DEVINFO_DATA *device, const char *instance_id,
@@ -235,6 +361,7 @@ static void describe(HDEVINFO set, SP_DEVINFO_DATA *device, const char *instance
                           sizeof a->location);
     if (a->info.serial[0] == '\0')
         read_missing_serial(instance_id, a);
+    port_path_of(device->DevInst, a->port_path, sizeof a->port_path);
     read_text_property(set, device, SPDRP_SERVICE, a->info.driver, sizeof a->info.driver);
 
     char description[256];
@@ -257,7 +384,10 @@ static void describe(HDEVINFO set, SP_DEVINFO_DATA *device, const char *instance
     read_list_property(set, device, SPDRP_UPPERFILTERS, upper, sizeof upper);
     read_list_property(set, device, SPDRP_LOWERFILTERS, lower, sizeof lower);
     u2c_windows_filters(upper, lower, a->filters, sizeof a->filters);
-    if (held_by_another_program(instance_id))
+    /* One this process holds is not probed: it is ours, not another program's. */
+    a->open_here =
+        a->info.serial[0] != '\0' && u2c_open_here_find(a->info.serial, NULL, &a->open_handle);
+    if (a->open_here || held_by_another_program(instance_id))
         a->info.flags |= USB2CAN_ADAPTER_IN_USE;
     if (a->info.serial[0] == '\0')
         a->info.flags |= USB2CAN_ADAPTER_NO_SERIAL;
@@ -275,12 +405,36 @@ bool u2c_discover_attached(const char *serial)
     for (DWORD i = 0; !found && SetupDiEnumDeviceInfo(set, i, &device); i++) {
         char instance_id[INSTANCE_ID_SIZE];
         char listed[U2C_SERIAL_TEXT];
-        if (SetupDiGetDeviceInstanceIdA(set, &device, instance_id, sizeof instance_id, NULL) &&
-            u2c_parse_instance_id(instance_id, listed, sizeof listed, NULL, 0))
-            found = u2c_compare_nocase(listed, serial) == 0;
+        if (!SetupDiGetDeviceInstanceIdA(set, &device, instance_id, sizeof instance_id, NULL) ||
+            !u2c_parse_instance_id(instance_id, listed, sizeof listed, NULL, 0))
+            continue;
+        /* A port-made ID names no serial: the one its descriptor gave counts. */
+        if (listed[0] == '\0' && !learned_serial(instance_id, listed, sizeof listed))
+            continue;
+        found = u2c_compare_nocase(listed, serial) == 0;
     }
     SetupDiDestroyDeviceInfoList(set);
     return found;
+}
+
+void u2c_discover_learn_serials(void)
+{
+    HDEVINFO set = SetupDiGetClassDevsA(NULL, "USB", NULL, DIGCF_ALLCLASSES | DIGCF_PRESENT);
+    if (set == INVALID_HANDLE_VALUE)
+        return;
+    SP_DEVINFO_DATA device = {.cbSize = sizeof device};
+    for (DWORD i = 0; SetupDiEnumDeviceInfo(set, i, &device); i++) {
+        char instance_id[INSTANCE_ID_SIZE];
+        char listed[U2C_SERIAL_TEXT];
+        if (!SetupDiGetDeviceInstanceIdA(set, &device, instance_id, sizeof instance_id, NULL) ||
+            !u2c_parse_instance_id(instance_id, listed, sizeof listed, NULL, 0) ||
+            listed[0] != '\0')
+            continue;
+        u2c_found_adapter scratch;
+        memset(&scratch, 0, sizeof scratch);
+        read_missing_serial(instance_id, &scratch); /* learns what it reads */
+    }
+    SetupDiDestroyDeviceInfoList(set);
 }
 
 bool u2c_hw_scan(u2c_scan *scan, char *reason, size_t reason_size)

@@ -1,13 +1,17 @@
 /* Virtual adapters on one in-process bus; contract and lock order in link_virtual.h. */
 #include "link_virtual.h"
 
-#include <ctype.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "osal.h"
+#include "text.h"
+
+#if defined(_WIN32)
+#include <windows.h>
+#endif
 
 typedef struct vlink {
     u2c_link base;
@@ -83,7 +87,7 @@ bool u2c_virtual_serial_slot(const char *serial, unsigned *slot)
     if (serial == NULL)
         return false;
     for (size_t i = 0; i < sizeof prefix - 1; i++) {
-        if (toupper((unsigned char)serial[i]) != prefix[i])
+        if (u2c_ascii_upper(serial[i]) != prefix[i])
             return false;
     }
     const char *rest = serial + sizeof prefix - 1;
@@ -134,7 +138,8 @@ static bool clock_needed(void)
     if (vbus_get_mode(virtual_bus.bus) == VBUS_PACED)
         return true;
     for (unsigned i = 0; i < USB2CAN_VIRTUAL_ADAPTERS; i++) {
-        if (virtual_bus.slots[i] != NULL && u8d_model_next_timer_ns(virtual_bus.slots[i]->model) != UINT64_MAX)
+        if (virtual_bus.slots[i] != NULL &&
+            u8d_model_next_timer_ns(virtual_bus.slots[i]->model) != UINT64_MAX)
             return true;
     }
     return false;
@@ -326,13 +331,8 @@ static void vl_destroy(u2c_link *link)
     free(l);
 }
 
-static const u2c_link_ops vlink_ops = {
-    .command = vl_command,
-    .start = vl_start,
-    .kick_out = vl_kick_out,
-    .stop = vl_stop,
-    .destroy = vl_destroy,
-};
+static const u2c_link_ops vlink_ops =
+    U2C_LINK_OPS(vl_command, vl_start, vl_kick_out, vl_stop, vl_destroy, NULL);
 
 /* --- open ---------------------------------------------------------------------------- */
 
@@ -346,10 +346,35 @@ static void slot_config(unsigned slot, u8d_model_config *cfg)
     snprintf(cfg->serial, sizeof cfg->serial, "VIRTUAL%u", slot);
 }
 
+/* USB2CAN_VIRTUAL_SAMPLE_POINT_TOLERANCE: per mille, 0..1000; anything
+ * else (or unset) leaves the check off. */
+static unsigned sample_point_tolerance_from_environment(void)
+{
+    char text[16];
+#if defined(_WIN32)
+    /* The process environment, not this C runtime's copy of it. */
+    DWORD n = GetEnvironmentVariableA(U2C_VIRTUAL_SP_TOLERANCE_ENV, text, (DWORD)sizeof text);
+    if (n == 0 || n >= sizeof text)
+        return 0;
+#else
+    const char *value = getenv(U2C_VIRTUAL_SP_TOLERANCE_ENV);
+    if (value == NULL || strlen(value) >= sizeof text)
+        return 0;
+    snprintf(text, sizeof text, "%s", value);
+#endif
+    char *end = NULL;
+    unsigned long permille = strtoul(text, &end, 10);
+    if (end == text || *end != '\0' || permille > 1000)
+        return 0;
+    return (unsigned)permille;
+}
+
 /* The bus and its clock thread (with the lock held). */
 static bool start_bus(uint64_t now)
 {
     virtual_bus.bus = vbus_create(virtual_bus.paced ? VBUS_PACED : VBUS_INSTANT, now);
+    if (virtual_bus.bus != NULL)
+        vbus_set_sample_point_tolerance(virtual_bus.bus, sample_point_tolerance_from_environment());
     clock_ctx *clock = calloc(1, sizeof *clock);
     if (virtual_bus.bus == NULL || clock == NULL ||
         u2c_thread_start(&clock->thread, clock_main, clock) != 0) {

@@ -28,6 +28,8 @@
  * - A command the model does not answer blocks for the full timeout_ms and
  *   returns U2C_LINK_TIMEOUT, as on hardware (lock not held while waiting).
  * - After stop() returns no sink callback of that link runs any more.
+ * - The bus's sample-point tolerance comes from the environment variable
+ *   U2C_VIRTUAL_SP_TOLERANCE_ENV when the bus is created.
  *
  * Lock order: channel lock -> (never held while calling a link) ; global
  * virtual lock -> channel lock (sink callbacks may take the channel's lock).
@@ -44,6 +46,11 @@
 #include "u8d_model.h"
 #include "usb2can.h"
 #include "vbus.h"
+
+/* Read when the bus is created: the sample-point tolerance of vbus.h in per
+ * mille (e.g. 50 = receivers more than 5 percentage points off the sender's
+ * sample point misread its frames); unset, invalid or 0 = not checked. */
+#define U2C_VIRTUAL_SP_TOLERANCE_ENV "USB2CAN_VIRTUAL_SAMPLE_POINT_TOLERANCE"
 
 /* True when serial names a virtual adapter (starts with "VIRTUAL",
  * case-insensitive); *slot gets 0..7 when the name is a valid one, else

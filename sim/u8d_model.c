@@ -4,17 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Offsets inside a 16-byte command (docs/protocol.md, commands). */
-enum { CMD_CHANNEL = 1, CMD_CODE = 2, CMD_OPT1 = 3, CMD_OPT2 = 4, CMD_DATA = 5 };
+#include "usb2can.h"
 
 /* C_CAN status register bits the firmware watches (SR). */
 #define SR_EPASS 0x20u
 #define SR_EWARN 0x40u
 #define SR_BOFF 0x80u
 
-/* Fault confinement limits (ISO 11898-1). */
-#define WARNING_LIMIT 96u
-#define PASSIVE_LIMIT 128u
+/* Fault confinement (ISO 11898-1; U8D_ERR_*_LIMIT for warning and passive). */
+#define WARNING_LIMIT U8D_ERR_WARNING_LIMIT
+#define PASSIVE_LIMIT U8D_ERR_PASSIVE_LIMIT
 #define BUS_OFF_TEC 256u
 #define REC_AFTER_PASSIVE 127u
 
@@ -28,9 +27,6 @@ enum { CMD_CHANNEL = 1, CMD_CODE = 2, CMD_OPT1 = 3, CMD_OPT2 = 4, CMD_DATA = 5 }
 #define HAL_ERR_BR 0x040u
 #define HAL_ERR_BD 0x080u
 #define HAL_ERR_CRC 0x100u
-
-#define CZ_CLOCK_HZ 48000000u
-#define CZ_MODE_BITS (U8D_OPEN_SILENT | U8D_OPEN_LOOPBACK | U8D_OPEN_ONE_SHOT)
 
 typedef struct tx_slot {
     u8d_frame frame;
@@ -93,17 +89,11 @@ struct u8d_model {
     uint32_t lost;
     u8d_lec injected_lec;
     unsigned injected_count;
+    unsigned error_flag_every; /* 0: a well-behaved node */
+    unsigned error_flag_seen;  /* frames seen since its last error flag */
 };
 
 /* --- small helpers ---------------------------------------------------------- */
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
 
 static bool is_vendor(const u8d_model *m)
 {
@@ -184,7 +174,7 @@ uint32_t u8d_model_timestamp(const u8d_model *m, uint64_t now_ns)
     uint64_t since = now_ns > m->power_on_ns ? now_ns - m->power_on_ns : 0;
     if (!is_vendor(m))
         return (uint32_t)(since / 1000000u);
-    return (uint32_t)(since * U8D_MODEL_TICK_DEN / U8D_MODEL_TICK_NUM_NS) & 0x1FFFFFFFu;
+    return (uint32_t)(since * U8D_MODEL_TICK_DEN / U8D_MODEL_TICK_NUM_NS) & U8D_VENDOR_TS_MASK;
 }
 
 /* --- RX path ------------------------------------------------------------------ */
@@ -453,7 +443,7 @@ static void drop_current_tx(u8d_model *m, uint64_t now_ns)
 static void firmware_mask_frame(const u8d_model *m, u8d_frame *f)
 {
     f->flags &= U8D_FLAG_EXT | U8D_FLAG_RTR;
-    f->id &= (f->flags & U8D_FLAG_EXT) ? 0x1FFFFFFFu : 0x7FFu;
+    f->id &= (f->flags & U8D_FLAG_EXT) ? USB2CAN_EXT_ID_MAX : USB2CAN_STD_ID_MAX;
     f->dlc &= 0x0Fu;
     if (!is_vendor(m))
         f->flags &= (uint8_t)~U8D_FLAG_RTR; /* CANalyze sends RTR requests as data frames */
@@ -588,7 +578,8 @@ static void timing_manual(const u8d_bittiming *raw, u8d_bittiming *bt)
  * taken as unusable (0). */
 static uint32_t cz_bitrate(const u8d_bittiming *raw)
 {
-    if (raw->brp == 0 || raw->tseg1 == 0 || raw->tseg1 > 16u || raw->tseg2 == 0 || raw->tseg2 > 8u)
+    if (raw->brp == 0 || raw->tseg1 == 0 || raw->tseg1 > U8D_TSEG1_MAX || raw->tseg2 == 0 ||
+        raw->tseg2 > U8D_TSEG2_MAX)
         return 0;
     return u8d_bittiming_bitrate_on(U8D_FLAVOR_CANALYZE, raw);
 }
@@ -640,21 +631,21 @@ static void command_open(u8d_model *m, uint64_t now_ns, const uint8_t *cmd)
     u8d_decode_open(cmd, &raw, &flags);
     reset_controller(m, now_ns);
     if (is_vendor(m)) {
-        if (cmd[CMD_OPT1] == U8D_SPEED_MANUAL)
+        if (cmd[U8D_CMD_OFF_OPT1] == U8D_SPEED_MANUAL)
             timing_manual(&raw, &m->bt);
         else
-            timing_from_index(cmd[CMD_OPT1], &m->bt);
+            timing_from_index(cmd[U8D_CMD_OFF_OPT1], &m->bt);
         m->bitrate = u8d_bittiming_bitrate(&m->bt);
         /* Only bits 0..2 are read (USB2CAN_open: test mode from flags & 3, DAR
          * from bit 2); status records go out whatever bit 3 says
          * (krumboeck/usb2can_firmware commands.c ~97-119, main.c ~205-268). */
-        m->mode_flags = flags & CZ_MODE_BITS;
+        m->mode_flags = flags & U8D_OPEN_MODE_BITS;
     } else {
         m->bt = raw;
         m->bitrate = cz_bitrate(&raw);
         /* Only the low byte of the flags, bits 0..2 (kkuchera/canalyze-fw
          * src/usbd_8dev_if.c ~257-261, src/can.c ~66-77). */
-        m->mode_flags = cmd[CMD_DATA + 8] & CZ_MODE_BITS;
+        m->mode_flags = cmd[U8D_CMD_OFF_DATA + 8] & U8D_OPEN_MODE_BITS;
     }
     set_running(m, true);
     vendor_refill_mailbox(m, now_ns);
@@ -670,8 +661,9 @@ static bool command_set_speed(u8d_model *m, const uint8_t *cmd)
 {
     if (!m->running)
         return false;
-    if (cmd[CMD_OPT1] != U8D_SPEED_MANUAL) /* manual: FW uses stale values; keep the timing */
-        timing_from_index(cmd[CMD_OPT1], &m->bt);
+    if (cmd[U8D_CMD_OFF_OPT1] !=
+        U8D_SPEED_MANUAL) /* manual: FW uses stale values; keep the timing */
+        timing_from_index(cmd[U8D_CMD_OFF_OPT1], &m->bt);
     m->bitrate = u8d_bittiming_bitrate(&m->bt);
     m->generation++;
     return true;
@@ -698,9 +690,9 @@ uint32_t u8d_model_statistic(const u8d_model *m, enum u8d_stat_index index)
 
 static void vendor_command(u8d_model *m, uint64_t now_ns, uint8_t *r)
 {
-    uint8_t *data = r + CMD_DATA;
+    uint8_t *data = r + U8D_CMD_OFF_DATA;
     uint8_t result = U8D_RESULT_OK;
-    switch (r[CMD_CODE]) {
+    switch (r[U8D_CMD_OFF_CODE]) {
     case U8D_CMD_RESET:
         reset_controller(m, now_ns);
         set_running(m, false);
@@ -717,17 +709,17 @@ static void vendor_command(u8d_model *m, uint64_t now_ns, uint8_t *r)
         break;
     case U8D_CMD_SET_MASK_FILTER:
     case U8D_CMD_RESET_TIMESTAMP:
-        result = r[CMD_OPT1];
+        result = r[U8D_CMD_OFF_OPT1];
         break; /* not implemented: opt1 echoed */
     case U8D_CMD_GET_STATUS:
-        put_be32(data, u8d_model_status_word(m));
+        u8d_put_be32(data, u8d_model_status_word(m));
         break;
     case U8D_CMD_GET_STATISTICS:
-        if (r[CMD_OPT1] < U8D_STAT_RESET) {
-            put_be32(data, m->stats[r[CMD_OPT1]]);
-        } else if (r[CMD_OPT1] == U8D_STAT_RESET) {
+        if (r[U8D_CMD_OFF_OPT1] < U8D_STAT_RESET) {
+            u8d_put_be32(data, m->stats[r[U8D_CMD_OFF_OPT1]]);
+        } else if (r[U8D_CMD_OFF_OPT1] == U8D_STAT_RESET) {
             memset(m->stats, 0, sizeof m->stats);
-            put_be32(data, 0);
+            u8d_put_be32(data, 0);
         } else {
             result = U8D_RESULT_ERROR;
         }
@@ -753,7 +745,7 @@ static void vendor_command(u8d_model *m, uint64_t now_ns, uint8_t *r)
         result = U8D_RESULT_ERROR;
         break;
     }
-    r[CMD_OPT1] = result;
+    r[U8D_CMD_OFF_OPT1] = result;
 }
 
 /* CANalyze answers from its own transmit buffer: header fields copied, the
@@ -762,17 +754,17 @@ static bool cz_command(u8d_model *m, uint64_t now_ns, const uint8_t *req)
 {
     uint8_t *r = m->cz_reply;
     r[0] = U8D_CMD_START;
-    r[CMD_CHANNEL] = req[CMD_CHANNEL];
-    r[CMD_CODE] = req[CMD_CODE];
-    r[CMD_OPT1] = req[CMD_OPT1];
-    r[CMD_OPT2] = req[CMD_OPT2];
+    r[U8D_CMD_OFF_CHANNEL] = req[U8D_CMD_OFF_CHANNEL];
+    r[U8D_CMD_OFF_CODE] = req[U8D_CMD_OFF_CODE];
+    r[U8D_CMD_OFF_OPT1] = req[U8D_CMD_OFF_OPT1];
+    r[U8D_CMD_OFF_OPT2] = req[U8D_CMD_OFF_OPT2];
     r[U8D_CMD_SIZE - 1] = U8D_CMD_END;
-    switch (req[CMD_CODE]) {
+    switch (req[U8D_CMD_OFF_CODE]) {
     case U8D_CMD_GET_SOFTW_HARDW_VER:
-        r[CMD_DATA + 0] = m->cfg.version.fw_major;
-        r[CMD_DATA + 1] = m->cfg.version.fw_minor;
-        r[CMD_DATA + 2] = m->cfg.version.hw_major;
-        r[CMD_DATA + 3] = m->cfg.version.hw_minor;
+        r[U8D_CMD_OFF_DATA + 0] = m->cfg.version.fw_major;
+        r[U8D_CMD_OFF_DATA + 1] = m->cfg.version.fw_minor;
+        r[U8D_CMD_OFF_DATA + 2] = m->cfg.version.hw_major;
+        r[U8D_CMD_OFF_DATA + 3] = m->cfg.version.hw_minor;
         break;
     case U8D_CMD_OPEN:
         command_open(m, now_ns, req);
@@ -783,7 +775,7 @@ static bool cz_command(u8d_model *m, uint64_t now_ns, const uint8_t *req)
     default:
         return false;
     }
-    r[CMD_OPT1] = U8D_RESULT_OK;
+    r[U8D_CMD_OFF_OPT1] = U8D_RESULT_OK;
     return true;
 }
 
@@ -890,10 +882,10 @@ uint32_t u8d_frame_arbitration_key(const u8d_frame *f)
 {
     uint32_t rtr = (f->flags & U8D_FLAG_RTR) ? 1u : 0u;
     if (f->flags & U8D_FLAG_EXT) {
-        uint32_t id = f->id & 0x1FFFFFFFu;
+        uint32_t id = f->id & USB2CAN_EXT_ID_MAX;
         return (id >> 18) << 21 | 1u << 20 | 1u << 19 | (id & 0x3FFFFu) << 1 | rtr;
     }
-    return (f->id & 0x7FFu) << 21 | rtr << 20;
+    return (f->id & USB2CAN_STD_ID_MAX) << 21 | rtr << 20;
 }
 
 bool u8d_model_can_tx_peek(u8d_model *m, uint64_t now_ns, u8d_frame *frame, uint64_t *ready_ns)
@@ -996,5 +988,27 @@ bool u8d_model_take_injected_error(u8d_model *m, u8d_lec *lec)
         return false;
     m->injected_count--;
     *lec = m->injected_lec;
+    return true;
+}
+
+void u8d_model_set_error_flags(u8d_model *m, unsigned every)
+{
+    m->error_flag_every = every;
+    m->error_flag_seen = 0;
+    m->generation++;
+}
+
+unsigned u8d_model_error_flags(const u8d_model *m)
+{
+    return m->error_flag_every;
+}
+
+bool u8d_model_take_error_flag(u8d_model *m)
+{
+    if (m->error_flag_every == 0)
+        return false;
+    if (++m->error_flag_seen < m->error_flag_every)
+        return false;
+    m->error_flag_seen = 0;
     return true;
 }

@@ -257,4 +257,14 @@ void u8d_model_inject_tx_errors(u8d_model *m, u8d_lec lec, unsigned count);
 /* Consumes one injected error, if any, into *lec. */
 bool u8d_model_take_injected_error(u8d_model *m, u8d_lec *lec);
 
+/* A faulty node (no firmware does this on purpose; it stands for a broken
+ * transceiver or controller elsewhere on the bus): while it takes part in
+ * the bus at the sender's rate, it destroys every `every`-th frame it sees
+ * with an active error flag (vbus.h says what the others see). Its own
+ * counters do not move for the flags it raises. 0 turns it off. */
+void u8d_model_set_error_flags(u8d_model *m, unsigned every);
+unsigned u8d_model_error_flags(const u8d_model *m);
+/* Counts one frame seen; true when this one gets the error flag. */
+bool u8d_model_take_error_flag(u8d_model *m);
+
 #endif

@@ -1,6 +1,8 @@
 /* Virtual CAN bus; contract in vbus.h. */
 #include "vbus.h"
 
+#include "usb2can.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +49,7 @@ struct vbus {
     vbus_stats stats;
     vbus_observer observer;
     void *observer_ctx;
+    unsigned sample_point_tolerance; /* per mille; 0 = not checked */
 };
 
 /* --- frame bits ---------------------------------------------------------------- */
@@ -108,7 +111,7 @@ static void layout_of(const u8d_frame *f, frame_layout *out)
     uint32_t rtr = (f->flags & U8D_FLAG_RTR) ? 1u : 0u;
     walk_crc_bits(&w, 0, 1); /* SOF */
     if (f->flags & U8D_FLAG_EXT) {
-        uint32_t id = f->id & 0x1FFFFFFFu;
+        uint32_t id = f->id & USB2CAN_EXT_ID_MAX;
         walk_crc_bits(&w, id >> 18, 11);
         walk_crc_bits(&w, 3, 2); /* SRR, IDE */
         walk_crc_bits(&w, id & 0x3FFFFu, 18);
@@ -116,7 +119,7 @@ static void layout_of(const u8d_frame *f, frame_layout *out)
         out->to_arb_end = w.bits + w.stuffed;
         walk_crc_bits(&w, 0, 2); /* r1, r0 */
     } else {
-        walk_crc_bits(&w, f->id & 0x7FFu, 11);
+        walk_crc_bits(&w, f->id & USB2CAN_STD_ID_MAX, 11);
         walk_crc_bits(&w, rtr, 1);
         out->to_arb_end = w.bits + w.stuffed;
         walk_crc_bits(&w, 0, 2); /* IDE, r0 */
@@ -254,9 +257,37 @@ static bool bitrate_compatible(uint32_t a, uint32_t b)
     return diff * 1000000ull <= (uint64_t)VBUS_BITRATE_TOLERANCE_PPM * (a > b ? a : b);
 }
 
+unsigned vbus_sample_point_permille(const u8d_bittiming *bt)
+{
+    unsigned tq = 1u + bt->tseg1 + bt->tseg2;
+    return (1000u * (1u + bt->tseg1) + tq / 2u) / tq;
+}
+
+void vbus_set_sample_point_tolerance(vbus *b, unsigned permille)
+{
+    b->sample_point_tolerance = permille;
+}
+
+unsigned vbus_get_sample_point_tolerance(const vbus *b)
+{
+    return b->sample_point_tolerance;
+}
+
+/* Same rate, and (when the bus checks it) sample points close enough. */
+static bool timing_compatible(const vbus *b, const u8d_model_can_view *rx,
+                              const u8d_model_can_view *tx)
+{
+    if (!bitrate_compatible(rx->bitrate, tx->bitrate))
+        return false;
+    if (b->sample_point_tolerance == 0)
+        return true;
+    unsigned a = vbus_sample_point_permille(&rx->bt), c = vbus_sample_point_permille(&tx->bt);
+    return (a > c ? a - c : c - a) <= b->sample_point_tolerance;
+}
+
 static bool node_passive(const u8d_model_can_view *v)
 {
-    return v->tec >= 128u || v->rec >= 128u;
+    return v->tec >= U8D_ERR_PASSIVE_LIMIT || v->rec >= U8D_ERR_PASSIVE_LIMIT;
 }
 
 /* Open, on the bus, listening to it (loopback ignores the bus input). */
@@ -270,7 +301,7 @@ static void resolve(vbus *b, int s, attempt *a)
 {
     u8d_model_can_view sv, v;
     u8d_model_can_state(b->nodes[s].m, &sv);
-    uint32_t compatible = 0, incompatible = 0, ackers = 0, destroyers = 0;
+    uint32_t compatible = 0, incompatible = 0, ackers = 0, destroyers = 0, faulty = 0;
     for (int i = 0; i < VBUS_MAX_NODES; i++) {
         if (i == s || b->nodes[i].m == NULL)
             continue;
@@ -278,7 +309,12 @@ static void resolve(vbus *b, int s, attempt *a)
         if (!participates(&v))
             continue;
         uint32_t bit = 1u << i;
-        if (bitrate_compatible(v.bitrate, sv.bitrate)) {
+        if (timing_compatible(b, &v, &sv)) {
+            /* A faulty node raises its flag whatever its counters say. */
+            if (!v.silent && !sv.loopback && u8d_model_take_error_flag(b->nodes[i].m)) {
+                faulty |= bit;
+                continue;
+            }
             compatible |= bit;
             if (!v.silent)
                 ackers |= bit;
@@ -304,6 +340,15 @@ static void resolve(vbus *b, int s, attempt *a)
         a->error_mask = compatible | incompatible;
         a->bits_to_event = to_ack_delim;
         a->bits = to_ack_delim + error_tail;
+    } else if (faulty != 0 && destroyers == 0) {
+        /* Its flag lands in the data field: the sender reads dominant where
+         * it sent recessive, the other receivers see six equal bits. */
+        a->outcome = VBUS_ERROR_FLAG;
+        a->sender_lec = U8D_LEC_BIT1;
+        a->error_mask = compatible | incompatible;
+        unsigned at = lay.to_arb_end + 8u;
+        a->bits_to_event = at;
+        a->bits = at + 2u * ERROR_FLAG_BITS + ERROR_DELIMITER_BITS + IFS_BITS;
     } else if (destroyers != 0) {
         a->outcome = VBUS_BIT_ERROR;
         a->sender_lec = U8D_LEC_BIT1;

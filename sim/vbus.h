@@ -31,6 +31,19 @@
  *   loopback senders never reach the bus (a private lane at their own rate).
  * - Errors injected with u8d_model_inject_tx_errors fail the attempt with
  *   that error code; participants count a stuff error.
+ * - Sample points: with vbus_set_sample_point_tolerance(b, t) (per mille,
+ *   0 = off, the default), a node whose sample point differs from the
+ *   sender's by more than t is incompatible like one at another rate. It
+ *   stands for a long bus or poor oscillators, where a receiver sampling too
+ *   early or too late misreads bits; with identical clocks and no
+ *   propagation delay any sample point would work, so it is off by default.
+ * - A faulty node (u8d_model_set_error_flags) at the sender's timing, open,
+ *   not silent, destroys every N-th frame it sees with an active error
+ *   flag in the data field, whatever its own counters: the sender gets a
+ *   bit error (TEC +8, so it goes error-passive and bus-off if this goes
+ *   on), the other participants a stuff error (REC +1); the faulty node
+ *   itself counts nothing. A silent listener therefore sees stuff errors
+ *   and the retransmissions. Loopback senders are not disturbed.
  *
  * Time: VBUS_PACED occupies the bus for the real bit time of each attempt at
  * the sender's bit rate: exact frame bits with stuff bits computed from the
@@ -60,10 +73,11 @@ typedef enum vbus_mode {
 } vbus_mode;
 
 typedef enum vbus_outcome {
-    VBUS_SENT = 0,  /* acknowledged (or looped back) */
-    VBUS_ACK_ERROR, /* nobody acknowledged */
-    VBUS_BIT_ERROR, /* destroyed by an incompatible node's error flag */
-    VBUS_INJECTED,  /* failed with an injected error */
+    VBUS_SENT = 0,   /* acknowledged (or looped back) */
+    VBUS_ACK_ERROR,  /* nobody acknowledged */
+    VBUS_BIT_ERROR,  /* destroyed by an incompatible node's error flag */
+    VBUS_INJECTED,   /* failed with an injected error */
+    VBUS_ERROR_FLAG, /* destroyed by a faulty node's error flag */
 } vbus_outcome;
 
 /* One finished attempt, for observers (benchmarks, traces). */
@@ -119,6 +133,12 @@ void vbus_get_stats(const vbus *b, vbus_stats *s);
 void vbus_reset_stats(vbus *b);
 /* busy_ns / (now_ns - since_ns), 0..1. */
 double vbus_load(const vbus_stats *s);
+
+/* Sample point checking between nodes (per mille; 0 = not checked). */
+void vbus_set_sample_point_tolerance(vbus *b, unsigned permille);
+unsigned vbus_get_sample_point_tolerance(const vbus *b);
+/* (1 + tseg1) / (1 + tseg1 + tseg2) in per mille, rounded. */
+unsigned vbus_sample_point_permille(const u8d_bittiming *bt);
 
 /* Bits of a successful frame on the wire: SOF to CRC with exact stuff bits,
  * CRC delimiter, ACK slot and delimiter, 7 EOF bits, 3 intermission bits. */

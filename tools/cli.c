@@ -22,6 +22,8 @@ static const char general_help[] =
     "  bench                throughput and latency between two virtual adapters\n"
     "  selftest SERIAL      an adapter tests itself in silent loopback (no bus needed)\n"
     "  doctor               environment, adapters and every problem found\n"
+    "  doctor --bus SETUP   listen to a bus and say what is wrong with it\n"
+    "  scan SERIAL          find the bus's bit rate without disturbing it\n"
     "  serve SETUP...       share adapters over the network (socketcand protocol)\n"
     "\n"
     "SETUP is a CanalOpen setup string such as \"ED000200;500\" (serial; kbit/s);\n"
@@ -62,6 +64,7 @@ static const command commands[] = {
     {"bench", cli_command_bench, cli_bench_help},
     {"selftest", cli_command_selftest, cli_selftest_help},
     {"doctor", cli_command_doctor, cli_doctor_help},
+    {"scan", cli_command_scan, cli_scan_help},
     {"serve", cli_command_serve, cli_serve_help},
 };
 

@@ -15,6 +15,7 @@
 
 #include "cli_commands.h"
 #include "cli_latency.h"
+#include "cli_traffic.h"
 #include "osal.h"
 #include "usb2can.h"
 
@@ -28,8 +29,8 @@ const char cli_bench_help[] =
     "  latency     CanalSend on one adapter to CanalBlockingReceive returning on\n"
     "              the other, in a thread that was blocked waiting: p50/p99/max\n"
     "The virtual bus runs in real time at the bit rate (stuff bits included), so\n"
-    "throughput is bounded by the bus: at 1 Mbit/s at most 9,009 frames/s with\n"
-    "8 data bytes; the latency includes the frame's own time on the bus.\n"
+    "throughput is bounded by the bus: one 8-byte frame per 111 bit times (at\n"
+    "1 Mbit/s 9,009 frames/s); the latency includes the frame's own time on the bus.\n"
     "Options:\n"
     "  --frames N     frames for the throughput run (default 20000)\n"
     "  --samples N    latency samples (default 1000, one per millisecond)\n"
@@ -40,44 +41,33 @@ const char cli_bench_help[] =
 #define RECEIVER "VIRTUAL7"
 #define WINDOW 1024u /* frames in flight, well under the RX queue's 4096 */
 #define RECEIVE_TIMEOUT_MS 2000u
-#define BUS_LIMIT_8_BYTES 9009.0
+#define THROUGHPUT_ID 0x123u
 
 typedef struct bench_run {
     long rx;
     unsigned long frames;
     atomic_ulong received;
-    unsigned long lost, reordered, failures;
+    cli_sequence sequence; /* the receiver's, read after join */
+    unsigned long failures;
     atomic_ullong sent_ns; /* latency: when the frame was sent */
     uint64_t *latency;
 } bench_run;
 
-static void put_u32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static void receive_numbered(void *arg)
 {
     bench_run *b = arg;
-    uint32_t expected = 0;
     canalMsg m;
+    uint32_t n;
     while (atomic_load(&b->received) < b->frames) {
         if (CanalBlockingReceive(b->rx, &m, RECEIVE_TIMEOUT_MS) != CANAL_ERROR_SUCCESS) {
             b->failures++;
             break;
         }
-        uint32_t n = get_u32(m.data);
-        if (n > expected)
-            b->lost += n - expected;
-        else if (n < expected)
-            b->reordered++;
-        expected = n >= expected ? n + 1 : expected;
+        if (!cli_numbered_read(&m, THROUGHPUT_ID, &n)) {
+            b->failures++; /* nothing else is on this bus */
+            break;
+        }
+        cli_sequence_note(&b->sequence, n);
         atomic_fetch_add(&b->received, 1);
     }
 }
@@ -96,7 +86,8 @@ static void receive_timed(void *arg)
     }
 }
 
-static int run_throughput(const cli_context *cx, long tx, long rx, unsigned long frames)
+static int run_throughput(const cli_context *cx, long tx, long rx, unsigned long frames,
+                          unsigned long kbps)
 {
     static bench_run b;
     memset(&b, 0, sizeof b);
@@ -105,10 +96,6 @@ static int run_throughput(const cli_context *cx, long tx, long rx, unsigned long
     u2c_thread t;
     if (u2c_thread_start(&t, receive_numbered, &b) != 0)
         return cli_runtime_error(cx, "cannot start the receiving thread");
-    canalMsg m;
-    memset(&m, 0, sizeof m);
-    m.id = 0x123;
-    m.sizeData = 8;
     uint64_t start = u2c_now_ns();
     unsigned long sent = 0;
     while (sent < frames && b.failures == 0) {
@@ -116,7 +103,7 @@ static int run_throughput(const cli_context *cx, long tx, long rx, unsigned long
             u2c_sleep_ms(0);
             continue;
         }
-        put_u32(m.data, (uint32_t)sent);
+        canalMsg m = cli_numbered_frame(THROUGHPUT_ID, (uint32_t)sent);
         if (CanalBlockingSend(tx, &m, RECEIVE_TIMEOUT_MS) != CANAL_ERROR_SUCCESS) {
             b.failures++;
             break;
@@ -127,14 +114,15 @@ static int run_throughput(const cli_context *cx, long tx, long rx, unsigned long
     double seconds = (double)(u2c_now_ns() - start) / 1e9;
     unsigned long got = atomic_load(&b.received);
     double rate = seconds > 0 ? (double)got / seconds : 0;
+    double limit = cli_bus_limit_fps(kbps);
     fprintf(cx->out,
-            "throughput: %lu frames in %.3f s = %.0f frames/s (%.1f %% of the 9,009 frames/s "
-            "of a full 1 Mbit/s bus with 8 data bytes)\n",
-            got, seconds, rate, 100.0 * rate / BUS_LIMIT_8_BYTES);
-    fprintf(cx->out, "            lost %lu, reordered %lu, failed calls %lu\n",
-            b.lost + (frames - got), b.reordered, b.failures);
-    return b.lost == 0 && b.reordered == 0 && b.failures == 0 && got == frames ? CLI_OK
-                                                                               : CLI_RUNTIME;
+            "throughput: %lu frames in %.3f s = %.0f frames/s (%.1f %% of the %.0f frames/s "
+            "of a full %lu kbit/s bus with 8 data bytes)\n",
+            got, seconds, rate, 100.0 * rate / limit, limit, kbps);
+    unsigned long lost = b.sequence.lost + (frames - got);
+    fprintf(cx->out, "            lost %lu, reordered %lu, failed calls %lu\n", lost,
+            b.sequence.reordered, b.failures);
+    return lost == 0 && b.sequence.reordered == 0 && b.failures == 0 ? CLI_OK : CLI_RUNTIME;
 }
 
 static int run_latency(const cli_context *cx, long tx, long rx, unsigned long samples)
@@ -208,7 +196,7 @@ int cli_command_bench(const cli_context *cx, int argc, char **argv)
             "usb2can-cli bench: %s -> %s at %lu kbit/s on the in-process virtual bus "
             "(real bit timing)\n",
             SENDER, RECEIVER, kbps);
-    status = run_throughput(cx, tx, rx, frames);
+    status = run_throughput(cx, tx, rx, frames, kbps);
     int latency = run_latency(cx, tx, rx, samples);
     status = status != CLI_OK ? status : latency;
     CanalClose(rx);

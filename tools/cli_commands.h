@@ -80,6 +80,9 @@ int cli_command_send(const cli_context *cx, int argc, char **argv);
 int cli_command_bench(const cli_context *cx, int argc, char **argv);
 int cli_command_selftest(const cli_context *cx, int argc, char **argv);
 int cli_command_doctor(const cli_context *cx, int argc, char **argv);
+int cli_command_scan(const cli_context *cx, int argc, char **argv);
+/* doctor --bus (cli_doctor_bus.c); argv without --bus. */
+int cli_doctor_bus(const cli_context *cx, int argc, char **argv);
 int cli_command_serve(const cli_context *cx, int argc, char **argv);
 
 extern const char cli_list_help[];
@@ -88,6 +91,7 @@ extern const char cli_send_help[];
 extern const char cli_bench_help[];
 extern const char cli_selftest_help[];
 extern const char cli_doctor_help[];
+extern const char cli_scan_help[];
 extern const char cli_serve_help[];
 
 #endif

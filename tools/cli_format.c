@@ -41,7 +41,10 @@ void cli_format_message(const char *name, const canalMsg *msg, char *line, size_
         else
             used = put(line, size, used, "status  status 0x%02lX", msg->id);
         if (msg->sizeData >= 3)
-            put(line, size, used, ", rec %u, tec %u", msg->data[1], msg->data[2]);
+            used = put(line, size, used, ", rec %u, tec %u", msg->data[1], msg->data[2]);
+        /* busoff=auto: the driver re-opened the controller (restart count). */
+        if (msg->id == CANAL_STATUSMSG_OK && msg->sizeData >= 4 && msg->data[3] != 0)
+            put(line, size, used, ", restarted after bus off (%u)", msg->data[3]);
         return;
     }
     if (msg->flags & CANAL_IDFLAG_EXTENDED)

@@ -17,6 +17,8 @@ const char cli_list_help[] =
     "Lists the adapters present now, hardware first (sorted by serial), then the\n"
     "virtual ones, without WMI:\n"
     "  SERIAL       as the adapter reports it; (none) when Windows sees no serial\n"
+    "  LOCATION     its USB port path (bus-port.port); a setup string picks it with\n"
+    "               location=1-4.2 when several adapters report one serial, or none\n"
     "  DRIVER       WinUSB, libusbK, libusb0, another driver's service, '-' for none\n"
     "               (Linux: the kernel driver of the interface, usbfs while in use)\n"
     "  STATE        free, in use (another program has it), unusable (see the note)\n"
@@ -26,7 +28,7 @@ const char cli_list_help[] =
     "--no-open skips that. When an adapter cannot be opened, a note under the\n"
     "table says why.\n";
 
-#define COLUMNS 6
+#define COLUMNS 7
 #define CELL 96
 #define OPEN_BITRATE_KBPS "125"
 
@@ -44,34 +46,40 @@ static const char *state_of(unsigned long flags)
 }
 
 /* Opens listen-only to read the versions; on failure keeps the reason as a note. */
-static void read_versions(const usb2canAdapterInfo *a, row *r, char *note, size_t note_size)
+static void read_versions(const usb2canAdapterInfoEx *a, row *r, char *note, size_t note_size)
 {
-    char setup[64];
-    snprintf(setup, sizeof setup, "%s;" OPEN_BITRATE_KBPS, a->serial);
+    char setup[128];
+    if (a->location[0] != '\0') /* it may share its serial with another */
+        snprintf(setup, sizeof setup, "%s;" OPEN_BITRATE_KBPS ";location=%s", a->info.serial,
+                 a->location);
+    else
+        snprintf(setup, sizeof setup, "%s;" OPEN_BITRATE_KBPS, a->info.serial);
     long handle = CanalOpen(setup, USB2CAN_FLAG_SILENT);
     if (handle <= 0) {
         snprintf(note, note_size, "%s", Usb2canGetLastError());
         return;
     }
-    if (!cli_vendor_versions(CanalGetVendorString(), r->cell[3], CELL, r->cell[4], CELL)) {
-        snprintf(r->cell[3], CELL, "?");
+    if (!cli_vendor_versions(CanalGetVendorString(), r->cell[4], CELL, r->cell[5], CELL)) {
         snprintf(r->cell[4], CELL, "?");
+        snprintf(r->cell[5], CELL, "?");
     }
     CanalClose(handle);
 }
 
-static void fill_row(const usb2canAdapterInfo *a, bool open_it, row *r, char *note,
+static void fill_row(const usb2canAdapterInfoEx *x, bool open_it, row *r, char *note,
                      size_t note_size)
 {
+    const usb2canAdapterInfo *a = &x->info;
     note[0] = '\0';
     snprintf(r->cell[0], CELL, "%s", a->serial[0] ? a->serial : "(none)");
-    snprintf(r->cell[1], CELL, "%s", a->driver[0] ? a->driver : "-");
-    snprintf(r->cell[2], CELL, "%s", state_of(a->flags));
-    snprintf(r->cell[3], CELL, "-");
+    snprintf(r->cell[1], CELL, "%s", x->location[0] ? x->location : "-");
+    snprintf(r->cell[2], CELL, "%s", a->driver[0] ? a->driver : "-");
+    snprintf(r->cell[3], CELL, "%s", state_of(a->flags));
     snprintf(r->cell[4], CELL, "-");
-    snprintf(r->cell[5], CELL, "%s", a->description);
-    if (open_it && a->serial[0] != '\0')
-        read_versions(a, r, note, note_size);
+    snprintf(r->cell[5], CELL, "-");
+    snprintf(r->cell[6], CELL, "%s", a->description);
+    if (open_it && (a->serial[0] != '\0' || x->location[0] != '\0'))
+        read_versions(x, r, note, note_size);
 }
 
 static void print_row(FILE *out, const row *r, const size_t *width)
@@ -93,12 +101,12 @@ static void add_problem(char (*problems)[600], size_t *count, size_t max, const 
 
 int cli_adapter_table(const cli_context *cx, bool open_them, const char *prefix, bool strict)
 {
-    long total = Usb2canListAdapters(NULL, 0);
+    long total = Usb2canListAdaptersEx(NULL, 0);
     if (total < 0) {
         cli_runtime_error(cx, "cannot list adapters");
         return -1;
     }
-    usb2canAdapterInfo *adapters = calloc((size_t)total + 1, sizeof *adapters);
+    usb2canAdapterInfoEx *adapters = calloc((size_t)total + 1, sizeof *adapters);
     row *rows = calloc((size_t)total + 2, sizeof *rows);
     size_t max_problems = 2 * (size_t)total + 2;
     char(*problems)[600] = calloc(max_problems, sizeof *problems);
@@ -109,7 +117,7 @@ int cli_adapter_table(const cli_context *cx, bool open_them, const char *prefix,
         fprintf(cx->err, "usb2can-cli %s: out of memory\n", cx->command);
         return -1;
     }
-    long listed = Usb2canListAdapters(adapters, total);
+    long listed = Usb2canListAdaptersEx(adapters, total);
     if (listed < 0) {
         free(adapters);
         free(rows);
@@ -119,7 +127,7 @@ int cli_adapter_table(const cli_context *cx, bool open_them, const char *prefix,
     }
     long shown = listed < total ? listed : total; /* adapters may come and go between calls */
 
-    static const char *const headers[COLUMNS] = {"SERIAL",   "DRIVER",   "STATE",
+    static const char *const headers[COLUMNS] = {"SERIAL",   "LOCATION", "DRIVER",     "STATE",
                                                  "FIRMWARE", "HARDWARE", "DESCRIPTION"};
     size_t width[COLUMNS];
     for (int c = 0; c < COLUMNS; c++) {
@@ -129,9 +137,9 @@ int cli_adapter_table(const cli_context *cx, bool open_them, const char *prefix,
     size_t problem_count = 0;
     long hardware = 0;
     for (long i = 0; i < shown; i++) {
-        const usb2canAdapterInfo *a = &adapters[i];
+        const usb2canAdapterInfo *a = &adapters[i].info;
         char note[600];
-        fill_row(a, open_them, &rows[i + 1], note, sizeof note);
+        fill_row(&adapters[i], open_them, &rows[i + 1], note, sizeof note);
         if (note[0] != '\0')
             add_problem(problems, &problem_count, max_problems, "%s%s", prefix, note);
         if (!(a->flags & USB2CAN_ADAPTER_VIRTUAL))

@@ -7,11 +7,10 @@
 #include <string.h>
 
 #include "text.h"
+#include "usb2can.h"
 
 #define STANDARD_ID_DIGITS 3
 #define EXTENDED_ID_DIGITS 8
-#define STANDARD_ID_MAX 0x7FFUL
-#define EXTENDED_ID_MAX 0x1FFFFFFFUL
 
 bool cli_parse_number(const char *text, unsigned long min, unsigned long max, unsigned long *value)
 {
@@ -45,7 +44,7 @@ static bool parse_id(const char *text, size_t digits, canalMsg *msg, char *reaso
         id = id * 16 + (unsigned long)v;
     }
     bool extended = digits == EXTENDED_ID_DIGITS;
-    unsigned long max = extended ? EXTENDED_ID_MAX : STANDARD_ID_MAX;
+    unsigned long max = extended ? USB2CAN_EXT_ID_MAX : USB2CAN_STD_ID_MAX;
     if (id > max) {
         snprintf(reason, reason_size, "%s ID %lX is above %lX",
                  extended ? "an extended" : "a standard", id, max);

@@ -15,7 +15,6 @@
  * verdict. PASS needs every frame back, in order and intact, no overrun
  * and no failed call.
  */
-#include <ctype.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,7 +23,9 @@
 #include "cli_commands.h"
 #include "cli_format.h"
 #include "cli_latency.h"
+#include "cli_traffic.h"
 #include "osal.h"
+#include "text.h"
 #include "usb2can.h"
 
 const char cli_selftest_help[] =
@@ -50,16 +51,14 @@ const char cli_selftest_help[] =
 #define WINDOW 512u /* frames in flight, well under the driver's receive queue */
 #define STALL_MS 1000u
 #define LATENCY_SAMPLES 200u
-/* A standard frame with 8 data bytes: 111 bits with the 3-bit intermission,
- * before stuff bits. */
-#define FRAME_BITS_8_BYTES 111.0
 
 typedef struct selftest {
     long handle;
     atomic_int sending; /* the sender has not finished yet */
     atomic_ulong sent;
-    atomic_ulong next_expected;                       /* highest number seen + 1 */
-    unsigned long received, lost, reordered, damaged; /* the receiver's, read after join */
+    atomic_ulong next_expected; /* highest number seen + 1, for the sender */
+    cli_sequence sequence;      /* the receiver's, read after join */
+    unsigned long damaged;
     atomic_ulong failed_calls;
     atomic_int last_code;
     uint64_t *latency;
@@ -68,27 +67,7 @@ typedef struct selftest {
     uint64_t last_rx_ns; /* when the last numbered frame came back */
 } selftest;
 
-static void put_u32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static canalMsg numbered(uint32_t n)
-{
-    canalMsg m;
-    memset(&m, 0, sizeof m);
-    m.id = 0x555;
-    m.sizeData = 8;
-    put_u32(m.data, n);
-    put_u32(m.data + 4, ~n);
-    return m;
-}
+#define NUMBERED_ID 0x555u
 
 /* Receives until every sent frame is accounted for, or nothing comes for
  * STALL_MS after the sender finished. */
@@ -103,8 +82,7 @@ static void receive_numbered(void *arg)
     selftest *t = arg;
     canalMsg m;
     for (;;) {
-        unsigned long expected = atomic_load(&t->next_expected);
-        if (!atomic_load(&t->sending) && expected >= atomic_load(&t->sent))
+        if (!atomic_load(&t->sending) && atomic_load(&t->next_expected) >= atomic_load(&t->sent))
             break;
         int rc = CanalBlockingReceive(t->handle, &m, STALL_MS);
         if (rc == CANAL_ERROR_TIMEOUT) {
@@ -118,19 +96,14 @@ static void receive_numbered(void *arg)
         }
         if (m.flags & CANAL_IDFLAG_STATUS)
             continue;
-        uint32_t n = get_u32(m.data);
-        if (m.id != 0x555 || m.sizeData != 8 || get_u32(m.data + 4) != ~n) {
+        uint32_t n;
+        if (!cli_numbered_read(&m, NUMBERED_ID, &n)) {
             t->damaged++;
             continue;
         }
-        t->received++;
         t->last_rx_ns = u2c_now_ns();
-        if (n > expected)
-            t->lost += n - expected;
-        else if (n < expected)
-            t->reordered++;
-        if (n >= expected)
-            atomic_store(&t->next_expected, (unsigned long)n + 1);
+        cli_sequence_note(&t->sequence, n);
+        atomic_store(&t->next_expected, (unsigned long)t->sequence.expected);
     }
 }
 
@@ -157,10 +130,7 @@ static void receive_timed(void *arg)
 static void describe_adapter(const cli_context *cx, const char *serial)
 {
     char wanted[USB2CAN_SERIAL_MAX + 2];
-    size_t len = 0;
-    for (; serial[len] != '\0' && len < USB2CAN_SERIAL_MAX; len++)
-        wanted[len] = (char)toupper((unsigned char)serial[len]);
-    wanted[len] = '\0';
+    u2c_copy_upper(wanted, USB2CAN_SERIAL_MAX + 1, serial);
     if (strcmp(wanted, "VIRTUAL") == 0)
         snprintf(wanted, sizeof wanted, "VIRTUAL0");
     char driver[40] = "unknown (not in the adapter list)", state[16] = "";
@@ -194,7 +164,7 @@ static int run_throughput(const cli_context *cx, selftest *t, unsigned long kbps
             u2c_sleep_ms(0);
             continue;
         }
-        canalMsg m = numbered((uint32_t)sent);
+        canalMsg m = cli_numbered_frame(NUMBERED_ID, (uint32_t)sent);
         int rc = CanalBlockingSend(t->handle, &m, STALL_MS);
         if (rc != CANAL_ERROR_SUCCESS) {
             call_failed(t, rc);
@@ -205,24 +175,24 @@ static int run_throughput(const cli_context *cx, selftest *t, unsigned long kbps
     }
     atomic_store(&t->sending, 0);
     u2c_thread_join(&rx);
-    double elapsed = (double)((t->received ? t->last_rx_ns : u2c_now_ns()) - start) / 1e9;
+    double elapsed = (double)((t->sequence.received ? t->last_rx_ns : u2c_now_ns()) - start) / 1e9;
     unsigned long missing = atomic_load(&t->sent) - atomic_load(&t->next_expected);
-    t->lost += missing; /* the last frames that never came back */
+    t->sequence.lost += missing; /* the last frames that never came back */
     canalStatistics stats;
     memset(&stats, 0, sizeof stats);
     int rc = CanalGetStatistics(t->handle, &stats);
     if (rc != CANAL_ERROR_SUCCESS)
         call_failed(t, rc);
-    double rate = elapsed > 0 ? (double)t->received / elapsed : 0;
-    double limit = (double)kbps * 1000.0 / FRAME_BITS_8_BYTES;
+    double rate = elapsed > 0 ? (double)t->sequence.received / elapsed : 0;
+    double limit = cli_bus_limit_fps(kbps);
     fprintf(cx->out,
             "throughput: %lu frames sent, %lu received in %.2f s = %.0f frames/s "
             "(%.1f %% of the bus limit, %.0f frames/s at %lu kbit/s with 8 data bytes)\n",
-            sent, t->received, elapsed, rate, 100.0 * rate / limit, limit, kbps);
+            sent, t->sequence.received, elapsed, rate, 100.0 * rate / limit, limit, kbps);
     fprintf(cx->out,
             "            lost %lu, reordered %lu, damaged %lu, overruns %lu, "
             "failed calls %lu\n",
-            t->lost, t->reordered, t->damaged, stats.cntOverruns, atomic_load(&t->failed_calls));
+            t->sequence.lost, t->sequence.reordered, t->damaged, stats.cntOverruns, atomic_load(&t->failed_calls));
     return (int)stats.cntOverruns;
 }
 
@@ -241,7 +211,7 @@ static void run_latency(const cli_context *cx, selftest *t)
     for (unsigned long i = 0; i < LATENCY_SAMPLES && atomic_load(&t->failed_calls) == failed_before;
          i++) {
         u2c_sleep_ms(2); /* the receiver is blocked again long before this */
-        canalMsg m = numbered((uint32_t)i);
+        canalMsg m = cli_numbered_frame(NUMBERED_ID, (uint32_t)i);
         atomic_store(&t->sent_ns, u2c_now_ns());
         int rc = CanalSend(t->handle, &m);
         if (rc != CANAL_ERROR_SUCCESS) {
@@ -333,10 +303,10 @@ int cli_command_selftest(const cli_context *cx, int argc, char **argv)
     if (atomic_load(&t->failed_calls) > 0)
         snprintf(why, sizeof why, "%lu call(s) failed, the last with code %d",
                  atomic_load(&t->failed_calls), atomic_load(&t->last_code));
-    else if (t->received == 0)
+    else if (t->sequence.received == 0)
         snprintf(why, sizeof why, "no frame came back");
-    else if (t->lost > 0 || t->reordered > 0 || t->damaged > 0)
-        snprintf(why, sizeof why, "%lu lost, %lu reordered, %lu damaged", t->lost, t->reordered,
+    else if (t->sequence.lost > 0 || t->sequence.reordered > 0 || t->damaged > 0)
+        snprintf(why, sizeof why, "%lu lost, %lu reordered, %lu damaged", t->sequence.lost, t->sequence.reordered,
                  t->damaged);
     else if (overruns > 0)
         snprintf(why, sizeof why, "%d overrun(s) counted", overruns);

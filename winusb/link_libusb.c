@@ -34,11 +34,20 @@
  */
 #include "link_libusb.h"
 
+#include "open_here.h"
 #include "open_survey.h"
 #include "osal.h"
 #include "usb_enum_lock.h"
+#include "text.h"
 
 #include <libusb.h>
+
+/* Windows discovery lists a WinUSB install with several DeviceInterfaceGUIDs
+ * as usable, which holds from libusb 1.0.27 on (1.0.26 read 40 bytes and
+ * failed on a second GUID); scripts/bootstrap.sh builds 1.0.28. */
+#if defined(_WIN32) && (!defined(LIBUSB_API_VERSION) || LIBUSB_API_VERSION < 0x0100010A)
+#error "the Windows builds need libusb 1.0.27 or later: run scripts/bootstrap.sh"
+#endif
 
 #include <limits.h>
 #include <stdbool.h>
@@ -55,8 +64,16 @@
 #define RX_TRANSFERS U2C_LIBUSB_RX_TRANSFERS
 #define TX_TRANSFERS U2C_LIBUSB_TX_TRANSFERS
 #define USB2CAN_INTERFACE 0
-/* Consecutive failed OUT transfers after which the device counts as gone. */
+/* Consecutive failed OUT transfers (completions or submits) after which
+ * the device counts as gone. */
 #define ERROR_STREAK_LIMIT 32
+/* An IN transfer that comes back CANCELLED although the link never asked
+ * (WinUSB purging its queue, a pipe reset: ERROR_OPERATION_ABORTED) is
+ * resubmitted; one that comes back so this many times in a row without a
+ * completed transfer in between is retired like a failed one, so a channel
+ * whose every transfer the system keeps cancelling is reported gone
+ * instead of receiving nothing in silence. */
+#define FOREIGN_CANCEL_LIMIT 8
 /* How long stop() waits for the back end to return cancelled transfers. */
 #define STOP_TIMEOUT_MS 5000u
 /* The event thread wakes at least this often even if nobody interrupts it. */
@@ -245,10 +262,7 @@ void u2c_link_libusb_set_idle_ms(unsigned ms)
 
 unsigned u2c_link_libusb_sessions_started(void)
 {
-    u2c_mutex_lock(&session.lock);
-    unsigned n = session.started;
-    u2c_mutex_unlock(&session.lock);
-    return n;
+    return u2c_locked_read(&session.lock, &session.started);
 }
 
 bool u2c_link_libusb_session_alive(void)
@@ -267,6 +281,8 @@ typedef struct rx_slot {
     usb_link *link;
     struct libusb_transfer *transfer;
     bool in_flight;
+    bool cancel_asked;       /* this link cancelled it (stop) */
+    unsigned foreign_streak; /* CANCELLED completions nobody here asked for, in a row */
     uint8_t buf[U8D_IN_PACKET_MAX];
 } rx_slot;
 
@@ -286,6 +302,9 @@ typedef struct tx_slot {
 struct usb_link {
     u2c_link base; /* first: the link.h handle is this struct */
     libusb_device_handle *handle;
+    libusb_device *device;            /* libusb's, while the handle is open */
+    char location[U2C_LOCATION_TEXT]; /* "1-4.2" */
+    usb_link *next_open;              /* open_links; under the enumeration lock */
     bool claimed;
 
     u2c_mutex command_lock; /* one command exchange at a time; guards reply_owed */
@@ -298,10 +317,12 @@ struct usb_link {
     bool gone;      /* the device disappeared */
     bool gone_told; /* sink->gone has been called */
     char gone_reason[96];
-    unsigned busy;       /* transfers submitted + sink calls outside a transfer */
-    unsigned rx_retired; /* IN transfers that failed and are not resubmitted */
-    unsigned tx_error_streak;
-    int tx_loaded; /* index of the TX_LOADED slot, or -1 */
+    unsigned busy;               /* transfers submitted + sink calls outside a transfer */
+    unsigned rx_retired;         /* IN transfers that failed and are not resubmitted */
+    unsigned tx_error_streak;    /* failed OUT completions and submits in a row */
+    unsigned tx_submit_failures; /* all failed OUT submits since open */
+    unsigned rx_foreign_cancels; /* CANCELLED IN completions nobody here asked for */
+    int tx_loaded;               /* index of the TX_LOADED slot, or -1 */
     rx_slot rx[RX_TRANSFERS];
     tx_slot tx[TX_TRANSFERS];
 };
@@ -389,6 +410,8 @@ static bool unplugged(const usb_link *link, int r)
 {
     if (r == LIBUSB_ERROR_NO_DEVICE)
         return true;
+    if (link->base.serial[0] == '\0')
+        return false; /* opened by location alone: nothing the probe could look for */
     u2c_mutex_lock(&presence.lock);
     u2c_link_presence_probe probe = presence.probe;
     u2c_mutex_unlock(&presence.lock);
@@ -423,10 +446,20 @@ static bool tx_pump_locked(usb_link *link)
         }
         int r = libusb_submit_transfer(slot->transfer);
         if (r != 0) {
-            /* The record stays loaded and goes first on the next kick. */
-            if (r == LIBUSB_ERROR_NO_DEVICE) {
-                char why[96];
+            /* The record stays loaded and goes first on the next kick. On
+             * Windows an unplugged adapter's submits fail with
+             * LIBUSB_ERROR_IO, not NO_DEVICE: each failure counts in the
+             * error streak and asks whether the system still lists it. */
+            link->tx_submit_failures++;
+            link->tx_error_streak++;
+            char why[96];
+            if (unplugged(link, r)) {
                 gone_text(link, why, sizeof why);
+                return mark_gone_locked(link, why);
+            }
+            if (link->tx_error_streak >= ERROR_STREAK_LIMIT) {
+                snprintf(why, sizeof why, "USB2CAN %s: transmit pipe keeps failing (%s)",
+                         link->base.serial, libusb_error_name(r));
                 return mark_gone_locked(link, why);
             }
             return false;
@@ -528,9 +561,19 @@ static void LIBUSB_CALL rx_done(struct libusb_transfer *transfer)
     bool resubmit = link->streaming && !link->gone;
     switch (transfer->status) {
     case LIBUSB_TRANSFER_COMPLETED:
+        slot->foreign_streak = 0;
         break;
     case LIBUSB_TRANSFER_CANCELLED:
-        resubmit = false;
+        if (slot->cancel_asked || !resubmit) {
+            resubmit = false;
+            break;
+        }
+        /* Not ours: the system cancelled it (see FOREIGN_CANCEL_LIMIT). */
+        link->rx_foreign_cancels++;
+        if (++slot->foreign_streak >= FOREIGN_CANCEL_LIMIT) {
+            tell = retire_rx_locked(link, "transfers cancelled by the system");
+            resubmit = false;
+        }
         break;
     case LIBUSB_TRANSFER_NO_DEVICE: {
         char why[96];
@@ -573,9 +616,12 @@ static void LIBUSB_CALL rx_done(struct libusb_transfer *transfer)
 static void quiesce_locked(usb_link *link)
 {
     link->streaming = false;
-    for (int i = 0; i < RX_TRANSFERS; i++)
-        if (link->rx[i].in_flight)
+    for (int i = 0; i < RX_TRANSFERS; i++) {
+        if (link->rx[i].in_flight) {
+            link->rx[i].cancel_asked = true;
             libusb_cancel_transfer(link->rx[i].transfer);
+        }
+    }
     for (int i = 0; i < TX_TRANSFERS; i++) {
         if (link->tx[i].state == TX_IN_FLIGHT)
             libusb_cancel_transfer(link->tx[i].transfer);
@@ -618,6 +664,8 @@ static int usb_start(u2c_link *base, const u2c_link_sink *sink)
     link->streaming = true;
     int failed = 0;
     for (int i = 0; i < RX_TRANSFERS && !failed; i++) {
+        link->rx[i].cancel_asked = false;
+        link->rx[i].foreign_streak = 0;
         failed = libusb_submit_transfer(link->rx[i].transfer);
         if (!failed) {
             link->rx[i].in_flight = true;
@@ -801,6 +849,50 @@ static int usb_command(u2c_link *base, const uint8_t request[U8D_CMD_SIZE],
     return result;
 }
 
+/* --- links open in this process ---------------------------------------------- */
+
+/* Every link with an open handle, so that an open never opens an adapter
+ * this process holds just to read its serial (WinUSB admits one handle: the
+ * second open would fail, or, the other way round, make this process's own
+ * open fail). Guarded by the enumeration lock. */
+static usb_link *open_links;
+
+static void remember_open_link_locked(usb_link *link)
+{
+    link->next_open = open_links;
+    open_links = link;
+    u2c_open_here_add(link, link->base.serial, link->location);
+}
+
+static void forget_open_link_locked(usb_link *link)
+{
+    for (usb_link **p = &open_links; *p != NULL; p = &(*p)->next_open) {
+        if (*p == link) {
+            *p = link->next_open;
+            break;
+        }
+    }
+    u2c_open_here_remove(link);
+}
+
+static usb_link *open_link_on_locked(libusb_device *dev)
+{
+    for (usb_link *l = open_links; l != NULL; l = l->next_open)
+        if (l->device == dev)
+            return l;
+    return NULL;
+}
+
+void u2c_link_libusb_counts(u2c_link *base, u2c_link_libusb_counters *out)
+{
+    usb_link *link = (usb_link *)base;
+    u2c_mutex_lock(&link->lock);
+    out->rx_foreign_cancels = link->rx_foreign_cancels;
+    out->rx_retired = link->rx_retired;
+    out->tx_submit_failures = link->tx_submit_failures;
+    u2c_mutex_unlock(&link->lock);
+}
+
 /* --- destroy ---------------------------------------------------------------- */
 
 static void free_transfers(usb_link *link)
@@ -820,6 +912,7 @@ static void usb_destroy(u2c_link *base)
     if (link->claimed)
         libusb_release_interface(link->handle, USB2CAN_INTERFACE); /* fails harmlessly if gone */
     u2c_usb_enum_lock(); /* may drop the device's last reference */
+    forget_open_link_locked(link);
     libusb_close(link->handle);
     u2c_usb_enum_unlock();
     free_transfers(link);
@@ -830,28 +923,10 @@ static void usb_destroy(u2c_link *base)
     session_release();
 }
 
-static const u2c_link_ops usb_link_ops = {
-    .command = usb_command,
-    .start = usb_start,
-    .kick_out = usb_kick_out,
-    .flush_out = usb_flush_out,
-    .stop = usb_stop,
-    .destroy = usb_destroy,
-};
+static const u2c_link_ops usb_link_ops =
+    U2C_LINK_OPS(usb_command, usb_start, usb_kick_out, usb_stop, usb_destroy, usb_flush_out);
 
 /* --- open ------------------------------------------------------------------- */
-
-static bool same_serial(const char *a, const char *b)
-{
-    for (;; a++, b++) {
-        char ca = *a >= 'a' && *a <= 'z' ? (char)(*a - 'a' + 'A') : *a;
-        char cb = *b >= 'a' && *b <= 'z' ? (char)(*b - 'a' + 'A') : *b;
-        if (ca != cb)
-            return false;
-        if (ca == '\0')
-            return true;
-    }
-}
 
 static bool has_bulk_endpoint(const struct libusb_interface_descriptor *alt, uint8_t address)
 {
@@ -944,8 +1019,9 @@ static usb_link *link_claim(libusb_device *dev, libusb_device_handle *handle,
                                            (int)sizeof text) > 0 &&
         strncmp(text, U8D_PRODUCT_STRING, sizeof U8D_PRODUCT_STRING - 1) != 0) {
         *result = U2C_LINK_NOT_FOUND;
-        snprintf(reason, reason_size, "device %s (0483:1234) is not a USB2CAN: product is \"%s\"",
-                 serial, text);
+        snprintf(reason, reason_size,
+                 "device %s (" U8D_USB_ID_TEXT ") is not a USB2CAN: product is \"%s\"", serial,
+                 text);
         return NULL;
     }
     if (!endpoints_present(dev, text, sizeof text)) {
@@ -1022,8 +1098,100 @@ static bool read_serial(libusb_device *dev, const struct libusb_device_descripto
     return true;
 }
 
-static usb_link *open_matching(libusb_context *ctx, const char *wanted, u2c_link_result *result,
-                               char *reason, size_t reason_size)
+/* "1-4.2": the bus, then the port on each hub from the root down, as Linux
+ * names the device in sysfs and `usb2can-cli list` shows it. */
+static void location_of(libusb_device *dev, char *out, size_t size)
+{
+    uint8_t ports[7]; /* USB allows at most 7 tiers below the root */
+    int depth = libusb_get_port_numbers(dev, ports, (int)sizeof ports);
+    int used = snprintf(out, size, "%u", (unsigned)libusb_get_bus_number(dev));
+    for (int i = 0; i < depth && used > 0 && (size_t)used < size; i++)
+        used += snprintf(out + used, size - (size_t)used, "%c%u", i == 0 ? '-' : '.',
+                         (unsigned)ports[i]);
+}
+
+/* What one pass over the device list found for the serial asked for. */
+typedef struct open_search {
+    const char *wanted;
+    const char *location; /* NULL: any */
+    unsigned matches;     /* adapters with the serial (at the location), here or not */
+    char match_locations[96];
+    char first_location[U2C_LOCATION_TEXT];
+    usb_link *held_here; /* a match this process has open already */
+    libusb_device *chosen;
+    libusb_device_handle *chosen_handle; /* open; its serial matches */
+    struct libusb_device_descriptor chosen_desc;
+    char chosen_serial[USB2CAN_SERIAL_MAX + 1];
+    char chosen_location[U2C_LOCATION_TEXT];
+    u2c_open_survey survey;
+} open_search;
+
+static void note_match(open_search *q, const char *where)
+{
+    if (q->matches == 0)
+        snprintf(q->first_location, sizeof q->first_location, "%s", where);
+    size_t used = strnlen(q->match_locations, sizeof q->match_locations - 1);
+    snprintf(q->match_locations + used, sizeof q->match_locations - used, "%s%s",
+             q->matches ? ", " : "", where);
+    q->matches++;
+}
+
+/* Looks at one 0483:1234 device: an adapter this process holds is not
+ * opened again (its serial is known); any other is opened to read its
+ * serial and closed again unless it is the first match. */
+static void consider(open_search *q, libusb_device *dev,
+                     const struct libusb_device_descriptor *desc)
+{
+    char where[U2C_LOCATION_TEXT];
+    location_of(dev, where, sizeof where);
+    if (q->location != NULL && strcmp(where, q->location) != 0)
+        return; /* not even opened: the others stay untouched */
+    usb_link *mine = open_link_on_locked(dev);
+    if (mine != NULL) {
+        u2c_survey_add_serial(&q->survey, mine->base.serial);
+        if (q->wanted[0] == '\0' || u2c_compare_nocase(mine->base.serial, q->wanted) == 0) {
+            note_match(q, where);
+            if (q->held_here == NULL)
+                q->held_here = mine;
+        }
+        return;
+    }
+    libusb_device_handle *handle = NULL;
+    char serial[USB2CAN_SERIAL_MAX + 1];
+    bool any = q->wanted[0] == '\0'; /* by location alone: a serial-less one too */
+    if (any) {
+        int r = libusb_open(dev, &handle);
+        if (r != 0) {
+            u2c_survey_add_open_error(&q->survey, r);
+            return;
+        }
+        serial[0] = '\0';
+        if (desc->iSerialNumber != 0 &&
+            libusb_get_string_descriptor_ascii(handle, desc->iSerialNumber, (unsigned char *)serial,
+                                               (int)sizeof serial) <= 0)
+            serial[0] = '\0';
+        u2c_survey_add_serial(&q->survey, serial[0] ? serial : "(no serial)");
+    } else if (!read_serial(dev, desc, &handle, serial, sizeof serial, &q->survey)) {
+        return;
+    }
+    if (!any && u2c_compare_nocase(serial, q->wanted) != 0) {
+        libusb_close(handle);
+        return;
+    }
+    note_match(q, where);
+    if (q->chosen != NULL || q->held_here != NULL) {
+        libusb_close(handle);
+        return;
+    }
+    q->chosen = dev;
+    q->chosen_handle = handle;
+    q->chosen_desc = *desc;
+    snprintf(q->chosen_serial, sizeof q->chosen_serial, "%s", serial);
+    snprintf(q->chosen_location, sizeof q->chosen_location, "%s", where);
+}
+
+static usb_link *open_matching(libusb_context *ctx, const char *wanted, const char *location,
+                               u2c_link_result *result, char *reason, size_t reason_size)
 {
     libusb_device **list = NULL;
     ssize_t count = libusb_get_device_list(ctx, &list);
@@ -1032,36 +1200,80 @@ static usb_link *open_matching(libusb_context *ctx, const char *wanted, u2c_link
         snprintf(reason, reason_size, "cannot list USB devices: %s", libusb_error_name((int)count));
         return NULL;
     }
-    u2c_open_survey s;
-    memset(&s, 0, sizeof s);
-    usb_link *link = NULL;
-    bool decided = false;
-    for (ssize_t i = 0; i < count && !decided; i++) {
+    open_search q;
+    memset(&q, 0, sizeof q);
+    q.wanted = wanted;
+    q.location = location;
+    for (ssize_t i = 0; i < count; i++) {
         struct libusb_device_descriptor desc;
-        if (libusb_get_device_descriptor(list[i], &desc) != 0 || desc.idVendor != U8D_USB_VID ||
-            desc.idProduct != U8D_USB_PID)
-            continue;
-        libusb_device_handle *handle = NULL;
-        char serial[sizeof link->base.serial];
-        if (!read_serial(list[i], &desc, &handle, serial, sizeof serial, &s))
-            continue;
-        if (!same_serial(serial, wanted)) {
-            libusb_close(handle);
-            continue;
-        }
-        decided = true;
-        link = link_claim(list[i], handle, &desc, serial, result, reason, reason_size);
-        if (!link)
-            libusb_close(handle);
+        if (libusb_get_device_descriptor(list[i], &desc) == 0 && desc.idVendor == U8D_USB_VID &&
+            desc.idProduct == U8D_USB_PID)
+            consider(&q, list[i], &desc);
     }
+    usb_link *link = NULL;
+    if (q.matches > 1) {
+        *result = U2C_LINK_AMBIGUOUS;
+        snprintf(reason, reason_size,
+                 "%u USB2CAN adapters have serial %s (at %s); name one by its location, "
+                 "e.g. \"%s;500;location=%s\"",
+                 q.matches, wanted, q.match_locations, wanted, q.first_location);
+    } else if (q.held_here != NULL) {
+        long handle = 0;
+        u2c_open_here_find(q.held_here->base.serial, q.held_here->location, &handle);
+        *result = U2C_LINK_BUSY;
+        if (handle > 0)
+            snprintf(reason, reason_size,
+                     "USB2CAN %s (at %s) is already open in this program (CANAL handle %ld)",
+                     q.held_here->base.serial, q.held_here->location, handle);
+        else
+            snprintf(reason, reason_size, "USB2CAN %s (at %s) is already open in this program",
+                     q.held_here->base.serial, q.held_here->location);
+    } else if (q.chosen != NULL) {
+        link = link_claim(q.chosen, q.chosen_handle, &q.chosen_desc, q.chosen_serial, result,
+                          reason, reason_size);
+        if (link != NULL) {
+            link->device = q.chosen;
+            snprintf(link->location, sizeof link->location, "%s", q.chosen_location);
+            remember_open_link_locked(link);
+            q.chosen_handle = NULL;
+        }
+    } else {
+        char label[USB2CAN_SERIAL_MAX + U2C_LOCATION_TEXT + 16];
+        if (location != NULL && wanted[0] == '\0')
+            snprintf(label, sizeof label, "any at location %s", location);
+        else if (location != NULL)
+            snprintf(label, sizeof label, "%s at location %s", wanted, location);
+        else
+            snprintf(label, sizeof label, "%s", wanted);
+        *result = u2c_survey_verdict(&q.survey, label, U2C_WINDOWS, reason, reason_size);
+    }
+    if (q.chosen_handle != NULL)
+        libusb_close(q.chosen_handle);
     libusb_free_device_list(list, 1);
-    if (!decided)
-        *result = u2c_survey_verdict(&s, wanted, U2C_WINDOWS, reason, reason_size);
     return link;
 }
 
-u2c_link *u2c_link_open_libusb(const char *serial, u2c_link_result *result, char *reason,
-                               size_t reason_size)
+/* Whether location reads like "1-4.2": a bus number, then 1..7 port numbers. */
+static bool location_well_formed(const char *location)
+{
+    const char *p = location;
+    unsigned parts = 0;
+    for (;;) {
+        if (*p < '0' || *p > '9')
+            return false;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        parts++;
+        if (*p == '\0')
+            return parts >= 2 && parts <= 8;
+        if (*p != (parts == 1 ? '-' : '.'))
+            return false;
+        p++;
+    }
+}
+
+u2c_link *u2c_link_open_libusb_at(const char *serial, const char *location, u2c_link_result *result,
+                                  char *reason, size_t reason_size)
 {
     u2c_link_result ignored_result;
     char ignored_reason[1];
@@ -1072,9 +1284,20 @@ u2c_link *u2c_link_open_libusb(const char *serial, u2c_link_result *result, char
         reason_size = sizeof ignored_reason;
     }
     reason[0] = '\0';
-    if (!serial || !*serial) {
+    if (location != NULL && location[0] == '\0')
+        location = NULL;
+    if (!serial)
+        serial = "";
+    if (!*serial && location == NULL) {
         *result = U2C_LINK_NOT_FOUND;
         snprintf(reason, reason_size, "no serial number given");
+        return NULL;
+    }
+    if (location != NULL && !location_well_formed(location)) {
+        *result = U2C_LINK_NOT_FOUND;
+        snprintf(reason, reason_size,
+                 "location \"%.40s\" is not a USB port path like 1-4.2 (bus, then ports)",
+                 location);
         return NULL;
     }
     libusb_context *ctx = session_acquire(reason, reason_size);
@@ -1085,7 +1308,7 @@ u2c_link *u2c_link_open_libusb(const char *serial, u2c_link_result *result, char
     /* The list, every open and close of a candidate, the claim and the
      * list's free, as one step that no other thread's enumeration overlaps. */
     u2c_usb_enum_lock();
-    usb_link *link = open_matching(ctx, serial, result, reason, reason_size);
+    usb_link *link = open_matching(ctx, serial, location, result, reason, reason_size);
     u2c_usb_enum_unlock();
     if (!link) {
         session_release();
@@ -1093,6 +1316,12 @@ u2c_link *u2c_link_open_libusb(const char *serial, u2c_link_result *result, char
     }
     *result = U2C_LINK_OK;
     return &link->base;
+}
+
+u2c_link *u2c_link_open_libusb(const char *serial, u2c_link_result *result, char *reason,
+                               size_t reason_size)
+{
+    return u2c_link_open_libusb_at(serial, NULL, result, reason, reason_size);
 }
 
 void u2c_libusb_version_text(char *out, size_t size)

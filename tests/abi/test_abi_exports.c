@@ -78,8 +78,27 @@ static const struct export_case exports[] = {
     {"Usb2canGetLastErrorText", 8},
     {"Usb2canListAdapters", 8},
     {"Usb2canGetEnvironment", 8},
+    {"Usb2canScanBitrate", 20},
+    {"Usb2canListAdaptersEx", 8},
 };
 #define EXPORT_COUNT (sizeof exports / sizeof exports[0])
+
+/* The names and order of canal/usb2can.def. */
+static const char *const def_names[] = {
+#define U2C_DEF_EXPORT(name, ordinal) #name,
+#include "def_exports.h"
+#undef U2C_DEF_EXPORT
+};
+
+/* The table above gives each export's stack bytes: it must name exactly the
+ * .def's exports, in its order, so a new export cannot go unchecked. */
+static void test_table_covers_the_def(void **state)
+{
+    (void)state;
+    assert_int_equal(EXPORT_COUNT, sizeof def_names / sizeof def_names[0]);
+    for (size_t i = 0; i < EXPORT_COUNT; i++)
+        assert_string_equal(exports[i].name, def_names[i]);
+}
 
 static void test_every_export_resolves_by_plain_name(void **state)
 {
@@ -141,7 +160,7 @@ static void test_stdcall_stack_balance(void **state)
     static const char setup[] = "NOSUCHSERIAL;500";
     uint32_t buffer = (uint32_t)(uintptr_t)text;
     for (size_t i = 0; i < EXPORT_COUNT; i++) {
-        uint32_t args[3] = {0, buffer, 1};
+        uint32_t args[5] = {0, buffer, 1, 0, 0};
         if (strcmp(exports[i].name, "CanalOpen") == 0) {
             args[0] = (uint32_t)(uintptr_t)setup;
             args[1] = 8;
@@ -156,8 +175,11 @@ static void test_stdcall_stack_balance(void **state)
                    strcmp(exports[i].name, "Usb2canGetEnvironment") == 0) {
             args[0] = buffer;
             args[1] = sizeof text;
-        } else if (strcmp(exports[i].name, "Usb2canListAdapters") == 0) {
+        } else if (strcmp(exports[i].name, "Usb2canListAdapters") == 0 ||
+                   strcmp(exports[i].name, "Usb2canListAdaptersEx") == 0) {
             args[1] = 0; /* max 0: count only */
+        } else if (strcmp(exports[i].name, "Usb2canScanBitrate") == 0) {
+            args[1] = 0; /* setup NULL: refused at once */
         }
         void *fn = lib_sym(lib, exports[i].name);
         assert_non_null(fn);
@@ -176,6 +198,7 @@ int main(int argc, char **argv)
     if (argc > 1)
         library_path = argv[1];
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table_covers_the_def),
         cmocka_unit_test(test_every_export_resolves_by_plain_name),
 #if defined(_WIN32) && !defined(_WIN64)
         cmocka_unit_test(test_stdcall_stack_balance),

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "canal.h"
+#include "usb2can.h"
 
 #define ULONG_SIZE sizeof(unsigned long) /* 4 on Windows, 8 on LP64 Linux */
 
@@ -59,6 +60,27 @@ static void test_canal_statistics_layout(void **state)
     assert_int_equal(offsetof(canalStatistics, cntBusOff), 6 * ULONG_SIZE);
 }
 
+/* Plain longs and pointers only, so ctypes mirrors them field by field. */
+static void test_scan_structs_layout(void **state)
+{
+    (void)state;
+    assert_int_equal(sizeof(usb2canScanResult), 13 * ULONG_SIZE);
+    assert_int_equal(offsetof(usb2canScanResult, sample_point), 1 * ULONG_SIZE);
+    assert_int_equal(offsetof(usb2canScanResult, brp), 5 * ULONG_SIZE);
+    assert_int_equal(offsetof(usb2canScanResult, frames), 6 * ULONG_SIZE);
+    assert_int_equal(offsetof(usb2canScanResult, rec), 11 * ULONG_SIZE);
+    assert_int_equal(offsetof(usb2canScanResult, open_code), 12 * ULONG_SIZE);
+#if defined(_WIN32) && !defined(_WIN64)
+    assert_int_equal(sizeof(usb2canScanOptions), 32);
+#elif defined(_WIN64)
+    assert_int_equal(sizeof(usb2canScanOptions), 56);
+    assert_int_equal(offsetof(usb2canScanOptions, progress), 40);
+#else
+    assert_int_equal(sizeof(usb2canScanOptions), 64);
+    assert_int_equal(offsetof(usb2canScanOptions, progress), 48);
+#endif
+}
+
 static void test_constants(void **state)
 {
     (void)state;
@@ -81,6 +103,7 @@ int main(void)
         cmocka_unit_test(test_canal_msg_layout),
         cmocka_unit_test(test_canal_status_layout),
         cmocka_unit_test(test_canal_statistics_layout),
+        cmocka_unit_test(test_scan_structs_layout),
         cmocka_unit_test(test_constants),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -696,24 +696,32 @@ static void test_huge_timeouts_block_both_calls(void **state)
 }
 
 /* What unloading libusb2can.so does (dllmain.c): every channel still open
- * is closed, blocked callers are woken, and the handles read as closed. */
+ * that no call is inside is closed and reads as closed; a channel a thread
+ * is blocked in is left open and that thread is not woken (at exit it would
+ * run the program's code again), until the program closes it. */
 static void test_close_all_closes_what_is_open(void **state)
 {
     (void)state;
     long a = open_ok("VIRTUAL0;500", 0);
     long b = open_ok("VIRTUAL1;500", 0);
-    struct blocked_receiver r = {.handle = a};
+    struct blocked_receiver r = {.handle = a, .rc = -1};
     u2c_thread th;
     assert_int_equal(u2c_thread_start(&th, receive_forever, &r), 0);
     wait_for_waiters(a, 1, 0);
     canalMsg m = make_msg(0, 0x11, 8, 1);
     for (int i = 0; i < 30; i++) /* in flight to b at the close */
         assert_int_equal(CanalSend(a, &m), CANAL_ERROR_SUCCESS);
-    assert_int_equal(u2c_api_close_all(2000), 0);
+    uint64_t t0 = u2c_now_ns();
+    assert_int_equal(u2c_api_close_all(2000), 1); /* a: a receiver is inside */
+    assert_true(u2c_now_ns() - t0 < 1000 * MS);   /* never waits for it */
+    expect_dead_handle(b, true);
+    u2c_sleep_ms(100);
+    wait_for_waiters(a, 1, 0); /* still blocked, not woken */
+    assert_int_equal(r.rc, -1);
+    assert_int_equal(CanalClose(a), CANAL_ERROR_SUCCESS);
     u2c_thread_join(&th);
     assert_int_equal(r.rc, CANAL_ERROR_NOT_OPEN);
     expect_dead_handle(a, true);
-    expect_dead_handle(b, true);
     assert_int_equal(u2c_api_close_all(2000), 0); /* nothing left */
     close_ok(open_ok("VIRTUAL0;500", 0));         /* the adapters are free */
 }

@@ -203,6 +203,28 @@ static void test_rxqueue_option(void **state)
     assert_int_equal(s.rx_capacity, 256);
 }
 
+/* location=1-4.2 picks one of adapters that share a serial (or have none). */
+static void test_location_option(void **state)
+{
+    (void)state;
+    assert_string_equal(parse_ok("ED000200;500;location=1-4.2").location, "1-4.2");
+    assert_string_equal(parse_ok("ED000200;500; Location = 3-1 ").location, "3-1");
+    assert_string_equal(parse_ok(";500;location=1-1.2.3.4.5.6.7").location, "1-1.2.3.4.5.6.7");
+    u2c_setup s = parse_ok("ED000200;500;rxqueue=256;location=2-3");
+    assert_string_equal(s.location, "2-3");
+    assert_int_equal(s.rx_capacity, 256);
+    assert_string_equal(parse_ok("ED000200;500").location, "");
+    expect_refused("ED000200;500;location=1", "token 3", "location must be a USB port path");
+    expect_refused("ED000200;500;location=1-", "token 3", "location must be a USB port path");
+    expect_refused("ED000200;500;location=1.4-2", "token 3", "location must be a USB port path");
+    expect_refused("ED000200;500;location=1-4.", "token 3", "location must be a USB port path");
+    expect_refused("ED000200;500;location=", "token 3", "location must be a USB port path");
+    expect_refused("ED000200;500;location=1-1.2.3.4.5.6.7.8", "token 3",
+                   "location must be a USB port path");
+    expect_refused("ED000200;500;location=1-2;location=1-3", "token 4",
+                   "location is already given in token 3");
+}
+
 static void test_single_trailing_semicolon(void **state)
 {
     (void)state;
@@ -520,6 +542,7 @@ int main(void)
         cmocka_unit_test(test_virtual_with_mask_and_filter),
         cmocka_unit_test(test_manual_timing_with_filter_and_options),
         cmocka_unit_test(test_rxqueue_option),
+        cmocka_unit_test(test_location_option),
         cmocka_unit_test(test_single_trailing_semicolon),
         cmocka_unit_test(test_leading_zero_is_decimal),
         cmocka_unit_test(test_standard_rates_use_firmware_table),

@@ -232,16 +232,16 @@ static void test_bus_state_lone_sender(void **state)
     u2c_bus_state_apply(&s, CANAL_STATUSMSG_ACK, 0, 8);
     assert_int_equal(u2c_bus_state_word(&s), 8);
     u2c_bus_state_apply(&s, CANAL_STATUSMSG_BUSLIGHT, 0, 96);
-    assert_int_equal(u2c_bus_state_word(&s), 96 | U2C_STATUS_WORD_WARN);
+    assert_int_equal(u2c_bus_state_word(&s), 96 | CANAL_STATUS_BUS_WARN);
     assert_int_equal(s.warnings, 1);
     u2c_bus_state_apply(&s, CANAL_STATUSMSG_BUSHEAVY, 0, 128);
-    assert_int_equal(u2c_bus_state_word(&s), 128 | U2C_STATUS_WORD_WARN | U2C_STATUS_WORD_PASSIVE);
+    assert_int_equal(u2c_bus_state_word(&s), 128 | CANAL_STATUS_BUS_WARN | CANAL_STATUS_PASSIVE);
     char text[80];
     u2c_bus_state_describe(&s, text, sizeof text);
     assert_string_equal(text, "error passive; TEC 128 REC 0; last: error passive");
     /* A protocol error keeps the state; OK with low counters clears it. */
     u2c_bus_state_apply(&s, CANAL_STATUSMSG_ACK, 0, 136);
-    assert_true(u2c_bus_state_word(&s) & U2C_STATUS_WORD_PASSIVE);
+    assert_true(u2c_bus_state_word(&s) & CANAL_STATUS_PASSIVE);
     u2c_bus_state_apply(&s, CANAL_STATUSMSG_OK, 0, 0);
     assert_int_equal(u2c_bus_state_word(&s), 0);
 }
@@ -256,14 +256,14 @@ static void test_bus_state_restart_word_and_decay(void **state)
     u2c_bus_state_init(&s);
     u2c_bus_state_apply(&s, CANAL_STATUSMSG_BUSLIGHT, 0, 100);
     u2c_bus_state_apply(&s, CANAL_STATUSMSG_BUSOFF, 0, 255);
-    assert_true(u2c_bus_state_word(&s) & U2C_STATUS_WORD_BUS_OFF);
+    assert_true(u2c_bus_state_word(&s) & CANAL_STATUS_BUS_OFF);
     u2c_bus_state_restart(&s);
     assert_int_equal(u2c_bus_state_word(&s), 0);
     assert_int_equal(s.warnings, 1); /* cumulative counters stay */
     assert_int_equal(s.bus_offs, 1);
 
-    u2c_bus_state_apply_word(&s, U2C_STATUS_WORD_WARN | 0x1205u); /* REC 0x12, TEC 5 */
-    assert_int_equal(u2c_bus_state_word(&s), U2C_STATUS_WORD_WARN | 0x1205u);
+    u2c_bus_state_apply_word(&s, CANAL_STATUS_BUS_WARN | 0x1205u); /* REC 0x12, TEC 5 */
+    assert_int_equal(u2c_bus_state_word(&s), CANAL_STATUS_BUS_WARN | 0x1205u);
     u2c_bus_state_apply_word(&s, 0x0002u);
     assert_int_equal(u2c_bus_state_word(&s), 2);
 
@@ -272,15 +272,15 @@ static void test_bus_state_restart_word_and_decay(void **state)
     s.decay_ns = 3 * second;
     u2c_bus_state_apply_at(&s, CANAL_STATUSMSG_BUSHEAVY, 0, 0, 10 * second);
     u2c_bus_state_settle(&s, 12 * second);
-    assert_true(u2c_bus_state_word(&s) & U2C_STATUS_WORD_PASSIVE);
+    assert_true(u2c_bus_state_word(&s) & CANAL_STATUS_PASSIVE);
     u2c_bus_state_apply_at(&s, CANAL_STATUSMSG_ACK, 0, 0, 12 * second); /* not quiet yet */
     u2c_bus_state_settle(&s, 14 * second);
-    assert_true(u2c_bus_state_word(&s) & U2C_STATUS_WORD_PASSIVE);
+    assert_true(u2c_bus_state_word(&s) & CANAL_STATUS_PASSIVE);
     u2c_bus_state_settle(&s, 15 * second);
     assert_int_equal(u2c_bus_state_word(&s), 0);
     u2c_bus_state_apply_at(&s, CANAL_STATUSMSG_BUSOFF, 0, 0, 16 * second);
     u2c_bus_state_settle(&s, 60 * second);
-    assert_true(u2c_bus_state_word(&s) & U2C_STATUS_WORD_BUS_OFF);
+    assert_true(u2c_bus_state_word(&s) & CANAL_STATUS_BUS_OFF);
 }
 
 static void test_bus_state_counters_rule(void **state)
@@ -291,16 +291,16 @@ static void test_bus_state_counters_rule(void **state)
     /* OK (LEC back to no error) while the counters still say passive. */
     u2c_bus_state_apply(&s, CANAL_STATUSMSG_OK, 0x05, 130);
     assert_int_equal(u2c_bus_state_word(&s),
-                     130 | 5 << 8 | U2C_STATUS_WORD_WARN | U2C_STATUS_WORD_PASSIVE);
+                     130 | 5 << 8 | CANAL_STATUS_BUS_WARN | CANAL_STATUS_PASSIVE);
     /* REC bit 7 = receive passive, not part of the count. */
     u2c_bus_state_apply(&s, CANAL_STATUSMSG_STUFF, 0x85, 0);
     assert_int_equal(u2c_bus_state_word(&s),
-                     5 << 8 | U2C_STATUS_WORD_WARN | U2C_STATUS_WORD_PASSIVE);
+                     5 << 8 | CANAL_STATUS_BUS_WARN | CANAL_STATUS_PASSIVE);
     u2c_bus_state_apply(&s, CANAL_STATUSMSG_BUSOFF, 0, 255);
-    assert_true(u2c_bus_state_word(&s) & U2C_STATUS_WORD_BUS_OFF);
+    assert_true(u2c_bus_state_word(&s) & CANAL_STATUS_BUS_OFF);
     assert_int_equal(s.bus_offs, 1);
     u2c_bus_state_apply(&s, CANAL_STATUSMSG_OVERRUN, 0, 255);
-    assert_true(u2c_bus_state_word(&s) & U2C_STATUS_WORD_BUS_OFF);
+    assert_true(u2c_bus_state_word(&s) & CANAL_STATUS_BUS_OFF);
     assert_int_equal(s.device_overruns, 1);
     char text[80];
     u2c_bus_state_describe(&s, text, sizeof text);

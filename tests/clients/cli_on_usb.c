@@ -11,6 +11,10 @@
  *   the far end of the bus receives none of them;
  * - selftest at a rate the adapter was not expecting still passes (silent
  *   loopback needs no other node at the same rate).
+ * - scan ED000300 finds the far end's 500 kbit/s while it sends (the scan
+ *   is silent, so the far end's frame is never acknowledged: it goes on
+ *   retransmitting, which the scan receives), prints the working setup
+ *   string, and the far end received nothing from it.
  * Prints PASS/FAIL per check; exits 0 only when every check passed.
  */
 #include <dlfcn.h>
@@ -27,6 +31,8 @@
 typedef void *(*plug_fn)(const char *serial, unsigned far_kbps);
 typedef void (*unplug_fn)(void *rig);
 typedef unsigned long (*received_total_fn)(void *rig);
+typedef int (*far_send_fn)(void *rig, unsigned long id, int extended, int rtr, int dlc,
+                           const unsigned char *data);
 
 static int passed, failed;
 static char out_text[TEXT_MAX], err_text[TEXT_MAX];
@@ -79,10 +85,12 @@ int main(void)
     plug_fn plug;
     unplug_fn unplug;
     received_total_fn far_total;
+    far_send_fn far_send;
     *(void **)&plug = dlsym(lib, "e2e_rig_plug");
     *(void **)&unplug = dlsym(lib, "e2e_rig_unplug_all");
     *(void **)&far_total = dlsym(lib, "e2e_far_received_total");
-    void *rig = plug && unplug && far_total ? plug(SERIAL, 500) : NULL;
+    *(void **)&far_send = dlsym(lib, "e2e_far_send");
+    void *rig = plug && unplug && far_total && far_send ? plug(SERIAL, 500) : NULL;
     if (rig == NULL) {
         printf("FAIL: the rig could not plug %s (is umockdev's preload library loaded?)\n", SERIAL);
         return 1;
@@ -110,6 +118,19 @@ int main(void)
     check(status == 0 && strstr(out_text, "\nresult: PASS\n") != NULL,
           "selftest at 125 kbit/s passes with the far end at 500 kbit/s");
     check(far_total(rig) == 0, "still nothing on the bus");
+
+    static const unsigned char data[2] = {0x11, 0x22};
+    check(far_send(rig, 0x123, 0, 0, 2, data) == 1, "the far end queued a frame at 500 kbit/s");
+    status = cli("scan", SERIAL, "--rates", "1000,250,500,125", "--dwell", "200", NULL);
+    check(status == 0, "scan " SERIAL " exits 0");
+    check(strstr(out_text, "  1000 kbit/s       87.5 %        0      1") != NULL,
+          "scan: stuff errors and no frame at 1000 kbit/s");
+    check(strstr(out_text, "\nanswer: 500 kbit/s, sample point 87.5 %: ") != NULL,
+          "scan finds 500 kbit/s through libusb");
+    check(strstr(out_text, "\nsetup string: " SERIAL ";500\n") != NULL,
+          "scan prints the working setup string");
+    check(strstr(out_text, "125 kbit/s") == NULL, "scan stops at the first certain answer");
+    check(far_total(rig) == 0, "the scan sent nothing: the far end received no frame");
 
     unplug(rig);
     printf("cli on usb: %d passed, %d failed\n", passed, failed);

@@ -358,7 +358,8 @@ static void test_second_open_of_same_adapter_is_busy(void **state)
     char reason[256] = "";
     assert_null(u2c_link_open_libusb("ED000200", &result, reason, sizeof reason));
     assert_int_equal(result, U2C_LINK_BUSY);
-    assert_non_null(strstr(reason, "ED000200 is in use"));
+    /* This process holds it: said so, and the adapter is not opened again. */
+    assert_string_equal(reason, "USB2CAN ED000200 (at 1-1) is already open in this program");
     link->ops->destroy(link);
     /* Released: it opens again. */
     link = open_ok("ED000200");

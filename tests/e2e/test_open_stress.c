@@ -149,7 +149,7 @@ static void run_worker(void *arg)
             if (CanalClose(h) != CANAL_ERROR_SUCCESS && !w->other_failures++)
                 snprintf(w->first_failure, sizeof w->first_failure, "close: %s",
                          Usb2canGetLastError());
-        } else if (strstr(Usb2canGetLastError(), "in use") != NULL) {
+        } else if (strstr(Usb2canGetLastError(), "already open in this program") != NULL) {
             w->busy[which]++; /* another thread has it: the expected refusal */
         } else if (!w->other_failures++) {
             snprintf(w->first_failure, sizeof w->first_failure, "open %s: %s", setup[which],

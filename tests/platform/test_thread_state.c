@@ -121,7 +121,7 @@ static bool fails_with_own_reason(long handle)
     return lib.get_status(handle, &status) == CANAL_ERROR_NOT_OPEN && holds_reason_for(handle);
 }
 
-/* "fw;hw;canal;dll;usb2can", e.g. "0.0;0.0;1.0.14;1.0.0;usb2can". */
+/* "fw;hw;canal;dll;usb2can", e.g. "0.0;0.0;1.0.14;<dll version>;usb2can". */
 static bool vendor_string_well_formed(const char *text)
 {
     size_t n = text ? strlen(text) : 0;

@@ -427,6 +427,35 @@ static void test_reasons_are_truncated_safely(void **state)
     assert_int_equal(u2c_decide_explain(&scan, "ED000310", buffer.reason, 0), U2C_DISCOVER_IN_USE);
 }
 
+/* Windows: the port number read as libusb 1.0.26 reads it, and the path. */
+static void test_windows_port_path_rules(void **state)
+{
+    (void)state;
+    unsigned port = 0;
+    assert_true(u2c_windows_port_number("Port_#0004.Hub_#0003", NULL, 9, &port));
+    assert_int_equal(port, 4);
+    assert_true(u2c_windows_port_number(
+        "USB2CAN converter", "PCIROOT(0)#PCI(1400)#USBROOT(0)#USB(2)#USB(3)#USBMI(0)", 9, &port));
+    assert_int_equal(port, 3);
+    assert_true(u2c_windows_port_number("", "", 7, &port));
+    assert_int_equal(port, 7);
+    assert_false(u2c_windows_port_number(NULL, NULL, -1, &port));
+
+    assert_true(u2c_windows_is_root_hub("USB\\ROOT_HUB30\\4&1A2B3C&0&0"));
+    assert_true(u2c_windows_is_root_hub("usb\\root_hub\\4&1&0"));
+    assert_false(u2c_windows_is_root_hub("USB\\VID_05E3&PID_0610\\5&1&0&4"));
+    assert_false(u2c_windows_is_root_hub(NULL));
+
+    char path[32];
+    const unsigned ports[] = {4, 2};
+    u2c_format_port_path(path, sizeof path, 1, ports, 2);
+    assert_string_equal(path, "1-4.2");
+    u2c_format_port_path(path, sizeof path, 3, ports, 1);
+    assert_string_equal(path, "3-4");
+    u2c_format_port_path(path, sizeof path, 1, ports, 0);
+    assert_string_equal(path, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -442,6 +471,7 @@ int main(void)
         cmocka_unit_test(test_windows_filter_drivers),
         cmocka_unit_test(test_linux_drivers),
         cmocka_unit_test(test_descriptions),
+        cmocka_unit_test(test_windows_port_path_rules),
         cmocka_unit_test_setup(test_only_serial_with_nothing_connected, reset_scan),
         cmocka_unit_test_setup(test_only_serial_picks_the_one_usable_free_adapter, reset_scan),
         cmocka_unit_test_setup(test_only_serial_refuses_to_choose_between_several, reset_scan),

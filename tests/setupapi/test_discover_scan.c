@@ -18,6 +18,7 @@
 
 #include "canal.h"
 #include "discover.h"
+#include "open_here.h"
 #include "usb2can.h"
 
 static void assert_virtual_tail(const usb2canAdapterInfo *list, long hardware)
@@ -62,6 +63,7 @@ static void test_count_only_matches_the_full_list(void **state)
 #include <windows.h>
 
 #include "hw_scan.h"
+#include "link_libusb.h"
 #include "seed_devices.h"
 
 /* libusbK.dll in the system directory, where libusb looks for it. Its
@@ -211,6 +213,75 @@ static void test_serial_from_the_descriptor_when_the_id_has_none(void **state)
     assert_string_equal(serial, "ED000800");
 }
 
+/* Issue 20, item 1: an adapter whose instance ID Windows made from the port
+ * (no serial, one Windows rejects, or one another device repeats) is still
+ * "attached" for the USB link's presence check, identified by the serial
+ * its descriptor gave, as the open identified it: otherwise every command
+ * or transfer error reads "was unplugged". */
+static void test_attached_knows_an_adapter_by_its_port_made_id(void **state)
+{
+    (void)state;
+    u2c_hw_set_serial_reader(descriptor_says_ed000800);
+    usb2canAdapterInfo list[U2C_SCAN_MAX];
+    char reason[512];
+    long n = u2c_discover_list(list, U2C_SCAN_MAX, reason, sizeof reason);
+    u2c_hw_set_serial_reader(NULL);
+    assert_int_equal(n, 1 + USB2CAN_VIRTUAL_ADAPTERS);
+    /* The link asks from its event thread, which may not read descriptors. */
+    assert_true(u2c_discover_attached("ED000800"));
+    assert_true(u2c_discover_attached("ed000800"));
+    assert_false(u2c_discover_attached("ED000801"));
+}
+
+/* What the opening thread runs before libusb opens: it learns the serial
+ * of every port-made ID without a scan. */
+static bool descriptor_says_ed000900(const char *instance_id, char *serial, size_t size)
+{
+    if (strcmp(instance_id, "USB\\VID_0483&PID_1234\\5&2C8A51B&0&3") != 0)
+        return false;
+    snprintf(serial, size, "ED000900");
+    return true;
+}
+
+static void test_learned_before_open_the_check_identifies_it(void **state)
+{
+    (void)state;
+    /* Another adapter now sits on that port: the open learns it afresh. */
+    u2c_hw_set_serial_reader(descriptor_says_ed000900);
+    u2c_discover_learn_serials();
+    u2c_hw_set_serial_reader(NULL);
+    assert_true(u2c_discover_attached("ED000900"));
+    assert_false(u2c_discover_attached("ED000800"));
+}
+
+/* Once it is gone, it is not attached any more. */
+static void test_port_made_id_unplugged_is_not_attached(void **state)
+{
+    (void)state;
+    assert_false(u2c_discover_attached("ED000800"));
+}
+
+/* Issue 20, item 6: an adapter this process holds is open in this program,
+ * with its handle, not "in use by another program"; the query-only probe
+ * is not even made. */
+static void test_adapter_held_here_is_reported_as_open_here(void **state)
+{
+    (void)state;
+    static const int key = 0;
+    u2c_open_here_add(&key, "ED000301", "1-4");
+    u2c_open_here_set_handle(&key, 1683);
+    char reason[512];
+    int verdict = u2c_discover_explain("ED000301", reason, sizeof reason);
+    int other = u2c_discover_explain("ED000200", reason + 256, sizeof reason - 256);
+    u2c_open_here_remove(&key);
+    assert_int_equal(verdict, U2C_DISCOVER_IN_USE);
+    assert_string_equal(reason, "ED000301 is already open in this program (handle 1683)");
+    assert_int_equal(other, U2C_DISCOVER_OK);
+    char again[256];
+    assert_int_equal(u2c_discover_explain("ED000301", again, sizeof again), U2C_DISCOVER_IN_USE);
+    assert_string_equal(again, "ED000301 is in use by another program");
+}
+
 /* Filter drivers are named wherever the adapter is. */
 static void test_filter_drivers_are_named(void **state)
 {
@@ -227,9 +298,20 @@ static void test_filter_drivers_are_named(void **state)
                                 "drivers (upper: 'usbfilt'; lower: 'libusb0', 'other')");
 }
 
+/* Listing such an install usable is true only with a libusb that reads the
+ * whole value: 1.0.26 read a fixed 40 bytes and failed on a second GUID
+ * (libusb issue 1307), 1.0.27 reads the list. */
 static void test_interface_guids_of_any_length(void **state)
 {
     (void)state;
+    char version[64];
+    unsigned major = 0, minor = 0, micro = 0;
+    u2c_libusb_version_text(version, sizeof version);
+    assert_int_equal(sscanf(version, "%u.%u.%u", &major, &minor, &micro), 3);
+    if (major * 10000 + minor * 100 + micro < 10027)
+        fail_msg("libusb %s cannot open a WinUSB device with several DeviceInterfaceGUIDs; "
+                 "the build needs 1.0.27 or later (scripts/bootstrap.sh)",
+                 version);
     usb2canAdapterInfo list[U2C_SCAN_MAX];
     char reason[512];
     assert_int_equal(u2c_discover_list(list, U2C_SCAN_MAX, reason, sizeof reason),
@@ -579,6 +661,14 @@ int main(void)
                                         seed_only_port_id, clear_only_port_id),
         cmocka_unit_test_setup_teardown(test_serial_from_the_descriptor_when_the_id_has_none,
                                         seed_only_port_id, clear_only_port_id),
+        cmocka_unit_test_setup_teardown(test_attached_knows_an_adapter_by_its_port_made_id,
+                                        seed_only_port_id, clear_only_port_id),
+        cmocka_unit_test_setup_teardown(test_learned_before_open_the_check_identifies_it,
+                                        seed_only_port_id, clear_only_port_id),
+        cmocka_unit_test_setup_teardown(test_port_made_id_unplugged_is_not_attached,
+                                        clear_everything, NULL),
+        cmocka_unit_test_setup_teardown(test_adapter_held_here_is_reported_as_open_here,
+                                        seed_all_kinds, clear_all_kinds),
 #else
         /* This machine has no USB bus: libusb lists nothing. */
         cmocka_unit_test(test_nothing_connected),

@@ -593,6 +593,95 @@ static void test_detach_mid_frame(void **state)
     rig_free(r);
 }
 
+/* --- sample points and faulty nodes -------------------------------------------- */
+
+static void open_timing(u8d_model *m, unsigned tseg1, unsigned tseg2, unsigned brp, uint32_t flags)
+{
+    u8d_bittiming bt = {
+        .tseg1 = (uint8_t)tseg1, .tseg2 = (uint8_t)tseg2, .sjw = 1, .brp = (uint16_t)brp};
+    uint8_t req[U8D_CMD_SIZE], reply[U8D_CMD_SIZE];
+    assert_int_equal(u8d_encode_open(req, &bt, flags), U8D_OK);
+    assert_int_equal(u8d_model_command(m, 0, req, sizeof req, reply), U8D_CMD_SIZE);
+}
+
+static void test_sample_point_tolerance(void **state)
+{
+    (void)state;
+    /* 500 kbit/s at 62.5 % (9;6) sends; listeners at 87.5 % (13;2) and 62.5 %. */
+    rig *r = rig_new(VBUS_INSTANT, 4);
+    open_timing(r->m[0], 9, 6, 4, 0);
+    open_timing(r->m[1], 13, 2, 4, U8D_OPEN_SILENT);
+    open_timing(r->m[2], 9, 6, 4, U8D_OPEN_SILENT);
+    open_timing(r->m[3], 9, 6, 4, 0); /* acknowledges */
+    u8d_bittiming a = {.tseg1 = 9, .tseg2 = 6}, b = {.tseg1 = 13, .tseg2 = 2};
+    assert_int_equal(vbus_sample_point_permille(&a), 625);
+    assert_int_equal(vbus_sample_point_permille(&b), 875);
+    /* Off by default: every sample point receives. */
+    assert_int_equal(vbus_get_sample_point_tolerance(r->bus), 0);
+    u8d_frame f = std_frame(0x123, 2, 1);
+    assert_int_equal(model_send(r->m[0], 0, &f), U8D_MODEL_OUT_ACCEPTED);
+    settle(r, 0);
+    assert_int_equal(count_type(r, 1, U8D_TYPE_CAN), 1);
+    assert_int_equal(count_type(r, 2, U8D_TYPE_CAN), 1);
+    /* 10 % tolerance: the 87.5 % listener now misreads (stuff error); the
+     * sender, acknowledged by node 3, is not disturbed by a silent node. */
+    vbus_set_sample_point_tolerance(r->bus, 100);
+    assert_int_equal(model_send(r->m[0], 0, &f), U8D_MODEL_OUT_ACCEPTED);
+    settle(r, 0);
+    assert_int_equal(count_type(r, 1, U8D_TYPE_CAN), 1);
+    assert_int_equal(view(r->m[1]).rec, 1);
+    assert_status(status_at(r, 1, 0), U8D_SC_STUFF, 1, 0);
+    assert_int_equal(count_type(r, 2, U8D_TYPE_CAN), 2);
+    assert_int_equal(view(r->m[0]).tec, 0);
+    /* Within tolerance (62.5 vs 68.75 %: 10;5) it receives. */
+    open_timing(r->m[1], 10, 5, 4, U8D_OPEN_SILENT);
+    assert_int_equal(model_send(r->m[0], 0, &f), U8D_MODEL_OUT_ACCEPTED);
+    settle(r, 0);
+    assert_int_equal(count_type(r, 1, U8D_TYPE_CAN), 2);
+    rig_free(r);
+}
+
+static void test_faulty_node_destroys_every_nth_frame(void **state)
+{
+    (void)state;
+    rig *r = rig_new(VBUS_INSTANT, 3);
+    model_open(r->m[0], 0, 500, 0);
+    model_open(r->m[1], 0, 500, 0);
+    model_open(r->m[2], 0, 500, U8D_OPEN_SILENT);
+    u8d_model_set_error_flags(r->m[1], 4);
+    assert_int_equal(u8d_model_error_flags(r->m[1]), 4);
+    for (unsigned i = 0; i < 7; i++) {
+        u8d_frame f = std_frame(0x200 + i, 1, (uint8_t)i);
+        assert_int_equal(model_send(r->m[0], 0, &f), U8D_MODEL_OUT_ACCEPTED);
+    }
+    settle(r, 0);
+    /* 7 frames took 9 attempts: the 4th and 8th were destroyed (retried). */
+    assert_int_equal(r->ev_count, 9);
+    assert_int_equal(r->ev[3].outcome, VBUS_ERROR_FLAG);
+    assert_int_equal(r->ev[7].outcome, VBUS_ERROR_FLAG);
+    assert_int_equal(r->ev[4].frame.id, r->ev[3].frame.id);
+    /* TEC: 0 0 0 (floor), +8, -1 -1 -1, +8, -1 = 12. */
+    assert_int_equal(view(r->m[0]).tec, 12);
+    assert_status(status_at(r, 0, 0), U8D_SC_BIT1, 0, 8);
+    /* The listener: stuff errors, and every frame once. */
+    assert_int_equal(count_type(r, 2, U8D_TYPE_CAN), 7);
+    assert_status(status_at(r, 2, 0), U8D_SC_STUFF, 1, 0);
+    /* The faulty node received the others and counted nothing for its flags. */
+    assert_int_equal(count_type(r, 1, U8D_TYPE_CAN), 7);
+    assert_int_equal(view(r->m[1]).tec, 0);
+    assert_int_equal(view(r->m[1]).rec, 0);
+    /* Every second attempt destroyed: +8 -1 per frame, error-passive, then
+     * bus-off: a sender cannot get through a node that does this. */
+    u8d_model_set_error_flags(r->m[1], 2);
+    for (unsigned i = 0; i < 40; i++) {
+        u8d_frame f = std_frame(0x300, 0, 0);
+        (void)model_send(r->m[0], 0, &f);
+    }
+    settle(r, 0);
+    assert_true(view(r->m[0]).bus_off);
+    rig_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -611,6 +700,8 @@ int main(void)
         cmocka_unit_test(test_paced_lone_sender_retry_spacing),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_detach_mid_frame),
+        cmocka_unit_test(test_sample_point_tolerance),
+        cmocka_unit_test(test_faulty_node_destroys_every_nth_frame),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -254,19 +254,21 @@ static void test_list_of_virtual_adapters(void **state)
     assert_int_equal(cli("list", "list", NULL), 0);
     char expected[TEXT_MAX];
     int used = snprintf(expected, sizeof expected,
-                        "SERIAL    DRIVER   STATE  FIRMWARE  HARDWARE  DESCRIPTION\n");
+                        "SERIAL    LOCATION  DRIVER   STATE  FIRMWARE  HARDWARE  DESCRIPTION\n");
     for (int i = 0; i < 8; i++)
         used += snprintf(expected + used, sizeof expected - (size_t)used,
-                         "VIRTUAL%d  virtual  free   1.7       1.0       virtual adapter on the "
+                         "VIRTUAL%d  -         virtual  free   1.7       1.0       virtual adapter "
+                         "on the "
                          "in-process bus\n",
                          i);
     assert_string_equal(out_text, expected);
     assert_string_equal(err_text, "");
 
     assert_int_equal(cli("list", "list", "--no-open", NULL), 0);
-    assert_true(starts_with(out_text, "SERIAL    DRIVER   STATE  FIRMWARE  HARDWARE  DESCRIPTION\n"
-                                      "VIRTUAL0  virtual  free   -         -         virtual "
-                                      "adapter on the in-process bus\n"));
+    assert_true(starts_with(out_text, "SERIAL    LOCATION  DRIVER   STATE  FIRMWARE  HARDWARE  "
+                                      "DESCRIPTION\n"
+                                      "VIRTUAL0  -         virtual  free   -         -         "
+                                      "virtual adapter on the in-process bus\n"));
 }
 
 /* ---- selftest and doctor ---- */
@@ -362,11 +364,11 @@ static void test_doctor_lists_environment_adapters_and_problems(void **state)
     assert_string_equal(err_text, "");
     assert_true(starts_with(out_text, "environment:\n"));
     assert_environment_block(out_text);
-    const char *table = strstr(out_text, "\nadapters:\nSERIAL    DRIVER   STATE  FIRMWARE  "
-                                         "HARDWARE  DESCRIPTION\n");
+    const char *table = strstr(out_text, "\nadapters:\nSERIAL    LOCATION  DRIVER   STATE  "
+                                         "FIRMWARE  HARDWARE  DESCRIPTION\n");
     assert_non_null(table);
-    assert_non_null(strstr(table, "\nVIRTUAL7  virtual  free   1.7       1.0       virtual "
-                                  "adapter on the in-process bus\n"));
+    assert_non_null(strstr(table, "\nVIRTUAL7  -         virtual  free   1.7       1.0       "
+                                  "virtual adapter on the in-process bus\n"));
     assert_non_null(strstr(out_text, "\nproblem: no USB2CAN adapter found, only the virtual "
                                      "ones ("));
     assert_true(strstr(out_text, "\nproblems: 1 found (listed above)\n") != NULL);
