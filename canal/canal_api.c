@@ -21,6 +21,7 @@
 #include "keep_loaded.h"
 #include "last_error.h"
 #include "link_open.h"
+#include "link_socketcand.h"
 #include "link_virtual.h"
 #include "open_here.h"
 #include "thread_slots.h"
@@ -82,11 +83,29 @@ static u2c_channel *open_channel(const u2c_setup *setup, unsigned long flags, u2
 {
     char serial[USB2CAN_SERIAL_MAX + 1];
     char reason[U2C_ERROR_TEXT_MAX];
+    u2c_link_result result = U2C_LINK_OK;
+    reason[0] = '\0';
+    if (setup->remote[0]) {
+        /* socketcand carries frames only: the server sets the controller up. */
+        if (flags & (U8D_OPEN_SILENT | U8D_OPEN_LOOPBACK)) {
+            u2c_fail(CANAL_ERROR_NOT_SUPPORTED,
+                     "CanalOpen(\"%s\"): listen-only and loopback (flags 1 and 2) cannot be "
+                     "set on a remote bus; the server that owns the adapter sets its mode",
+                     setup->remote);
+            return NULL;
+        }
+        u2c_link *link = u2c_link_open(setup->remote, &result, reason, sizeof reason);
+        if (!link) {
+            u2c_fail(CANAL_ERROR_COMMUNICATION, "CanalOpen(\"%s\"): %s", setup->remote, reason);
+            return NULL;
+        }
+        int code = CANAL_ERROR_SUCCESS;
+        *opened = link;
+        return u2c_channel_open(link, setup, flags, &code);
+    }
     snprintf(serial, sizeof serial, "%s", setup->serial);
     if (!serial[0] && !setup->location[0] && !u2c_pick_only_adapter(serial, sizeof serial))
         return NULL;
-    u2c_link_result result = U2C_LINK_OK;
-    reason[0] = '\0';
     u2c_link *link = u2c_link_open_at(serial, setup->location, &result, reason, sizeof reason);
     if (!link) {
         if (setup->location[0] || result == U2C_LINK_AMBIGUOUS)
@@ -235,6 +254,17 @@ static int receive_within(u2c_channel *ch, long handle, canalMsg *msg, unsigned 
     return code;
 }
 
+/* A remote bus (socketcand) has the bit rate its server gave it. */
+static int set_bitrate(u2c_channel *ch, long handle, unsigned long baudrate)
+{
+    if (u2c_link_is_socketcand(u2c_channel_link(ch)))
+        return u2c_fail(CANAL_ERROR_NOT_SUPPORTED,
+                        "CanalSetBaudrate: handle %ld is a remote bus; its bit rate is set by "
+                        "the server that owns the adapter",
+                        handle);
+    return u2c_channel_set_bitrate(ch, baudrate);
+}
+
 CHANNEL_EXPORT(CanalSend, (long handle, const canalMsg *pCanalMsg), pCanalMsg, "message",
                u2c_channel_send(ch, pCanalMsg))
 CHANNEL_EXPORT(CanalBlockingSend, (long handle, const canalMsg *pCanalMsg, unsigned long timeout),
@@ -254,7 +284,7 @@ CHANNEL_EXPORT(CanalSetMask, (long handle, unsigned long mask), NO_POINTER, "",
 CHANNEL_EXPORT(CanalSetFilters, (long handle, unsigned long count, const unsigned long *pairs),
                NO_POINTER, "", u2c_channel_set_filters(ch, count, pairs))
 CHANNEL_EXPORT(CanalSetBaudrate, (long handle, unsigned long baudrate), NO_POINTER, "",
-               u2c_channel_set_bitrate(ch, baudrate))
+               set_bitrate(ch, handle, baudrate))
 
 /* A count, not a code: an invalid handle has 0 frames (and a reason). */
 int CANAL_CALL CanalDataAvailable(long handle)

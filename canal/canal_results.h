@@ -39,7 +39,7 @@
     X(CanalSetMask, U2C_RESULTS_ON_CHANNEL)                                                        \
     X(CanalSetFilters, U2C_RESULTS_ON_CHANNEL | U2C_RESULT(PARAMETER))                             \
     X(CanalSetBaudrate, U2C_RESULTS_ON_CHANNEL | U2C_RESULT(BAUDRATE) | U2C_RESULT(TIMEOUT) |       \
-                            U2C_RESULT(HARDWARE))
+                            U2C_RESULT(HARDWARE) | U2C_RESULT(NOT_SUPPORTED))
 
 #define U2C_CANAL_ERROR_NAMES(X)                                                                   \
     X(SUCCESS)                                                                                     \

@@ -175,8 +175,43 @@ static bool parse_token_u32(parser *p, const token *t, const char *field, uint32
 
 /* --- fields -------------------------------------------------------------- */
 
+static bool is_host_char(char c)
+{
+    return is_serial_char(c) || c == '.' || c == ':';
+}
+
+/* "BUS@HOST[:PORT]": the bus as the server names it (case kept), a host
+ * name or IPv4 address, a port; canal/link_socketcand.c checks the port. */
+static bool parse_remote(parser *p, const token *t, u2c_setup *out)
+{
+    const char *at = memchr(t->text, '@', t->len);
+    size_t bus_len = (size_t)(at - t->text);
+    if (t->len > U2C_REMOTE_MAX)
+        return fail_token(p, t, "remote bus has %u characters, at most %u are allowed",
+                          (unsigned)t->len, U2C_REMOTE_MAX);
+    if (bus_len == 0 || bus_len > 16)
+        return fail_token(p, t, "remote bus: the name before '@' must have 1 to 16 characters");
+    for (size_t i = 0; i < bus_len; i++)
+        if (!is_serial_char(t->text[i]) && t->text[i] != '.')
+            return fail_token(p, t,
+                              "remote bus: the name before '@' may hold only letters, digits, "
+                              "'.', '_' and '-'");
+    if (bus_len + 1 == t->len)
+        return fail_token(p, t, "remote bus: the host after '@' is missing");
+    for (size_t i = bus_len + 1; i < t->len; i++)
+        if (!is_host_char(t->text[i]))
+            return fail_token(p, t,
+                              "remote bus: the host may hold only letters, digits, '.', '-' and "
+                              "':PORT'");
+    memcpy(out->remote, t->text, t->len);
+    out->remote[t->len] = '\0';
+    return true;
+}
+
 static bool parse_serial(parser *p, const token *t, u2c_setup *out)
 {
+    if (memchr(t->text, '@', t->len) != NULL)
+        return parse_remote(p, t, out);
     if (t->len > USB2CAN_SERIAL_MAX)
         return fail_token(p, t, "serial has %u characters, at most %u are allowed",
                           (unsigned)t->len, USB2CAN_SERIAL_MAX);
@@ -487,6 +522,13 @@ bool u2c_setup_parse(const char *text, u2c_setup *out, char *reason, size_t reas
         return false;
     if (!parse_serial(&p, &p.tok[0], out))
         return false;
+    if (out->remote[0] && (p.count < 2 || token_is_option(&p.tok[1]))) {
+        /* The server owns the bit rate: a remote bus needs none. */
+        static const token default_kbps = {"500", 3, 2};
+        if (!parse_kbps(&p, &default_kbps, out))
+            return false;
+        return parse_options(&p, 1, out);
+    }
     if (p.count < 2 || token_is_option(&p.tok[1]))
         return fail(&p, "token 2: kbps is missing; expected 'serial;kbps', e.g. 'ED000200;500'");
     if (!parse_kbps(&p, &p.tok[1], out))

@@ -1,10 +1,12 @@
-/* u2c_link_open: virtual adapters by name, everything else through libusb (link_open.h). */
+/* u2c_link_open: remote buses (BUS@HOST) over socketcand, virtual adapters by name,
+ * everything else through libusb (link_open.h). */
 #include "link_open.h"
 
 #include <stdio.h>
 
 #include "discover.h"
 #include "link_libusb.h"
+#include "link_socketcand.h"
 #include "link_virtual.h"
 #include "osal.h"
 
@@ -60,6 +62,8 @@ u2c_link *u2c_link_open_at(const char *serial, const char *location, u2c_link_re
         snprintf(reason, reason_size, "no serial number given; name the adapter, e.g. ED000200");
         return NULL;
     }
+    if (u2c_socketcand_is_remote(serial))
+        return u2c_link_open_socketcand(serial, result, reason, reason_size);
     u2c_link *link = open_by_factory(serial, result, reason, reason_size);
     if (link != NULL || *result != U2C_LINK_NOT_FOUND)
         return link;

@@ -671,6 +671,11 @@ u8d_version u2c_channel_version(const u2c_channel *ch)
     return ch->version;
 }
 
+const u2c_link *u2c_channel_link(const u2c_channel *ch)
+{
+    return ch->link;
+}
+
 void u2c_channel_diagnostics(u2c_channel *ch, u2c_channel_diag *out)
 {
     u2c_mutex_lock(&ch->lock);

@@ -113,6 +113,8 @@ int u2c_channel_set_bitrate(u2c_channel *ch, unsigned long kbps);
 /* The Win32 event of rx_event.h; NULL on other systems. */
 void *u2c_channel_receive_handle(u2c_channel *ch);
 u8d_version u2c_channel_version(const u2c_channel *ch);
+/* The link behind the channel (which kind of bus it is). */
+const u2c_link *u2c_channel_link(const u2c_channel *ch);
 void u2c_channel_diagnostics(u2c_channel *ch, u2c_channel_diag *out);
 
 #endif

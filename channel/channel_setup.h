@@ -23,8 +23,12 @@
 #define U2C_BUSOFF_RESTART_MAX_MS 60000
 #define U2C_ERROR_FLAGS_MAX 1000000
 
+/* A remote bus: 16 characters of bus name, '@', 63 of host, ':' and 5 of port. */
+#define U2C_REMOTE_MAX 86
+
 typedef struct u2c_setup {
     char serial[USB2CAN_SERIAL_MAX + 1]; /* upper-cased; "" = the only adapter */
+    char remote[U2C_REMOTE_MAX + 1];     /* "BUS@HOST[:PORT]" as given, or "" (a local adapter) */
     uint32_t bitrate;                    /* bit/s actually configured */
     uint32_t bitrate_error_ppm;          /* |configured - requested| / requested; 0 for kbps 0 */
     u8d_bittiming timing;                /* what OPEN sends */

@@ -208,8 +208,9 @@ CANAL_API int CANAL_CALL CanalSetFilter(long handle, unsigned long filter);
 CANAL_API int CANAL_CALL CanalSetMask(long handle, unsigned long mask);
 /* Re-opens the adapter at baudrate kbit/s (CLOSE, then OPEN): BAUDRATE for
  * a rate it cannot make (nothing sent), HARDWARE if the adapter refuses (the
- * old rate is restored), TIMEOUT if it does not answer. Blocks for USB.
- * Returns: SUCCESS, BAUDRATE, HARDWARE, TIMEOUT, NOT_OPEN, COMMUNICATION. */
+ * old rate is restored), TIMEOUT if it does not answer, NOT_SUPPORTED on a
+ * remote bus (BUS@HOST: its server owns the rate). Blocks for USB.
+ * Returns: SUCCESS, BAUDRATE, HARDWARE, TIMEOUT, NOT_SUPPORTED, NOT_OPEN, COMMUNICATION. */
 CANAL_API int CANAL_CALL CanalSetBaudrate(long handle, unsigned long baudrate);
 /* CANAL version 1.0.14 and this library's version (bytes major, minor,
  * patch). Never block. */

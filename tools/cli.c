@@ -26,6 +26,7 @@ static const char general_help[] =
     "  doctor --bus SETUP   listen to a bus and say what is wrong with it\n"
     "  scan SERIAL          find the bus's bit rate without disturbing it\n"
     "  replay FILE SETUP    send a recorded log with its original timing\n"
+    "  serve SETUP...       share adapters over the network (socketcand protocol)\n"
     "\n"
     "SETUP is a CanalOpen setup string such as \"ED000200;500\" (serial; kbit/s);\n"
     "a bare serial means 500 kbit/s. VIRTUAL0..VIRTUAL7 are virtual adapters on a\n"
@@ -67,6 +68,7 @@ static const command commands[] = {
     {"doctor", cli_command_doctor, cli_doctor_help},
     {"scan", cli_command_scan, cli_scan_help},
     {"replay", cli_command_replay, cli_replay_help},
+    {"serve", cli_command_serve, cli_serve_help},
 };
 
 int u2c_cli_run(int argc, char **argv, FILE *out, FILE *err)

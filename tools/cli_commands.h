@@ -84,6 +84,7 @@ int cli_command_replay(const cli_context *cx, int argc, char **argv);
 int cli_command_scan(const cli_context *cx, int argc, char **argv);
 /* doctor --bus (cli_doctor_bus.c); argv without --bus. */
 int cli_doctor_bus(const cli_context *cx, int argc, char **argv);
+int cli_command_serve(const cli_context *cx, int argc, char **argv);
 
 extern const char cli_list_help[];
 extern const char cli_monitor_help[];
@@ -93,5 +94,6 @@ extern const char cli_selftest_help[];
 extern const char cli_doctor_help[];
 extern const char cli_replay_help[];
 extern const char cli_scan_help[];
+extern const char cli_serve_help[];
 
 #endif

@@ -16,5 +16,6 @@ static void on_interrupt(int signal_number)
 int main(int argc, char **argv)
 {
     signal(SIGINT, on_interrupt);
+    signal(SIGTERM, on_interrupt);
     return u2c_cli_run(argc, argv, stdout, stderr);
 }

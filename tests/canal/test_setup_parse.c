@@ -65,6 +65,28 @@ static void assert_timing(const u2c_setup *s, unsigned tseg1, unsigned tseg2, un
     assert_int_equal(s->timing.brp, brp);
 }
 
+/* --- remote buses (socketcand) -------------------------------------------- */
+
+static void test_remote_bus_tokens(void **state)
+{
+    (void)state;
+    u2c_setup s = parse_ok("VIRTUAL0@127.0.0.1;500");
+    assert_string_equal(s.remote, "VIRTUAL0@127.0.0.1");
+    assert_string_equal(s.serial, "");
+    s = parse_ok(" can0@raspberrypi:29536 "); /* case kept, no bit rate needed */
+    assert_string_equal(s.remote, "can0@raspberrypi:29536");
+    assert_int_equal(s.bitrate, 500000);
+    s = parse_ok("ED000200@192.168.1.20; rxqueue=100");
+    assert_int_equal(s.rx_capacity, 100);
+    s = parse_ok("VIRTUAL0;500");
+    assert_string_equal(s.remote, "");
+    expect_refused("@127.0.0.1;500", "remote bus", "1 to 16");
+    expect_refused("bus@;500", "remote bus", "host");
+    expect_refused("abcdefghijklmnopq@host;500", "remote bus", "1 to 16");
+    expect_refused("bus@ho/st;500", "remote bus", "host may hold");
+    expect_refused("b<s@host;500", "remote bus", "before '@'");
+}
+
 /* --- strings real clients send ------------------------------------------- */
 
 static void test_python_can_41_string(void **state)
@@ -509,6 +531,7 @@ static void test_filter_semantics(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_remote_bus_tokens),
         cmocka_unit_test(test_python_can_41_string),
         cmocka_unit_test(test_python_can_45_string),
         cmocka_unit_test(test_python_can_bit_timing_string),
