@@ -21,24 +21,25 @@
 
 /* The codes of a call that acts on an open channel and may find it closed
  * under it or its adapter gone. */
-#define U2C_RESULTS_ON_CHANNEL (U2C_RESULT(SUCCESS) | U2C_RESULT(NOT_OPEN) | U2C_RESULT(COMMUNICATION))
+#define U2C_RESULTS_ON_CHANNEL                                                                     \
+    (U2C_RESULT(SUCCESS) | U2C_RESULT(NOT_OPEN) | U2C_RESULT(COMMUNICATION))
 /* ... and sends a frame it checks first. */
 #define U2C_RESULTS_SENDING                                                                        \
-    (U2C_RESULTS_ON_CHANNEL | U2C_RESULT(PARAMETER) | U2C_RESULT(CAN_ID) |                          \
+    (U2C_RESULTS_ON_CHANNEL | U2C_RESULT(PARAMETER) | U2C_RESULT(CAN_ID) |                         \
      U2C_RESULT(NOT_SUPPORTED))
 
 #define U2C_CANAL_RESULTS(X)                                                                       \
-    X(CanalClose, U2C_RESULT(SUCCESS) | U2C_RESULT(NOT_OPEN))                                       \
-    X(CanalSend, U2C_RESULTS_SENDING | U2C_RESULT(FIFO_FULL))                                                              \
+    X(CanalClose, U2C_RESULT(SUCCESS) | U2C_RESULT(NOT_OPEN))                                      \
+    X(CanalSend, U2C_RESULTS_SENDING | U2C_RESULT(FIFO_FULL))                                      \
     X(CanalBlockingSend, U2C_RESULTS_SENDING | U2C_RESULT(TIMEOUT))                                \
-    X(CanalReceive, U2C_RESULTS_ON_CHANNEL | U2C_RESULT(PARAMETER) | U2C_RESULT(FIFO_EMPTY))        \
-    X(CanalBlockingReceive, U2C_RESULTS_ON_CHANNEL | U2C_RESULT(PARAMETER) | U2C_RESULT(TIMEOUT))   \
+    X(CanalReceive, U2C_RESULTS_ON_CHANNEL | U2C_RESULT(PARAMETER) | U2C_RESULT(FIFO_EMPTY))       \
+    X(CanalBlockingReceive, U2C_RESULTS_ON_CHANNEL | U2C_RESULT(PARAMETER) | U2C_RESULT(TIMEOUT))  \
     X(CanalGetStatus, U2C_RESULTS_ON_CHANNEL | U2C_RESULT(PARAMETER))                              \
     X(CanalGetStatistics, U2C_RESULTS_ON_CHANNEL | U2C_RESULT(PARAMETER))                          \
     X(CanalSetFilter, U2C_RESULTS_ON_CHANNEL)                                                      \
     X(CanalSetMask, U2C_RESULTS_ON_CHANNEL)                                                        \
     X(CanalSetFilters, U2C_RESULTS_ON_CHANNEL | U2C_RESULT(PARAMETER))                             \
-    X(CanalSetBaudrate, U2C_RESULTS_ON_CHANNEL | U2C_RESULT(BAUDRATE) | U2C_RESULT(TIMEOUT) |       \
+    X(CanalSetBaudrate, U2C_RESULTS_ON_CHANNEL | U2C_RESULT(BAUDRATE) | U2C_RESULT(TIMEOUT) |      \
                             U2C_RESULT(HARDWARE) | U2C_RESULT(NOT_SUPPORTED))
 
 #define U2C_CANAL_ERROR_NAMES(X)                                                                   \

@@ -121,12 +121,12 @@ extern "C" {
 
 /* One CAN frame or status message. */
 typedef struct structCanalMsg {
-    unsigned long flags;      /* CANAL_IDFLAG_* */
-    unsigned long obid;       /* free for the application; the driver writes 0 */
-    unsigned long id;         /* 11/29-bit id, or the status code for STATUS */
-    unsigned char sizeData;   /* 0..8 */
+    unsigned long flags;    /* CANAL_IDFLAG_* */
+    unsigned long obid;     /* free for the application; the driver writes 0 */
+    unsigned long id;       /* 11/29-bit id, or the status code for STATUS */
+    unsigned char sizeData; /* 0..8 */
     unsigned char data[8];
-    unsigned long timestamp;  /* microseconds, from the device clock */
+    unsigned long timestamp; /* microseconds, from the device clock */
 } canalMsg;
 typedef canalMsg *PCANALMSG;
 

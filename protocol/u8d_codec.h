@@ -155,7 +155,7 @@ enum u8d_stat_index {
 #define U8D_STATUS_LIST(X)                                                                         \
     X(U8D_OK, "ok")                                                                                \
     X(U8D_ERR_SHORT, "packet shorter than one record")                                             \
-    X(U8D_ERR_LENGTH, "packet length is not a whole number of records or is too long")            \
+    X(U8D_ERR_LENGTH, "packet length is not a whole number of records or is too long")             \
     X(U8D_ERR_MARKER, "start or end marker wrong")                                                 \
     X(U8D_ERR_DLC, "data length code greater than 8") /* TX only: RX keeps the raw 4 bits */       \
     X(U8D_ERR_TYPE, "unknown record type or flags")                                                \
@@ -225,7 +225,7 @@ typedef struct u8d_bittiming {
 #define U8D_CANALYZE_BRP_MAX 682
 
 typedef struct u8d_bittiming_const {
-    const char *cell; /* what the limits come from */
+    const char *cell;  /* what the limits come from */
     uint32_t clock_hz; /* the clock the host's brp counts in */
     uint8_t tseg1_min, tseg1_max;
     uint8_t tseg2_min, tseg2_max;
@@ -347,8 +347,8 @@ const u8d_bittiming_const *u8d_bittiming_limits(u8d_flavor flavor);
  * allowed range. reason may be NULL. */
 u8d_status u8d_bittiming_check(const u8d_bittiming *bt, char *reason, size_t reason_size);
 /* Any rate in bit/s: the timing with the smallest rate error (any brp of the
- * limits, 8 tq per bit up to the most the limits allow), ties broken towards the sample point nearest 87.5 % (CiA),
- * then towards more tq per bit; sjw 1 as in the firmware table, so a standard
+ * limits, 8 tq per bit up to the most the limits allow), ties broken towards the sample point
+ * nearest 87.5 % (CiA), then towards more tq per bit; sjw 1 as in the firmware table, so a standard
  * rate yields exactly the table's timing. Succeeds when the error is at most
  * U8D_BITRATE_TOLERANCE_PPM; otherwise U8D_ERR_RANGE with *bt holding the best
  * candidate. *error_ppm (may be NULL) gets the error of the result, rounded.

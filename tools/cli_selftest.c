@@ -192,7 +192,8 @@ static int run_throughput(const cli_context *cx, selftest *t, unsigned long kbps
     fprintf(cx->out,
             "            lost %lu, reordered %lu, damaged %lu, overruns %lu, "
             "failed calls %lu\n",
-            t->sequence.lost, t->sequence.reordered, t->damaged, stats.cntOverruns, atomic_load(&t->failed_calls));
+            t->sequence.lost, t->sequence.reordered, t->damaged, stats.cntOverruns,
+            atomic_load(&t->failed_calls));
     return (int)stats.cntOverruns;
 }
 
@@ -306,8 +307,8 @@ int cli_command_selftest(const cli_context *cx, int argc, char **argv)
     else if (t->sequence.received == 0)
         snprintf(why, sizeof why, "no frame came back");
     else if (t->sequence.lost > 0 || t->sequence.reordered > 0 || t->damaged > 0)
-        snprintf(why, sizeof why, "%lu lost, %lu reordered, %lu damaged", t->sequence.lost, t->sequence.reordered,
-                 t->damaged);
+        snprintf(why, sizeof why, "%lu lost, %lu reordered, %lu damaged", t->sequence.lost,
+                 t->sequence.reordered, t->damaged);
     else if (overruns > 0)
         snprintf(why, sizeof why, "%d overrun(s) counted", overruns);
     free(t);

@@ -18,5 +18,4 @@ char *u2c_log_hex(char *out, uint32_t value, unsigned digits);
 
 bool u2c_log_seconds(const char **p, int64_t *time_us);
 
-
 #endif

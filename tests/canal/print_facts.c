@@ -20,8 +20,8 @@ static void print_limits(const char *which, u8d_flavor flavor)
 {
     const u8d_bittiming_const *l = u8d_bittiming_limits(flavor);
     printf("limits %s tseg1 %u %u tseg2 %u %u sjw %u %u brp %u %u %u\n", which, l->tseg1_min,
-           l->tseg1_max, l->tseg2_min, l->tseg2_max, l->sjw_min, l->sjw_max, l->brp_min,
-           l->brp_max, l->brp_inc);
+           l->tseg1_max, l->tseg2_min, l->tseg2_max, l->sjw_min, l->sjw_max, l->brp_min, l->brp_max,
+           l->brp_inc);
 }
 
 int main(void)

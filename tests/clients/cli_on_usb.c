@@ -99,7 +99,8 @@ int main(void)
     int status = cli("doctor", NULL);
     check(status == 0, "doctor exits 0 with a free adapter present");
     check(strstr(out_text, "\n" SERIAL " ") != NULL, "doctor lists " SERIAL);
-    check(strstr(out_text, "\n" SERIAL "  1-1       -        free   1.7       1.0       USB2CAN\n") != NULL,
+    check(strstr(out_text,
+                 "\n" SERIAL "  1-1       -        free   1.7       1.0       USB2CAN\n") != NULL,
           "doctor read the adapter's firmware and hardware versions");
     check(strstr(out_text, "\nproblems: none found\n") != NULL, "doctor found no problem");
 
