@@ -349,14 +349,8 @@ static void sc_destroy(u2c_link *base)
     free(l);
 }
 
-static const u2c_link_ops socketcand_ops = {
-    .command = sc_command,
-    .start = sc_start,
-    .kick_out = sc_kick_out,
-    .stop = sc_stop,
-    .destroy = sc_destroy,
-    .flush_out = NULL,
-};
+static const u2c_link_ops socketcand_ops =
+    U2C_LINK_OPS(sc_command, sc_start, sc_kick_out, sc_stop, sc_destroy, NULL);
 
 /* ---- opening ---- */
 

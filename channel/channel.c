@@ -316,16 +316,11 @@ static void restart_main(void *arg)
     u2c_error_clear();
 }
 
+/* The restart thread ends once the channel is closing. */
 static void stop_restarts(u2c_channel *ch)
 {
-    if (!ch->restart_started)
-        return;
-    u2c_mutex_lock(&ch->lock);
-    ch->closing = true;
-    u2c_cond_broadcast(&ch->restart_cond);
-    u2c_mutex_unlock(&ch->lock);
-    u2c_thread_join(&ch->restart_thread);
-    ch->restart_started = false;
+    u2c_channel_stop_thread(ch, &ch->restart_started, &ch->closing, &ch->restart_cond,
+                            &ch->restart_thread);
 }
 
 u2c_channel *u2c_channel_open(u2c_link *link, const u2c_setup *setup, unsigned long flags,

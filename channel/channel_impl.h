@@ -119,6 +119,10 @@ int u2c_channel_on_next_out(void *ctx, uint8_t record[U8D_TX_RECORD_SIZE]);
  * stop: before CLOSE (joins it). want: lock held, never waits. */
 void u2c_channel_refresher_start(u2c_channel *ch);
 void u2c_channel_refresher_stop(u2c_channel *ch);
+/* Stops one of the channel's own threads: when *started, sets *stop and
+ * wakes `wake` under the channel lock, joins the thread, clears *started. */
+void u2c_channel_stop_thread(u2c_channel *ch, bool *started, bool *stop, u2c_cond *wake,
+                             u2c_thread *thread);
 void u2c_channel_want_refresh(u2c_channel *ch, bool confirm_now);
 /* Lock held: queues a status message (CanalOpen flag 0x08). */
 void u2c_channel_queue_status(u2c_channel *ch, uint8_t code, uint8_t rec, uint8_t tec);

@@ -116,16 +116,23 @@ void u2c_channel_refresher_start(u2c_channel *ch)
     ch->refresher_running = u2c_thread_start(&ch->refresher, refresher_main, ch) == 0;
 }
 
-void u2c_channel_refresher_stop(u2c_channel *ch)
+void u2c_channel_stop_thread(u2c_channel *ch, bool *started, bool *stop, u2c_cond *wake,
+                             u2c_thread *thread)
 {
-    if (!ch->refresher_running)
+    if (!*started)
         return;
     u2c_mutex_lock(&ch->lock);
-    ch->refresher_stop = true;
-    u2c_cond_broadcast(&ch->refresh_cond);
+    *stop = true;
+    u2c_cond_broadcast(wake);
     u2c_mutex_unlock(&ch->lock);
-    u2c_thread_join(&ch->refresher);
-    ch->refresher_running = false;
+    u2c_thread_join(thread);
+    *started = false;
+}
+
+void u2c_channel_refresher_stop(u2c_channel *ch)
+{
+    u2c_channel_stop_thread(ch, &ch->refresher_running, &ch->refresher_stop, &ch->refresh_cond,
+                            &ch->refresher);
 }
 
 void u2c_channel_want_refresh(u2c_channel *ch, bool confirm_now)

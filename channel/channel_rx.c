@@ -46,6 +46,17 @@ static void take_can_frame(u2c_channel *ch, const u8d_rx_record *rec)
     queue_message(ch, &m);
 }
 
+/* A CANAL status message with that code and nothing else filled in. */
+static canalMsg status_message(uint8_t code)
+{
+    canalMsg m;
+    memset(&m, 0, sizeof m);
+    m.flags = CANAL_IDFLAG_STATUS;
+    m.id = code;
+    m.sizeData = STATUS_MSG_SIZE;
+    return m;
+}
+
 /* Lock held. Status records carry no valid timestamp (the firmware leaves it
  * uninitialised), so they get the newest CAN frame's time and never touch
  * the clock. */
@@ -53,11 +64,7 @@ void u2c_channel_queue_status(u2c_channel *ch, uint8_t code, uint8_t rec, uint8_
 {
     if (!ch->deliver_status)
         return;
-    canalMsg m;
-    memset(&m, 0, sizeof m);
-    m.flags = CANAL_IDFLAG_STATUS;
-    m.id = code;
-    m.sizeData = STATUS_MSG_SIZE;
+    canalMsg m = status_message(code);
     m.data[0] = code;
     m.data[1] = rec;
     m.data[2] = tec;
@@ -110,11 +117,7 @@ void u2c_channel_note_restart(u2c_channel *ch)
     ch->diag.busoff_restarts++;
     if (!ch->deliver_status)
         return;
-    canalMsg m;
-    memset(&m, 0, sizeof m);
-    m.flags = CANAL_IDFLAG_STATUS;
-    m.id = CANAL_STATUSMSG_OK;
-    m.sizeData = STATUS_MSG_SIZE;
+    canalMsg m = status_message(CANAL_STATUSMSG_OK);
     m.data[3] = (unsigned char)(ch->diag.busoff_restarts > 255 ? 255 : ch->diag.busoff_restarts);
     m.timestamp = (unsigned long)ch->last_us;
     queue_message(ch, &m);

@@ -213,17 +213,25 @@ static void close_native(native_socket s)
 #endif
 }
 
+/* A new TCP socket in *s; false with a reason when none can be made. */
+static bool new_tcp_socket(native_socket *s, char *reason, size_t reason_size)
+{
+    *s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+#if defined(_WIN32)
+    bool ok = *s != INVALID_SOCKET;
+#else
+    bool ok = *s >= 0;
+#endif
+    if (!ok)
+        set_reason(reason, reason_size, "cannot make a socket");
+    return ok;
+}
+
 u2c_socket u2c_net_listen(const u2c_net_addr *addr, char *reason, size_t reason_size)
 {
-    native_socket s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
-#if defined(_WIN32)
-    if (s == INVALID_SOCKET) {
-#else
-    if (s < 0) {
-#endif
-        set_reason(reason, reason_size, "cannot make a socket");
+    native_socket s;
+    if (!new_tcp_socket(&s, reason, reason_size))
         return U2C_SOCKET_INVALID;
-    }
 #if defined(_WIN32)
     /* Without it Windows lets a second program bind the same port. */
     BOOL exclusive = TRUE;
@@ -342,15 +350,9 @@ static bool connect_within(native_socket s, const struct sockaddr_in *sa, unsign
 u2c_socket u2c_net_connect_from(const u2c_net_addr *local, const u2c_net_addr *remote,
                                 unsigned timeout_ms, char *reason, size_t reason_size)
 {
-    native_socket s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
-#if defined(_WIN32)
-    if (s == INVALID_SOCKET) {
-#else
-    if (s < 0) {
-#endif
-        set_reason(reason, reason_size, "cannot make a socket");
+    native_socket s;
+    if (!new_tcp_socket(&s, reason, reason_size))
         return U2C_SOCKET_INVALID;
-    }
     if (local) {
         struct sockaddr_in la = to_sockaddr(local);
         if (bind(s, (struct sockaddr *)&la, sizeof la) != 0) {

@@ -1,6 +1,8 @@
 /* The socketcand text protocol as pure functions (socketcand_codec.h). */
 #include "socketcand_codec.h"
 
+#include "text.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -133,24 +135,13 @@ static void bad(u2c_scand_command *cmd, const char *fmt, ...)
     memcpy(cmd->reason, reason, sizeof reason);
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool parse_hex(const char *s, size_t len, size_t max_digits, uint32_t *value)
 {
     if (len == 0 || len > max_digits)
         return false;
     uint32_t v = 0;
     for (size_t i = 0; i < len; i++) {
-        int d = hex_digit(s[i]);
+        int d = u2c_hex_digit_value(s[i]);
         if (d < 0)
             return false;
         v = (v << 4) | (uint32_t)d;
@@ -278,7 +269,7 @@ static void parse_frame(const tokens *t, u2c_scand_command *cmd)
     size_t nibbles = 0;
     for (size_t i = 3; i < t->count; i++) {
         for (size_t k = 0; k < t->len[i]; k++) {
-            int d = hex_digit(t->at[i][k]);
+            int d = u2c_hex_digit_value(t->at[i][k]);
             if (d < 0 || nibbles >= 16) {
                 bad(cmd, d < 0 ? "frame data is not hex" : "frame data longer than 8 bytes");
                 return;

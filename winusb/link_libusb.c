@@ -551,10 +551,9 @@ static void LIBUSB_CALL rx_done(struct libusb_transfer *transfer)
 {
     rx_slot *slot = transfer->user_data;
     usb_link *link = slot->link;
-    bool tell = false;
-
     u2c_mutex_lock(&link->lock);
     slot->in_flight = false;
+    bool tell = false;
     bool deliver = link->streaming && transfer->status == LIBUSB_TRANSFER_COMPLETED;
     u2c_link_sink sink = link->sink;
     u2c_mutex_unlock(&link->lock);
