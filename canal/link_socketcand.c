@@ -71,7 +71,7 @@ static int sc_command(u2c_link *base, const uint8_t request[U8D_CMD_SIZE],
         u2c_mutex_unlock(&l->lock);
         return U2C_LINK_GONE;
     }
-    switch (request[2]) {
+    switch (request[U8D_CMD_OFF_CODE]) {
     case U8D_CMD_GET_SOFTW_HARDW_VER:
         data[0] = REMOTE_FW_MAJOR;
         data[1] = REMOTE_FW_MINOR;
@@ -79,37 +79,21 @@ static int sc_command(u2c_link *base, const uint8_t request[U8D_CMD_SIZE],
         data[3] = 0;
         break;
     case U8D_CMD_GET_STATISTICS:
-        switch (request[3]) {
-        case U8D_STAT_RX_FRAMES:
-            value = l->rx_frames;
-            break;
-        case U8D_STAT_RX_BYTES:
-            value = l->rx_bytes;
-            break;
-        case U8D_STAT_TX_FRAMES:
-            value = l->tx_frames;
-            break;
-        case U8D_STAT_TX_BYTES:
-            value = l->tx_bytes;
-            break;
-        case U8D_STAT_OVERRUNS:
-            value = l->overruns;
-            break;
-        default:
-            break;
+        if (request[U8D_CMD_OFF_OPT1] <= U8D_STAT_OVERRUNS) {
+            /* In the order of the selectors (enum u8d_stat_index). */
+            const uint32_t counters[] = {l->rx_frames, l->rx_bytes, l->tx_frames, l->tx_bytes,
+                                         l->overruns};
+            value = counters[request[U8D_CMD_OFF_OPT1]];
         }
         break;
     default: /* OPEN, CLOSE, GET_STATUS (0: error active), the rest: accepted */
         break;
     }
     u2c_mutex_unlock(&l->lock);
-    if (request[2] != U8D_CMD_GET_SOFTW_HARDW_VER) {
-        data[0] = (uint8_t)(value >> 24);
-        data[1] = (uint8_t)(value >> 16);
-        data[2] = (uint8_t)(value >> 8);
-        data[3] = (uint8_t)value;
+    if (request[U8D_CMD_OFF_CODE] != U8D_CMD_GET_SOFTW_HARDW_VER) {
+        u8d_put_be32(data, value);
     }
-    u8d_encode_command(reply, request[2], U8D_RESULT_OK, 0, data);
+    u8d_encode_command(reply, request[U8D_CMD_OFF_CODE], U8D_RESULT_OK, 0, data);
     return U2C_LINK_OK;
 }
 

@@ -213,15 +213,21 @@ static void close_native(native_socket s)
 #endif
 }
 
+/* What socket() and accept() return is a socket, not their failure. */
+static bool socket_made(native_socket s)
+{
+#if defined(_WIN32)
+    return s != INVALID_SOCKET;
+#else
+    return s >= 0;
+#endif
+}
+
 /* A new TCP socket in *s; false with a reason when none can be made. */
 static bool new_tcp_socket(native_socket *s, char *reason, size_t reason_size)
 {
     *s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
-#if defined(_WIN32)
-    bool ok = *s != INVALID_SOCKET;
-#else
-    bool ok = *s >= 0;
-#endif
+    bool ok = socket_made(*s);
     if (!ok)
         set_reason(reason, reason_size, "cannot make a socket");
     return ok;
@@ -264,13 +270,8 @@ u2c_socket u2c_net_accept(u2c_socket listener, u2c_net_addr *peer)
     struct sockaddr_in sa;
     socklen_t len = sizeof sa;
     native_socket s = accept(NATIVE(listener), (struct sockaddr *)&sa, &len);
-#if defined(_WIN32)
-    if (s == INVALID_SOCKET)
+    if (!socket_made(s))
         return U2C_SOCKET_INVALID;
-#else
-    if (s < 0)
-        return U2C_SOCKET_INVALID;
-#endif
     if (peer) {
         peer->ip = ntohl(sa.sin_addr.s_addr);
         peer->port = ntohs(sa.sin_port);
@@ -520,13 +521,8 @@ void u2c_net_drain(u2c_socket reader)
 u2c_socket u2c_net_udp_broadcaster(void)
 {
     native_socket s = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
-#if defined(_WIN32)
-    if (s == INVALID_SOCKET)
+    if (!socket_made(s))
         return U2C_SOCKET_INVALID;
-#else
-    if (s < 0)
-        return U2C_SOCKET_INVALID;
-#endif
     int one = 1;
     setsockopt(s, SOL_SOCKET, SO_BROADCAST, (const char *)&one, sizeof one);
     return (u2c_socket)s;

@@ -562,15 +562,11 @@ static void handle_element(server *srv, client *c, int index, const char *elemen
     }
     switch (cmd.kind) {
     case U2C_SCAND_RAWMODE:
-        c->mode = MODE_RAW;
-        reply_ok(c);
-        return;
     case U2C_SCAND_BCMMODE:
-        c->mode = MODE_BCM;
-        reply_ok(c);
-        return;
     case U2C_SCAND_CONTROLMODE:
-        c->mode = MODE_CONTROL;
+        c->mode = cmd.kind == U2C_SCAND_RAWMODE   ? MODE_RAW
+                  : cmd.kind == U2C_SCAND_BCMMODE ? MODE_BCM
+                                                  : MODE_CONTROL;
         reply_ok(c);
         return;
     case U2C_SCAND_ISOTPMODE:

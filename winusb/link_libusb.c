@@ -334,6 +334,18 @@ struct usb_link {
     tx_slot tx[TX_TRANSFERS];
 };
 
+/* A bulk transfer on endpoint of handle into buf, completing in done;
+ * NULL when out of memory. */
+static struct libusb_transfer *bulk_transfer(libusb_device_handle *handle, unsigned char endpoint,
+                                             unsigned char *buf, size_t size,
+                                             libusb_transfer_cb_fn done, void *slot)
+{
+    struct libusb_transfer *transfer = libusb_alloc_transfer(0);
+    if (transfer != NULL)
+        libusb_fill_bulk_transfer(transfer, handle, endpoint, buf, (int)size, done, slot, 0);
+    return transfer;
+}
+
 static const u2c_link_ops usb_link_ops;
 
 /* Maps a libusb error to the link's result codes. */
@@ -997,22 +1009,18 @@ static usb_link *link_alloc(libusb_device_handle *handle)
     link->tx_loaded = -1;
     link->reply_owed = true; /* read what an earlier program left in the pipe first */
     for (int i = 0; i < RX_TRANSFERS; i++) {
-        rx_slot *slot = &link->rx[i];
-        slot->link = link;
-        slot->transfer = libusb_alloc_transfer(0);
-        if (!slot->transfer)
+        link->rx[i].link = link;
+        link->rx[i].transfer = bulk_transfer(handle, U8D_EP_DATA_IN, link->rx[i].buf,
+                                             sizeof link->rx[i].buf, rx_done, &link->rx[i]);
+        if (!link->rx[i].transfer)
             goto fail;
-        libusb_fill_bulk_transfer(slot->transfer, handle, U8D_EP_DATA_IN, slot->buf,
-                                  (int)sizeof slot->buf, rx_done, slot, 0);
     }
     for (int i = 0; i < TX_TRANSFERS; i++) {
-        tx_slot *slot = &link->tx[i];
-        slot->link = link;
-        slot->transfer = libusb_alloc_transfer(0);
-        if (!slot->transfer)
+        link->tx[i].link = link;
+        link->tx[i].transfer = bulk_transfer(handle, U8D_EP_DATA_OUT, link->tx[i].buf,
+                                             sizeof link->tx[i].buf, tx_done, &link->tx[i]);
+        if (!link->tx[i].transfer)
             goto fail;
-        libusb_fill_bulk_transfer(slot->transfer, handle, U8D_EP_DATA_OUT, slot->buf,
-                                  (int)sizeof slot->buf, tx_done, slot, 0);
     }
     u2c_mutex_init(&link->command_lock);
     u2c_mutex_init(&link->lock);
