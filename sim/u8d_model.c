@@ -121,16 +121,17 @@ static uint8_t rec_register(const u8d_model *m)
     return m->rec > 127u ? 127u : (uint8_t)m->rec;
 }
 
+/* The bus-off, error-passive and warning states as the given bits. */
+static uint32_t state_flags(const u8d_model *m, uint32_t bus_off, uint32_t passive,
+                            uint32_t warning)
+{
+    bool warn = m->tec >= WARNING_LIMIT || m->rec >= WARNING_LIMIT;
+    return (m->bus_off ? bus_off : 0) | (error_passive(m) ? passive : 0) | (warn ? warning : 0);
+}
+
 static uint8_t state_bits(const u8d_model *m)
 {
-    uint8_t sr = 0;
-    if (m->bus_off)
-        sr |= SR_BOFF;
-    if (error_passive(m))
-        sr |= SR_EPASS;
-    if (m->tec >= WARNING_LIMIT || m->rec >= WARNING_LIMIT)
-        sr |= SR_EWARN;
-    return sr;
+    return (uint8_t)state_flags(m, SR_BOFF, SR_EPASS, SR_EWARN);
 }
 
 void u8d_model_config_vendor(u8d_model_config *cfg)
@@ -733,13 +734,7 @@ static bool command_set_speed(u8d_model *m, const uint8_t *cmd)
 
 uint32_t u8d_model_status_word(const u8d_model *m)
 {
-    uint32_t w = 0;
-    if (m->bus_off)
-        w |= U8D_STATUS_BUS_OFF;
-    if (error_passive(m))
-        w |= U8D_STATUS_PASSIVE;
-    if (m->tec >= WARNING_LIMIT || m->rec >= WARNING_LIMIT)
-        w |= U8D_STATUS_BUS_WARN;
+    uint32_t w = state_flags(m, U8D_STATUS_BUS_OFF, U8D_STATUS_PASSIVE, U8D_STATUS_BUS_WARN);
     return w | tec_register(m) | (uint32_t)rec_register(m) << 8;
 }
 

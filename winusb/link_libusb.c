@@ -177,6 +177,20 @@ static void session_event_loop(void *arg)
     }
 }
 
+/* Lock held: destroys the session's context and gives back the reference
+ * on the DLL that came with it. */
+static void session_release_context(void)
+{
+    if (session.ctx != NULL) {
+        libusb_exit(session.ctx);
+        session.ctx = NULL;
+    }
+#if defined(_WIN32)
+    u2c_module_unpin(session.pin);
+    session.pin = NULL;
+#endif
+}
+
 /* Returns the context with one more user, creating it (and its event thread)
  * when there is none; NULL with a reason when libusb cannot start. */
 static libusb_context *session_acquire(char *reason, size_t reason_size)
@@ -201,12 +215,7 @@ static libusb_context *session_acquire(char *reason, size_t reason_size)
 #endif
         if (u2c_thread_start(&session.thread, session_event_loop, session.ctx) != 0) {
             snprintf(reason, reason_size, "cannot start the USB event thread");
-            libusb_exit(session.ctx);
-            session.ctx = NULL;
-#if defined(_WIN32)
-            u2c_module_unpin(session.pin);
-            session.pin = NULL;
-#endif
+            session_release_context();
             goto out;
         }
         session.joinable = true;
@@ -233,14 +242,7 @@ static void session_end_now_and_unlock(void)
     if (join)
         u2c_thread_join(&session.thread); /* it takes the lock once more, sees stop */
     u2c_mutex_lock(&session.lock);
-    if (session.ctx != NULL) {
-        libusb_exit(session.ctx);
-        session.ctx = NULL;
-    }
-#if defined(_WIN32)
-    u2c_module_unpin(session.pin);
-    session.pin = NULL;
-#endif
+    session_release_context();
     u2c_mutex_unlock(&session.lock);
 }
 
