@@ -197,17 +197,23 @@ static int query_version(u2c_channel *ch)
     return fit_timing_to_flavor(ch);
 }
 
+/* Every condition variable of the channel: receivers, senders, the status
+ * refresher and the bus-off restart thread wait on them. */
+static void for_each_cond(u2c_channel *ch, void (*fn)(u2c_cond *))
+{
+    u2c_cond *all[] = {&ch->rx_cond, &ch->tx_cond, &ch->refresh_cond, &ch->restart_cond};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        fn(all[i]);
+}
+
 static void on_gone(void *ctx, const char *reason)
 {
     u2c_channel *ch = ctx;
     u2c_mutex_lock(&ch->lock);
     ch->gone = true;
     snprintf(ch->gone_reason, sizeof ch->gone_reason, "%s", reason ? reason : "device gone");
-    u2c_cond_broadcast(&ch->rx_cond);
-    u2c_cond_broadcast(&ch->tx_cond);
-    u2c_cond_broadcast(&ch->refresh_cond);
+    for_each_cond(ch, u2c_cond_broadcast);
     u2c_rx_event_set(&ch->event);
-    u2c_cond_broadcast(&ch->restart_cond);
     u2c_mutex_unlock(&ch->lock);
 }
 
@@ -215,10 +221,7 @@ static void free_channel(u2c_channel *ch)
 {
     u2c_rx_event_destroy(&ch->event);
     u2c_rx_ring_free(&ch->ring);
-    u2c_cond_destroy(&ch->refresh_cond);
-    u2c_cond_destroy(&ch->restart_cond);
-    u2c_cond_destroy(&ch->tx_cond);
-    u2c_cond_destroy(&ch->rx_cond);
+    for_each_cond(ch, u2c_cond_destroy);
     u2c_mutex_destroy(&ch->lock);
     u2c_mutex_destroy(&ch->cmd_lock);
     free(ch);
@@ -334,10 +337,7 @@ u2c_channel *u2c_channel_open(u2c_link *link, const u2c_setup *setup, unsigned l
     }
     u2c_mutex_init(&ch->cmd_lock);
     u2c_mutex_init(&ch->lock);
-    u2c_cond_init(&ch->rx_cond);
-    u2c_cond_init(&ch->tx_cond);
-    u2c_cond_init(&ch->refresh_cond);
-    u2c_cond_init(&ch->restart_cond);
+    for_each_cond(ch, u2c_cond_init);
     ch->link = link;
     ch->setup = *setup;
     /* The wire always asks for status records, as the Linux driver does
@@ -368,10 +368,8 @@ void u2c_channel_shutdown(u2c_channel *ch)
 {
     u2c_mutex_lock(&ch->lock);
     ch->closing = true;
-    u2c_cond_broadcast(&ch->rx_cond);
-    u2c_cond_broadcast(&ch->tx_cond);
+    for_each_cond(ch, u2c_cond_broadcast); /* a spurious wake costs the refresher nothing */
     u2c_rx_event_set(&ch->event);
-    u2c_cond_broadcast(&ch->restart_cond);
     u2c_mutex_unlock(&ch->lock);
 }
 
@@ -606,6 +604,18 @@ static int timing_for_kbps(u8d_flavor flavor, unsigned long kbps, u2c_setup *out
     return CANAL_ERROR_SUCCESS;
 }
 
+/* cmd_lock held. Vendor firmware: the adapter's overrun count now, so the
+ * session that ends keeps the overruns it saw (GET_STATISTICS 4). */
+static void read_adapter_overruns(u2c_channel *ch)
+{
+    uint32_t overruns = 0;
+    if (ch->flavor != U8D_FLAVOR_VENDOR || !read_statistic(ch, U8D_STAT_OVERRUNS, &overruns))
+        return;
+    u2c_mutex_lock(&ch->lock);
+    ch->overrun_stat_now = overruns;
+    u2c_mutex_unlock(&ch->lock);
+}
+
 /* cmd_lock held. CLOSE, then OPEN with the new timing; on failure try to
  * restore the old one so the channel stays usable. */
 static int reopen(u2c_channel *ch, const u2c_setup *wanted)
@@ -613,12 +623,7 @@ static int reopen(u2c_channel *ch, const u2c_setup *wanted)
     uint8_t reply[U8D_CMD_SIZE];
     uint64_t left = 0;
     bool known = adapter_tx_left(ch, &left);
-    uint32_t overruns = 0;
-    if (ch->flavor == U8D_FLAVOR_VENDOR && read_statistic(ch, U8D_STAT_OVERRUNS, &overruns)) {
-        u2c_mutex_lock(&ch->lock);
-        ch->overrun_stat_now = overruns;
-        u2c_mutex_unlock(&ch->lock);
-    }
+    read_adapter_overruns(ch);
     int code = command_simple(ch, U8D_CMD_CLOSE, "CLOSE", reply);
     if (code != CANAL_ERROR_SUCCESS)
         return code;

@@ -364,14 +364,13 @@ void u2c_scand_parse(const char *element, u2c_scand_command *cmd)
     }
     if (token_is(&t, 0, "add") || token_is(&t, 0, "filter")) {
         bool add = token_is(&t, 0, "add");
+        cmd->kind = add ? U2C_SCAND_ADD : U2C_SCAND_FILTER; /* bad() overrides it */
         if (t.count < 5) {
             bad(cmd, "syntax: %s SECS USECS ID DLC [DATA...]", add ? "add" : "filter");
             return;
         }
-        if (!parse_interval(&t, 1, cmd) || !parse_id(&t, 3, &cmd->frame, cmd) ||
-            !parse_dlc_data(&t, 4, &cmd->frame, cmd))
-            return;
-        cmd->kind = add ? U2C_SCAND_ADD : U2C_SCAND_FILTER;
+        if (parse_interval(&t, 1, cmd) && parse_id(&t, 3, &cmd->frame, cmd))
+            (void)parse_dlc_data(&t, 4, &cmd->frame, cmd);
         return;
     }
     if (token_is(&t, 0, "delete") || token_is(&t, 0, "unsubscribe")) {

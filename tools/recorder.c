@@ -36,58 +36,41 @@ void u2c_status_error_frame(const canalMsg *msg, u2c_log_frame *f)
     f->dlc = U2C_CAN_ERR_DLC;
     uint8_t rec = msg->sizeData > 1 ? (uint8_t)(msg->data[1] & REC_MASK) : 0;
     uint8_t tec = msg->sizeData > 2 ? msg->data[2] : 0;
-    bool tx = false;
-    /* The mapping of usb_8dev_rx_err_msg (drivers/net/can/usb/usb_8dev.c). */
-    switch (msg->id) {
-    case CANAL_STATUSMSG_OK:
-        f->id = CAN_ERR_PROT;
-        f->data[2] = CAN_ERR_PROT_ACTIVE;
-        break;
-    case CANAL_STATUSMSG_BUSOFF:
-        f->id = CAN_ERR_BUSOFF;
-        break;
-    case CANAL_STATUSMSG_OVERRUN:
-        f->id = CAN_ERR_CRTL;
-        f->data[1] = CAN_ERR_CRTL_RX_OVERFLOW;
-        break;
-    case CANAL_STATUSMSG_BUSLIGHT:
-        f->id = CAN_ERR_CRTL;
-        f->data[1] = tec > rec ? CAN_ERR_CRTL_TX_WARNING : CAN_ERR_CRTL_RX_WARNING;
-        break;
-    case CANAL_STATUSMSG_BUSHEAVY:
-        f->id = CAN_ERR_CRTL;
-        f->data[1] = tec > rec ? CAN_ERR_CRTL_TX_PASSIVE : CAN_ERR_CRTL_RX_PASSIVE;
-        break;
-    default:
-        f->id = CAN_ERR_PROT | CAN_ERR_BUSERROR;
-        switch (msg->id) {
-        case CANAL_STATUSMSG_ACK:
-            f->id |= CAN_ERR_ACK;
-            tx = true;
-            break;
-        case CANAL_STATUSMSG_CRC:
-            f->data[3] = CAN_ERR_PROT_LOC_CRC_SEQ;
-            break;
-        case CANAL_STATUSMSG_BIT1: /* 0x24: the kernel calls it BIT0 */
-            f->data[2] |= CAN_ERR_PROT_BIT0;
-            tx = true;
-            break;
-        case CANAL_STATUSMSG_BIT0:
-            f->data[2] |= CAN_ERR_PROT_BIT1;
-            tx = true;
-            break;
-        case CANAL_STATUSMSG_FORM:
-            f->data[2] |= CAN_ERR_PROT_FORM;
-            break;
-        case CANAL_STATUSMSG_STUFF:
-            f->data[2] |= CAN_ERR_PROT_STUFF;
-            break;
-        default:
-            break;
-        }
-        if (tx)
+    /* The mapping of usb_8dev_rx_err_msg (drivers/net/can/usb/usb_8dev.c):
+     * the error class, one data byte (its value when the receive counter
+     * leads, and when the transmit counter does) and whether the error
+     * happened while transmitting. The kernel calls 0x24 BIT0 and 0x25 BIT1. */
+    enum { BUS_ERROR = CAN_ERR_PROT | CAN_ERR_BUSERROR };
+    static const struct {
+        unsigned long code;
+        uint32_t id;
+        uint8_t byte, rx_value, tx_value;
+        bool tx;
+    } map[] = {
+        {CANAL_STATUSMSG_OK, CAN_ERR_PROT, 2, CAN_ERR_PROT_ACTIVE, CAN_ERR_PROT_ACTIVE, false},
+        {CANAL_STATUSMSG_BUSOFF, CAN_ERR_BUSOFF, 0, 0, 0, false},
+        {CANAL_STATUSMSG_OVERRUN, CAN_ERR_CRTL, 1, CAN_ERR_CRTL_RX_OVERFLOW,
+         CAN_ERR_CRTL_RX_OVERFLOW, false},
+        {CANAL_STATUSMSG_BUSLIGHT, CAN_ERR_CRTL, 1, CAN_ERR_CRTL_RX_WARNING,
+         CAN_ERR_CRTL_TX_WARNING, false},
+        {CANAL_STATUSMSG_BUSHEAVY, CAN_ERR_CRTL, 1, CAN_ERR_CRTL_RX_PASSIVE,
+         CAN_ERR_CRTL_TX_PASSIVE, false},
+        {CANAL_STATUSMSG_ACK, BUS_ERROR | CAN_ERR_ACK, 0, 0, 0, true},
+        {CANAL_STATUSMSG_CRC, BUS_ERROR, 3, CAN_ERR_PROT_LOC_CRC_SEQ, CAN_ERR_PROT_LOC_CRC_SEQ,
+         false},
+        {CANAL_STATUSMSG_BIT1, BUS_ERROR, 2, CAN_ERR_PROT_BIT0, CAN_ERR_PROT_BIT0, true},
+        {CANAL_STATUSMSG_BIT0, BUS_ERROR, 2, CAN_ERR_PROT_BIT1, CAN_ERR_PROT_BIT1, true},
+        {CANAL_STATUSMSG_FORM, BUS_ERROR, 2, CAN_ERR_PROT_FORM, CAN_ERR_PROT_FORM, false},
+        {CANAL_STATUSMSG_STUFF, BUS_ERROR, 2, CAN_ERR_PROT_STUFF, CAN_ERR_PROT_STUFF, false},
+    };
+    f->id = BUS_ERROR; /* any other code */
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        if (map[i].code != msg->id)
+            continue;
+        f->id = map[i].id;
+        f->data[map[i].byte] |= tec > rec ? map[i].tx_value : map[i].rx_value;
+        if (map[i].tx)
             f->data[2] |= CAN_ERR_PROT_TX;
-        break;
     }
     if (msg->id != CANAL_STATUSMSG_BUSOFF) {
         f->id |= CAN_ERR_CNT;

@@ -584,23 +584,18 @@ static void handle_element(server *srv, client *c, int index, const char *elemen
             bcm_add(c, &cmd);
         return;
     case U2C_SCAND_UPDATE:
-        if (need_mode(c, MODE_BCM, "update")) {
-            bcm_job *j = find_job(c, &cmd.frame);
-            if (j == NULL)
-                reply_error(c, "no cyclic job for that identifier");
-            else
-                j->frame = cmd.frame;
-        }
+    case U2C_SCAND_DELETE: {
+        bool update = cmd.kind == U2C_SCAND_UPDATE;
+        bcm_job *j =
+            need_mode(c, MODE_BCM, update ? "update" : "delete") ? find_job(c, &cmd.frame) : NULL;
+        if (j != NULL && update)
+            j->frame = cmd.frame;
+        else if (j != NULL)
+            j->used = false;
+        else if (c->mode == MODE_BCM)
+            reply_error(c, "no cyclic job for that identifier");
         return;
-    case U2C_SCAND_DELETE:
-        if (need_mode(c, MODE_BCM, "delete")) {
-            bcm_job *j = find_job(c, &cmd.frame);
-            if (j == NULL)
-                reply_error(c, "no cyclic job for that identifier");
-            else
-                j->used = false;
-        }
-        return;
+    }
     case U2C_SCAND_SUBSCRIBE:
         if (need_mode(c, MODE_BCM, "subscribe"))
             bcm_subscribe(c, &cmd, false);

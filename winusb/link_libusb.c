@@ -336,16 +336,18 @@ struct usb_link {
     tx_slot tx[TX_TRANSFERS];
 };
 
-/* A bulk transfer on endpoint of handle into buf, completing in done;
- * NULL when out of memory. */
-static struct libusb_transfer *bulk_transfer(libusb_device_handle *handle, unsigned char endpoint,
-                                             unsigned char *buf, size_t size,
-                                             libusb_transfer_cb_fn done, void *slot)
+/* One RX or TX slot: its link, and a bulk transfer on endpoint into buf
+ * that completes in done; false when out of memory. */
+static bool make_slot(usb_link *link, usb_link **slot_link, struct libusb_transfer **transfer,
+                      unsigned char endpoint, unsigned char *buf, size_t size,
+                      libusb_transfer_cb_fn done, void *slot)
 {
-    struct libusb_transfer *transfer = libusb_alloc_transfer(0);
-    if (transfer != NULL)
-        libusb_fill_bulk_transfer(transfer, handle, endpoint, buf, (int)size, done, slot, 0);
-    return transfer;
+    *slot_link = link;
+    *transfer = libusb_alloc_transfer(0);
+    if (*transfer == NULL)
+        return false;
+    libusb_fill_bulk_transfer(*transfer, link->handle, endpoint, buf, (int)size, done, slot, 0);
+    return true;
 }
 
 static const u2c_link_ops usb_link_ops;
@@ -1010,20 +1012,15 @@ static usb_link *link_alloc(libusb_device_handle *handle)
     link->handle = handle;
     link->tx_loaded = -1;
     link->reply_owed = true; /* read what an earlier program left in the pipe first */
-    for (int i = 0; i < RX_TRANSFERS; i++) {
-        link->rx[i].link = link;
-        link->rx[i].transfer = bulk_transfer(handle, U8D_EP_DATA_IN, link->rx[i].buf,
-                                             sizeof link->rx[i].buf, rx_done, &link->rx[i]);
-        if (!link->rx[i].transfer)
-            goto fail;
-    }
-    for (int i = 0; i < TX_TRANSFERS; i++) {
-        link->tx[i].link = link;
-        link->tx[i].transfer = bulk_transfer(handle, U8D_EP_DATA_OUT, link->tx[i].buf,
-                                             sizeof link->tx[i].buf, tx_done, &link->tx[i]);
-        if (!link->tx[i].transfer)
-            goto fail;
-    }
+    bool made = true;
+    for (int i = 0; made && i < RX_TRANSFERS; i++)
+        made = make_slot(link, &link->rx[i].link, &link->rx[i].transfer, U8D_EP_DATA_IN,
+                         link->rx[i].buf, sizeof link->rx[i].buf, rx_done, &link->rx[i]);
+    for (int i = 0; made && i < TX_TRANSFERS; i++)
+        made = make_slot(link, &link->tx[i].link, &link->tx[i].transfer, U8D_EP_DATA_OUT,
+                         link->tx[i].buf, sizeof link->tx[i].buf, tx_done, &link->tx[i]);
+    if (!made)
+        goto fail;
     u2c_mutex_init(&link->command_lock);
     u2c_mutex_init(&link->lock);
     u2c_cond_init(&link->settled);
