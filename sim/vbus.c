@@ -450,18 +450,25 @@ static bool private_lane(const u8d_model_can_view *v)
     return v->silent && v->loopback;
 }
 
+/* Node i when it has a model on a private lane (its state in *v), else NULL. */
+static node *private_lane_node(vbus *b, int i, u8d_model_can_view *v)
+{
+    node *n = &b->nodes[i];
+    if (n->m == NULL)
+        return NULL;
+    u8d_model_can_state(n->m, v);
+    return private_lane(v) ? n : NULL;
+}
+
 /* Silent + loopback: the frame never reaches the bus; it comes back at the
  * node's own bit rate (at once in instant mode). */
 static bool run_private_lanes(vbus *b, uint64_t until_ns, bool one)
 {
     bool progress = false;
     for (int i = 0; i < VBUS_MAX_NODES; i++) {
-        node *n = &b->nodes[i];
-        if (n->m == NULL)
-            continue;
         u8d_model_can_view v;
-        u8d_model_can_state(n->m, &v);
-        if (!private_lane(&v))
+        node *n = private_lane_node(b, i, &v);
+        if (n == NULL)
             continue;
         u8d_frame f;
         uint64_t ready;
@@ -659,14 +666,11 @@ uint64_t vbus_next_event_ns(vbus *b)
             next = t;
     }
     for (int i = 0; i < VBUS_MAX_NODES; i++) {
-        node *nd = &b->nodes[i];
-        if (nd->m == NULL)
-            continue;
         u8d_model_can_view v;
-        u8d_model_can_state(nd->m, &v);
+        node *nd = private_lane_node(b, i, &v);
         u8d_frame f;
         uint64_t ready;
-        if (!private_lane(&v) || !u8d_model_can_tx_peek(nd->m, b->now_ns, &f, &ready))
+        if (nd == NULL || !u8d_model_can_tx_peek(nd->m, b->now_ns, &f, &ready))
             continue;
         uint64_t t = ready > nd->lane_free ? ready : nd->lane_free;
         if (b->mode == VBUS_PACED)

@@ -245,12 +245,12 @@ static void run_latency(const cli_context *cx, selftest *t)
 int cli_command_selftest(const cli_context *cx, int argc, char **argv)
 {
     unsigned long kbps = 500, seconds = 5;
+    const char *serial = NULL;
+    static const char *const names[] = {"SERIAL"};
     const cli_option options[] = {
         {"--kbps", true, 10, 1000, &kbps, NULL},
         {"--seconds", true, 1, 3600, &seconds, NULL},
     };
-    static const char *const names[] = {"SERIAL"};
-    const char *serial = NULL;
     int status = cli_parse_args(cx, argc, argv, options, 2, names, &serial, 1);
     if (status != CLI_OK)
         return status;
