@@ -257,10 +257,11 @@ typedef struct timing_field {
     uint32_t min, max;
 } timing_field;
 
-/* The fields in setup-string order, with the vendor cell's limits
- * (u8d_bittiming_const); a CANalyze's brp rule is checked once it is known. */
+/* The fields in setup-string order, with the limits either firmware takes
+ * (u8d_bittiming_const); the adapter's own limits are checked once it is
+ * known (the vendor's tseg1 from 2, a CANalyze's even brp). */
 static const timing_field timing_fields[4] = {
-    {"tseg1", U8D_TSEG1_MIN, U8D_TSEG1_MAX},
+    {"tseg1", U8D_CANALYZE_TSEG1_MIN, U8D_TSEG1_MAX},
     {"tseg2", U8D_TSEG2_MIN, U8D_TSEG2_MAX},
     {"sjw", U8D_SJW_MIN, U8D_SJW_MAX},
     {"brp", U8D_BRP_MIN, U8D_BRP_MAX},
@@ -291,7 +292,7 @@ static bool parse_manual_timing(parser *p, unsigned first, u2c_setup *out)
                                   .sjw = (uint8_t)v[2],
                                   .brp = (uint16_t)v[3]};
     char why[160] = "";
-    if (u8d_bittiming_check(&out->timing, why, sizeof why) != U8D_OK)
+    if (u8d_bittiming_check_any(&out->timing, why, sizeof why) != U8D_OK)
         return fail(p, "tokens %u-%u (tseg1;tseg2;sjw;brp): %s", first + 1, first + 4, why);
     out->bitrate = u8d_bittiming_bitrate(&out->timing);
     out->bitrate_error_ppm = 0;

@@ -45,9 +45,10 @@ static const char driver_info[] =
     "      <choice value=\"0\" description=\"Manual bit timing (enter tseg1, tseg2, sjw and "
     "brp next)\" />\n"
     "    </item>\n"
-    TIMING_ITEM("2", U8D_TSEG1_MIN, U8D_TSEG1_MAX,
+    TIMING_ITEM("2", U8D_CANALYZE_TSEG1_MIN, U8D_TSEG1_MAX,
                 "tseg1 in time quanta (propagation plus phase 1), " U8D_TEXT(U8D_TSEG1_MIN)
-                " to " U8D_TEXT(U8D_TSEG1_MAX) ". Only when the bit rate is 0; leave empty "
+                " to " U8D_TEXT(U8D_TSEG1_MAX) " (a CANalyze: from " U8D_TEXT(U8D_CANALYZE_TSEG1_MIN)
+                "). Only when the bit rate is 0; leave empty "
                 "otherwise. Bit rate = 32 MHz / (brp x (1 + tseg1 + tseg2)).")
     TIMING_ITEM("3", U8D_TSEG2_MIN, U8D_TSEG2_MAX,
                 "tseg2 in time quanta (phase 2), " U8D_TEXT(U8D_TSEG2_MIN) " to "

@@ -159,22 +159,24 @@ static void account_close(u2c_channel *ch, bool known, uint64_t left)
     u2c_mutex_unlock(&ch->lock);
 }
 
-/* A CANalyze clocks CAN at 48 MHz and scales the host's brp by 1.5,
- * truncating (kkuchera/canalyze-fw src/usbd_8dev_if.c ~255): a timing with an
- * odd brp would run at another rate. Rates get a timing it reproduces
- * exactly (800 kbit/s: brp 2 instead of the table's 5), or are refused with
- * the nearest rate it can make; manual timings with an odd brp are refused. */
+/* Each firmware's own limits (u8d_bittiming_const), now that the adapter is
+ * known: a manual timing outside them is refused (the vendor's C_CAN needs
+ * tseg1 >= 2; a CANalyze takes 1). A CANalyze clocks CAN at 48 MHz and scales
+ * the host's brp by 1.5, truncating (kkuchera/canalyze-fw src/usbd_8dev_if.c
+ * ~255): a timing with an odd brp would run at another rate. Rates get a
+ * timing it reproduces exactly (800 kbit/s: brp 2 instead of the table's 5),
+ * or are refused with the nearest rate it can make. */
 static int fit_timing_to_flavor(u2c_channel *ch)
 {
     u2c_setup *s = &ch->setup;
-    if (ch->flavor != U8D_FLAVOR_CANALYZE ||
-        u8d_bittiming_check_on(U8D_FLAVOR_CANALYZE, &s->timing, NULL, 0) == U8D_OK)
+    if (u8d_bittiming_check_on(ch->flavor, &s->timing, NULL, 0) == U8D_OK)
         return CANAL_ERROR_SUCCESS;
     char why[256] = "";
-    if (s->manual_timing) {
-        (void)u8d_bittiming_check_on(U8D_FLAVOR_CANALYZE, &s->timing, why, sizeof why);
-        return u2c_fail(CANAL_ERROR_BAUDRATE, "adapter %s (CANalyze): manual timing refused: %s",
-                        ch->link->serial, why);
+    const char *who = ch->flavor == U8D_FLAVOR_CANALYZE ? "CANalyze" : "vendor firmware";
+    if (s->manual_timing || ch->flavor != U8D_FLAVOR_CANALYZE) {
+        (void)u8d_bittiming_check_on(ch->flavor, &s->timing, why, sizeof why);
+        return u2c_fail(CANAL_ERROR_BAUDRATE, "adapter %s (%s): manual timing refused: %s",
+                        ch->link->serial, who, why);
     }
     unsigned long kbps = s->kbps ? s->kbps : (s->bitrate + 500u) / 1000u;
     u2c_setup fitted = *s;

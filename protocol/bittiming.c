@@ -22,15 +22,16 @@
 
 /* Both cells take the same segment limits; the CANalyze's brp must be even
  * (see u8d_codec.h). */
-#define CELL_LIMITS(cell, brp_min, brp_max, brp_inc)                                               \
+#define CELL_LIMITS(cell, tseg1_min, brp_min, brp_max, brp_inc)                                    \
     {                                                                                              \
-        cell, U8D_CAN_CLOCK_HZ, U8D_TSEG1_MIN, U8D_TSEG1_MAX, U8D_TSEG2_MIN, U8D_TSEG2_MAX,        \
+        cell, U8D_CAN_CLOCK_HZ, tseg1_min, U8D_TSEG1_MAX, U8D_TSEG2_MIN, U8D_TSEG2_MAX,            \
             U8D_SJW_MIN, U8D_SJW_MAX, brp_min, brp_max, brp_inc                                    \
     }
-static const u8d_bittiming_const vendor_limits =
-    CELL_LIMITS("STR75x C_CAN at 32 MHz (vendor firmware)", U8D_BRP_MIN, U8D_BRP_MAX, 1);
+static const u8d_bittiming_const vendor_limits = CELL_LIMITS(
+    "STR75x C_CAN at 32 MHz (vendor firmware)", U8D_TSEG1_MIN, U8D_BRP_MIN, U8D_BRP_MAX, 1);
 static const u8d_bittiming_const canalyze_limits =
-    CELL_LIMITS("STM32 bxCAN at 48 MHz, brp scaled by 1.5 (CANalyze)", 2, U8D_CANALYZE_BRP_MAX, 2);
+    CELL_LIMITS("STM32 bxCAN at 48 MHz, brp scaled by 1.5 (CANalyze)", U8D_CANALYZE_TSEG1_MIN, 2,
+                U8D_CANALYZE_BRP_MAX, 2);
 
 const u8d_bittiming_const *u8d_bittiming_limits(u8d_flavor flavor)
 {
@@ -73,7 +74,11 @@ static u8d_status out_of_range(char *reason, size_t reason_size, const char *fie
     return U8D_ERR_RANGE;
 }
 
-u8d_status u8d_bittiming_check(const u8d_bittiming *bt, char *reason, size_t reason_size)
+/* The field ranges with tseg1 from tseg1_min; brp within what the wire
+ * carries (a CANalyze's even-brp rule is checked apart, with its own
+ * reason). */
+static u8d_status check_fields(unsigned tseg1_min, const u8d_bittiming *bt, char *reason,
+                               size_t reason_size)
 {
     if (bt == NULL) {
         if (reason != NULL && reason_size > 0) {
@@ -81,8 +86,8 @@ u8d_status u8d_bittiming_check(const u8d_bittiming *bt, char *reason, size_t rea
         }
         return U8D_ERR_ARG;
     }
-    if (bt->tseg1 < TSEG1_MIN || bt->tseg1 > TSEG1_MAX) {
-        return out_of_range(reason, reason_size, "tseg1", bt->tseg1, TSEG1_MIN, TSEG1_MAX);
+    if (bt->tseg1 < tseg1_min || bt->tseg1 > TSEG1_MAX) {
+        return out_of_range(reason, reason_size, "tseg1", bt->tseg1, tseg1_min, TSEG1_MAX);
     }
     if (bt->tseg2 < TSEG2_MIN || bt->tseg2 > TSEG2_MAX) {
         return out_of_range(reason, reason_size, "tseg2", bt->tseg2, TSEG2_MIN, TSEG2_MAX);
@@ -98,6 +103,19 @@ u8d_status u8d_bittiming_check(const u8d_bittiming *bt, char *reason, size_t rea
         return out_of_range(reason, reason_size, "brp", bt->brp, BRP_MIN, BRP_MAX);
     }
     return U8D_OK;
+}
+
+u8d_status u8d_bittiming_check(const u8d_bittiming *bt, char *reason, size_t reason_size)
+{
+    return check_fields(vendor_limits.tseg1_min, bt, reason, reason_size);
+}
+
+u8d_status u8d_bittiming_check_any(const u8d_bittiming *bt, char *reason, size_t reason_size)
+{
+    unsigned lowest = vendor_limits.tseg1_min < canalyze_limits.tseg1_min
+                          ? vendor_limits.tseg1_min
+                          : canalyze_limits.tseg1_min;
+    return check_fields(lowest, bt, reason, reason_size);
 }
 
 uint32_t u8d_bittiming_bitrate(const u8d_bittiming *bt)
@@ -197,7 +215,7 @@ static bool brp_exact_on(u8d_flavor flavor, uint32_t brp)
 u8d_status u8d_bittiming_check_on(u8d_flavor flavor, const u8d_bittiming *bt, char *reason,
                                   size_t reason_size)
 {
-    u8d_status st = u8d_bittiming_check(bt, reason, reason_size);
+    u8d_status st = check_fields(u8d_bittiming_limits(flavor)->tseg1_min, bt, reason, reason_size);
     if (st != U8D_OK || brp_exact_on(flavor, bt->brp))
         return st;
     if (reason != NULL && reason_size > 0)

@@ -67,7 +67,7 @@ u8d_status u8d_encode_open(uint8_t out[U8D_CMD_SIZE], const u8d_bittiming *bt, u
     if (out == NULL || bt == NULL) {
         return U8D_ERR_ARG;
     }
-    if (u8d_bittiming_check(bt, NULL, 0) != U8D_OK || (flags & ~U8D_OPEN_FLAGS_KNOWN) != 0) {
+    if (u8d_bittiming_check_any(bt, NULL, 0) != U8D_OK || (flags & ~U8D_OPEN_FLAGS_KNOWN) != 0) {
         return U8D_ERR_RANGE;
     }
     uint8_t data[U8D_CMD_DATA_SIZE] = {0};

@@ -221,8 +221,10 @@ typedef struct u8d_bittiming {
 #define U8D_BRP_MIN 1
 #define U8D_BRP_MAX 1024
 /* A CANalyze scales the brp by 1.5 (see the _on functions): only an even brp
- * of at most this runs at the rate asked for. */
+ * of at most this runs at the rate asked for. Its bxCAN takes tseg1 from 1 tq
+ * (TS1 is value - 1 in 4 bits; the kernel's bxCAN limits, tseg1_min 1). */
 #define U8D_CANALYZE_BRP_MAX 682
+#define U8D_CANALYZE_TSEG1_MIN 1
 
 typedef struct u8d_bittiming_const {
     const char *cell;  /* what the limits come from */
@@ -341,11 +343,14 @@ bool u8d_bittiming_standard(unsigned kbps, u8d_bittiming *bt);
 /* The limits of a firmware's cell (never NULL; an unknown flavour gets the
  * vendor's). */
 const u8d_bittiming_const *u8d_bittiming_limits(u8d_flavor flavor);
-/* Range checks for manual values against the vendor limits (tseg2 <= sjw
- * too). On failure returns U8D_ERR_RANGE (U8D_ERR_ARG for a
+/* Range checks for manual values against the vendor limits (sjw <= tseg2
+ * too); u8d_bittiming_check_on checks one firmware's limits and
+ * u8d_bittiming_check_any accepts what either firmware takes (for the setup
+ * string, read before the adapter is known). On failure returns U8D_ERR_RANGE (U8D_ERR_ARG for a
  * NULL bt) and, when reason is not NULL, names the field, its value and the
  * allowed range. reason may be NULL. */
 u8d_status u8d_bittiming_check(const u8d_bittiming *bt, char *reason, size_t reason_size);
+u8d_status u8d_bittiming_check_any(const u8d_bittiming *bt, char *reason, size_t reason_size);
 /* Any rate in bit/s: the timing with the smallest rate error (any brp of the
  * limits, 8 tq per bit up to the most the limits allow), ties broken towards the sample point
  * nearest 87.5 % (CiA), then towards more tq per bit; sjw 1 as in the firmware table, so a standard

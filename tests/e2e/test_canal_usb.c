@@ -674,6 +674,22 @@ static void test_canalyze_refuses_a_manual_timing_with_an_odd_brp(void **state)
     assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
 }
 
+/* tseg1 1: the CANalyze's bxCAN runs it, the vendor's C_CAN cannot. */
+static void test_tseg1_of_one_only_on_a_canalyze(void **state)
+{
+    fixture *f = *state;
+    f->rig[0] = rig_create(f->bus, &canalyze_200, U8D_FLAVOR_CANALYZE, 500);
+    long h = open_ok("ED000200;0;1;2;1;16", 0); /* 32 MHz / (16 x 4) = 500 kbit/s */
+    assert_int_equal(device_view(f, 0).bitrate, 500000);
+    assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
+    f->rig[1] = rig_create(f->bus, &adapter_201, U8D_FLAVOR_VENDOR, 500);
+    assert_int_equal(CanalOpen("ED000201;0;1;2;1;16", 0), 0);
+    const char *why = Usb2canGetLastError();
+    print_message("refused: %s\n", why);
+    assert_non_null(strstr(why, "tseg1 1 out of range 2..16"));
+    assert_false(device_view(f, 1).running);
+}
+
 static void test_canalyze_refuses_to_send_a_remote_request(void **state)
 {
     fixture *f = *state;
@@ -988,6 +1004,8 @@ int main(void)
                                         rig_fixture_setup, rig_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_canalyze_at_800k_carries_frames_both_ways,
                                         rig_fixture_setup, rig_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tseg1_of_one_only_on_a_canalyze, rig_fixture_setup,
+                                        rig_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_canalyze_refuses_a_manual_timing_with_an_odd_brp,
                                         rig_fixture_setup, rig_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_canalyze_refuses_to_send_a_remote_request,

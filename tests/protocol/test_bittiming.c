@@ -91,6 +91,25 @@ static void test_check_boundaries(void **state)
     expect_refused((u8d_bittiming){13, 2, 1, 1025}, "brp 1025 out of range 1..1024");
 }
 
+/* tseg1 1: the CANalyze's bxCAN takes it, the vendor's C_CAN does not; the
+ * setup string (any firmware) takes it. */
+static void test_tseg1_of_one_per_firmware(void **state)
+{
+    (void)state;
+    u8d_bittiming one = {1, 2, 1, 16};
+    char reason[96] = "";
+    assert_int_equal(u8d_bittiming_check_on(U8D_FLAVOR_CANALYZE, &one, NULL, 0), U8D_OK);
+    assert_int_equal(u8d_bittiming_check_any(&one, NULL, 0), U8D_OK);
+    assert_int_equal(u8d_bittiming_check_on(U8D_FLAVOR_VENDOR, &one, reason, sizeof reason),
+                     U8D_ERR_RANGE);
+    assert_string_equal(reason, "tseg1 1 out of range 2..16");
+    u8d_bittiming zero = {0, 2, 1, 16};
+    assert_int_equal(u8d_bittiming_check_any(&zero, reason, sizeof reason), U8D_ERR_RANGE);
+    assert_string_equal(reason, "tseg1 0 out of range 1..16");
+    assert_int_equal(u8d_bittiming_limits(U8D_FLAVOR_CANALYZE)->tseg1_min, 1);
+    assert_int_equal(u8d_bittiming_limits(U8D_FLAVOR_VENDOR)->tseg1_min, 2);
+}
+
 static void test_check_reason_is_optional_and_truncated(void **state)
 {
     (void)state;
@@ -321,6 +340,7 @@ int main(void)
         cmocka_unit_test(test_standard_table_values_and_rates),
         cmocka_unit_test(test_standard_refuses_other_rates),
         cmocka_unit_test(test_check_boundaries),
+        cmocka_unit_test(test_tseg1_of_one_per_firmware),
         cmocka_unit_test(test_check_reason_is_optional_and_truncated),
         cmocka_unit_test(test_compute_other_rates),
         cmocka_unit_test(test_compute_reproduces_the_table),
