@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "channel_impl.h"
+#include "left_behind.h"
 #include "last_error.h"
 
 /* One command exchange within timeout_ms; a CANAL code with the reason set
@@ -328,6 +329,18 @@ static void stop_restarts(u2c_channel *ch)
                             &ch->restart_thread);
 }
 
+/* The open succeeded; the caller's last error says what this program's last
+ * CanalClose of the adapter left in it, which goes out now at this open's
+ * bit rate (left_behind.h). */
+static void note_frames_left_behind(u2c_channel *ch)
+{
+    uint64_t frames = u2c_left_behind_take(ch->link->serial);
+    if (frames != 0)
+        u2c_error_set("adapter %s: %llu frame(s) that this program's last CanalClose left in "
+                      "the adapter go out now, at %u bit/s",
+                      ch->link->serial, (unsigned long long)frames, (unsigned)ch->setup.bitrate);
+}
+
 u2c_channel *u2c_channel_open(u2c_link *link, const u2c_setup *setup, unsigned long flags,
                               int *code)
 {
@@ -363,6 +376,7 @@ u2c_channel *u2c_channel_open(u2c_link *link, const u2c_setup *setup, unsigned l
         free_channel(ch);
         return NULL;
     }
+    note_frames_left_behind(ch);
     return ch;
 }
 
@@ -486,6 +500,8 @@ void u2c_channel_close(u2c_channel *ch)
         int code = command_simple(ch, U8D_CMD_CLOSE, "CLOSE", reply);
         u2c_mutex_unlock(&ch->cmd_lock);
         u2c_error_clear();
+        if (code == CANAL_ERROR_SUCCESS && known)
+            u2c_left_behind_note(ch->link->serial, 0);
         if (code == CANAL_ERROR_SUCCESS && known && left > 0) {
             account_close(ch, known, left);
             /* A closed adapter holds at most its list and one record in its
@@ -494,6 +510,7 @@ void u2c_channel_close(u2c_channel *ch)
              * what stayed. */
             uint64_t kept = ch->diag.tx_left_at_close;
             uint64_t in_adapter = kept < U2C_TX_KEPT_MAX ? kept : U2C_TX_KEPT_MAX;
+            u2c_left_behind_note(ch->link->serial, in_adapter);
             u2c_error_set("adapter %s closed with %llu frame(s) not sent: %llu lost at CLOSE, "
                           "%llu stay in the adapter and go out after its next OPEN, %llu "
                           "dropped on the host",

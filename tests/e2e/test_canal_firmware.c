@@ -284,6 +284,16 @@ static void test_close_reports_frames_left_in_the_adapter(void **state)
     assert_non_null(strstr(note, "0 dropped on the host"));
     assert_int_equal(device_tx_pending(f), 8);
     assert_int_equal(device_frames_lost(f), 2);
+    /* The next open of that adapter here says they go out now. */
+    h = open_ok("ED000200;250", 0);
+    note = Usb2canGetLastError();
+    print_message("after CanalOpen: %s\n", note);
+    assert_non_null(strstr(note, "8 frame(s) that this program's last CanalClose left"));
+    assert_non_null(strstr(note, "go out now, at 250000 bit/s"));
+    assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
+    h = open_ok("ED000200;250", 0); /* told once */
+    assert_string_equal(Usb2canGetLastError(), "");
+    assert_int_equal(CanalClose(h), CANAL_ERROR_SUCCESS);
 }
 
 /* Item 3: frame A, the records of a bus-off, held in the adapter across
