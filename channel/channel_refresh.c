@@ -110,10 +110,16 @@ void u2c_channel_refresher_start(u2c_channel *ch)
 {
     if (ch->flavor != U8D_FLAVOR_VENDOR || ch->refresher_running)
         return;
+    u2c_mutex_lock(&ch->lock);
     ch->refresher_stop = false;
+    u2c_mutex_unlock(&ch->lock);
     /* Without the thread the state comes from records alone (as on a
-     * CANalyze): worse, but every call still returns at once. */
-    ch->refresher_running = u2c_thread_start(&ch->refresher, refresher_main, ch) == 0;
+     * CANalyze): worse, but every call still returns at once. The flag is
+     * written under the lock: the link's thread reads it in take_status. */
+    bool started = u2c_thread_start(&ch->refresher, refresher_main, ch) == 0;
+    u2c_mutex_lock(&ch->lock);
+    ch->refresher_running = started;
+    u2c_mutex_unlock(&ch->lock);
 }
 
 void u2c_channel_stop_thread(u2c_channel *ch, bool *started, bool *stop, u2c_cond *wake,
@@ -126,7 +132,9 @@ void u2c_channel_stop_thread(u2c_channel *ch, bool *started, bool *stop, u2c_con
     u2c_cond_broadcast(wake);
     u2c_mutex_unlock(&ch->lock);
     u2c_thread_join(thread);
-    *started = false;
+    u2c_mutex_lock(&ch->lock);
+    *started = false; /* other threads read it under the lock */
+    u2c_mutex_unlock(&ch->lock);
 }
 
 void u2c_channel_refresher_stop(u2c_channel *ch)
