@@ -35,6 +35,17 @@ typedef struct cli_run {
     atomic_int done;
 } cli_run;
 
+#if defined(_WIN32)
+/* Under Wine the receiving side measures 0.1-0.2 ms worse than natively:
+ * replay gaps p99 1.10-1.18 ms over five runs on a quiet machine while
+ * replay's own lateness report said p99 0.18-0.24 ms, and recorded times up
+ * to 1.06-1.9 ms from host time. The 1 ms targets are not shown there, and
+ * docs/recording.md says so. */
+#define WINE_RECEIVE_ALLOWANCE_US 500u
+#else
+#define WINE_RECEIVE_ALLOWANCE_US 0u
+#endif
+
 static void prepare(cli_run *run, const char *name, va_list args)
 {
     memset(run, 0, sizeof *run);
@@ -256,9 +267,10 @@ static void test_monitor_log_records_at_host_time(void **state)
         }
         uint64_t floor_us = wake_floor_us();
         print_message("%s: 21 frames, worst |logged - host time| %lld us (bound 1000 us + "
-                      "wake p99 %llu us)\n",
-                      files[k], (long long)worst, (unsigned long long)floor_us);
-        assert_true((uint64_t)worst < 1000u + floor_us);
+                      "wake p99 %llu us + %u us under Wine)\n",
+                      files[k], (long long)worst, (unsigned long long)floor_us,
+                      WINE_RECEIVE_ALLOWANCE_US);
+        assert_true((uint64_t)worst < 1000u + floor_us + WINE_RECEIVE_ALLOWANCE_US);
     }
 }
 
@@ -332,15 +344,6 @@ static uint64_t replay_once(const int64_t *gaps_us, uint64_t *worst_us, char *su
 /* Replay must keep each gap within 1 ms (p99) on top of what this machine
  * delivers now: twice the wake p99 (one wake each on both sides). A run
  * meeting that in one of five tries passes; every run is reported. */
-#if defined(_WIN32)
-/* Under Wine the receiving side measures gaps 0.1-0.2 ms worse than that
- * (p99 1.10-1.18 ms over five runs on a quiet machine, while replay's own
- * lateness report said p99 0.18-0.24 ms): the 1 ms target is not shown
- * there, and docs/recording.md says so. */
-#define WINE_RECEIVE_ALLOWANCE_US 500u
-#else
-#define WINE_RECEIVE_ALLOWANCE_US 0u
-#endif
 static void test_replay_reproduces_gaps(void **state)
 {
     (void)state;
