@@ -61,10 +61,12 @@ new_prefix() {
 }
 
 # Every path under drive_c except the temp folders (the uninstaller runs from
-# a copy in %TEMP% that Windows deletes at the next restart).
+# a copy in %TEMP% that Windows deletes at the next restart) and the
+# precompiled .inf files Wine's device setup writes by itself at any time
+# (windows/inf/*.pnf, seen appearing during a run: input.pnf, winehid.pnf).
 snapshot() {
-  (cd "$c" && find . \( -path './users/*/Temp' -o -path './windows/temp' \) -prune -o -print |
-    LC_ALL=C sort)
+  (cd "$c" && find . \( -path './users/*/Temp' -o -path './windows/temp' \) -prune -o \
+    ! -path './windows/inf/*.pnf' -print | LC_ALL=C sort)
 }
 
 uninst_key='HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall\usb2can'
